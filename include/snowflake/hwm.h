@@ -1,0 +1,121 @@
+// The high-water mark (DESIGN section 4): a tick no ID of this worker has
+// reached, recorded durably before the generator may go near it. On start a
+// node waits until its clock passes the stored mark, so neither a clock
+// stepped back between runs nor the next holder of the worker ID can reuse a
+// tick.
+#ifndef SNOWFLAKE_HWM_H_
+#define SNOWFLAKE_HWM_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "snowflake/clock.h"
+#include "snowflake/generator.h"
+
+namespace snowflake {
+
+// Where a high-water mark lives. Marks are stored as Unix milliseconds, so
+// they stay meaningful whatever the layout. Implementations are thread-safe.
+class HwmStore {
+ public:
+  virtual ~HwmStore() = default;
+  // The stored mark, or nullopt if none was ever stored.
+  virtual absl::StatusOr<std::optional<int64_t>> Load() = 0;
+  // Durably records `unix_millis`; returns only once it would survive a
+  // crash.
+  virtual absl::Status Store(int64_t unix_millis) = 0;
+  // Where it lives, for messages ("file /var/lib/snowflake/hwm").
+  virtual std::string Describe() const = 0;
+};
+
+// A small text file, replaced atomically (temp file, fsync, rename, fsync of
+// the directory).
+class FileHwmStore final : public HwmStore {
+ public:
+  // Creates the directory of `path` if needed. Errors: kInvalidArgument or
+  // kPermissionDenied naming the path and the system error.
+  static absl::StatusOr<std::unique_ptr<FileHwmStore>> Open(std::string path);
+
+  // Errors: kDataLoss if the file exists but cannot be parsed (the message
+  // names the file and says how to recover).
+  absl::StatusOr<std::optional<int64_t>> Load() override;
+  absl::Status Store(int64_t unix_millis) override;
+  std::string Describe() const override;
+
+ private:
+  explicit FileHwmStore(std::string path) : path_(std::move(path)) {}
+  std::mutex mu_;  // Serializes writers of the temp file.
+  const std::string path_;
+};
+
+// Waits (up to `max_wait_millis`) until `clock` passes the mark stored in
+// `store`, and returns the first tick of `layout` a generator may issue.
+// Errors: kUnavailable/kClockBackwards with the gap if the clock is further
+// behind; the store's errors.
+absl::StatusOr<int64_t> AwaitHighWaterMark(HwmStore& store,
+                                           const Layout& layout, Clock& clock,
+                                           int64_t max_wait_millis);
+
+struct HwmKeeperOptions {
+  // How far ahead of the clock each new mark is set.
+  int64_t reserve_millis = 5000;
+};
+
+struct HwmKeeperStats {
+  int64_t stored_unix_millis = 0;  // The mark last stored.
+  uint64_t stores = 0;
+  uint64_t store_failures = 0;
+  std::string last_error;  // Empty if the last store succeeded.
+};
+
+// Keeps a generator's high-water mark ahead of the clock from a background
+// thread: stores now + reserve whenever headroom falls below reserve / 2 (at
+// most once per reserve / 2), and only then raises the generator's bound.
+// Thread safety: all methods are thread-safe. Not copyable.
+class HwmKeeper {
+ public:
+  // Stores the first mark synchronously and starts the thread. The
+  // generator, store and clock must outlive the keeper.
+  static absl::StatusOr<std::unique_ptr<HwmKeeper>> Start(
+      Generator& generator, HwmStore& store, Clock& clock,
+      const HwmKeeperOptions& options);
+  ~HwmKeeper();
+  HwmKeeper(const HwmKeeper&) = delete;
+  HwmKeeper& operator=(const HwmKeeper&) = delete;
+
+  // Stops the generator (no ID is issued after this), stops the thread and
+  // stores the mark just above the last issued ID, so the next run can start
+  // at once. Idempotent.
+  absl::Status Shutdown();
+
+  HwmKeeperStats stats() const;
+
+ private:
+  HwmKeeper(Generator& generator, HwmStore& store, Clock& clock,
+            const HwmKeeperOptions& options);
+  absl::Status Extend();
+  void Run();
+
+  Generator& generator_;
+  HwmStore& store_;
+  Clock& clock_;
+  const HwmKeeperOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  HwmKeeperStats stats_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+}  // namespace snowflake
+
+#endif  // SNOWFLAKE_HWM_H_

@@ -1,0 +1,274 @@
+#include "snowflake/hwm.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "snowflake/status.h"
+#include "src/core/internal/absl_compat.h"
+
+namespace snowflake {
+namespace {
+
+using internal::AbslView;
+
+constexpr absl::string_view kKey = "hwm_unix_ms";
+// The keeper looks at the headroom at least this often.
+constexpr int64_t kMaxPollMillis = 100;
+
+absl::Status ErrnoError(absl::string_view what, const std::string& path) {
+  const int err = errno;
+  std::string message = absl::StrCat(what, " ", path, ": ", std::strerror(err));
+  if (err == EACCES || err == EPERM || err == EROFS) {
+    return absl::PermissionDeniedError(message);
+  }
+  return absl::InternalError(message);
+}
+
+absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError("cannot write", path);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+// First tick whose start is at or after `unix_millis`.
+int64_t FirstTickFrom(const Layout& layout, int64_t unix_millis) {
+  const int64_t since = unix_millis - layout.epoch_millis();
+  if (since <= 0) return 0;
+  return (since + layout.unit_millis() - 1) / layout.unit_millis();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<FileHwmStore>> FileHwmStore::Open(
+    std::string path) {
+  if (path.empty()) {
+    return absl::InvalidArgumentError("high-water mark file path is empty");
+  }
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "cannot create state directory ", dir.string(), ": ", ec.message()));
+    }
+  }
+  return std::unique_ptr<FileHwmStore>(new FileHwmStore(std::move(path)));
+}
+
+absl::StatusOr<std::optional<int64_t>> FileHwmStore::Load() {
+  std::ifstream in(path_);
+  if (!in) {
+    if (!std::filesystem::exists(path_)) return std::optional<int64_t>();
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot read high-water mark file ", path_));
+  }
+  std::string line;
+  int line_number = 0;
+  std::optional<int64_t> mark;
+  while (std::getline(in, line)) {
+    ++line_number;
+    absl::string_view text = absl::StripAsciiWhitespace(line);
+    if (text.empty() || text.front() == '#') continue;
+    int64_t value = 0;
+    if (absl::ConsumePrefix(&text, kKey) && absl::ConsumePrefix(&text, "=") &&
+        absl::SimpleAtoi(text, &value) && value >= 0) {
+      mark = value;
+      continue;
+    }
+    return absl::DataLossError(absl::StrCat(
+        "high-water mark file ", path_, " line ", line_number, " is not \"",
+        kKey, "=<unix ms>\": \"", line,
+        "\"; restore it, or write a time safely after the last ID this "
+        "worker issued"));
+  }
+  if (!mark.has_value()) {
+    return absl::DataLossError(absl::StrCat(
+        "high-water mark file ", path_, " has no \"", kKey,
+        "=\" line; restore it, or write a time safely after the last ID "
+        "this worker issued"));
+  }
+  return mark;
+}
+
+absl::Status FileHwmStore::Store(int64_t unix_millis) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string tmp = path_ + ".tmp";
+  const std::string text = absl::StrCat(
+      "# snowflake high-water mark: no ID of this worker has a time at or\n"
+      "# above this Unix time (ms). Written by snowflaked; do not edit while "
+      "it runs.\n",
+      kKey, "=", unix_millis, "\n");
+  const int fd =
+      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoError("cannot create", tmp);
+  absl::Status status = WriteAll(fd, text, tmp);
+  if (status.ok() && ::fsync(fd) != 0) status = ErrnoError("cannot sync", tmp);
+  if (::close(fd) != 0 && status.ok()) status = ErrnoError("cannot close", tmp);
+  if (!status.ok()) return status;
+  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
+    return ErrnoError("cannot rename into place", path_);
+  }
+  // Make the rename itself durable.
+  std::string dir = std::filesystem::path(path_).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) return ErrnoError("cannot open directory", dir);
+  if (::fsync(dir_fd) != 0) status = ErrnoError("cannot sync directory", dir);
+  ::close(dir_fd);
+  return status;
+}
+
+std::string FileHwmStore::Describe() const {
+  return absl::StrCat("file ", path_);
+}
+
+absl::StatusOr<int64_t> AwaitHighWaterMark(HwmStore& store,
+                                           const Layout& layout, Clock& clock,
+                                           int64_t max_wait_millis) {
+  absl::StatusOr<std::optional<int64_t>> mark = store.Load();
+  if (!mark.ok()) return mark.status();
+  if (!mark->has_value()) return 0;
+  const int64_t mark_millis = **mark;
+  for (;;) {
+    const int64_t gap_micros = mark_millis * 1000 - clock.NowMicros();
+    if (gap_micros <= 0) break;
+    if (gap_micros > max_wait_millis * 1000) {
+      const int64_t gap_ms = (gap_micros + 999) / 1000;
+      return MakeError(
+          absl::StatusCode::kUnavailable, ErrorKind::kClockBackwards,
+          absl::StrCat("the clock is ", gap_ms,
+                       " ms behind the high-water mark in ", store.Describe(),
+                       " (", FormatRfc3339Millis(mark_millis),
+                       "): IDs up to then may already exist. Waiting up to ",
+                       max_wait_millis,
+                       " ms is allowed; fix the clock, or start again once it "
+                       "has passed that time"),
+          gap_ms);
+    }
+    clock.SleepForMicros(gap_micros);
+  }
+  return FirstTickFrom(layout, mark_millis);
+}
+
+HwmKeeper::HwmKeeper(Generator& generator, HwmStore& store, Clock& clock,
+                     const HwmKeeperOptions& options)
+    : generator_(generator), store_(store), clock_(clock), options_(options) {}
+
+absl::StatusOr<std::unique_ptr<HwmKeeper>> HwmKeeper::Start(
+    Generator& generator, HwmStore& store, Clock& clock,
+    const HwmKeeperOptions& options) {
+  if (options.reserve_millis < 2 * generator.layout().unit_millis()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("high-water mark reserve must be at least two ticks (",
+                     2 * generator.layout().unit_millis(), " ms), got ",
+                     options.reserve_millis, " ms"));
+  }
+  std::unique_ptr<HwmKeeper> keeper(
+      new HwmKeeper(generator, store, clock, options));
+  absl::Status status = keeper->Extend();
+  if (!status.ok()) return status;
+  keeper->thread_ = std::thread([k = keeper.get()] { k->Run(); });
+  return keeper;
+}
+
+HwmKeeper::~HwmKeeper() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+absl::Status HwmKeeper::Extend() {
+  const Layout& layout = generator_.layout();
+  const int64_t now = layout.TickAtMicros(clock_.NowMicros());
+  const int64_t base = std::max(now, generator_.NextFreeTick());
+  const int64_t reserve_ticks =
+      (options_.reserve_millis + layout.unit_millis() - 1) /
+      layout.unit_millis();
+  const int64_t tick = base + reserve_ticks;
+  const int64_t millis = layout.MillisOfTick(tick);
+  absl::Status status = store_.Store(millis);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!status.ok()) {
+    ++stats_.store_failures;
+    stats_.last_error = std::string(status.message());
+    return status;
+  }
+  // Raised only after the store is durable: the generator can never issue a
+  // tick that a crash right now would leave unrecorded.
+  generator_.SetHighWaterMark(tick);
+  ++stats_.stores;
+  stats_.stored_unix_millis = millis;
+  stats_.last_error.clear();
+  return absl::OkStatus();
+}
+
+void HwmKeeper::Run() {
+  const Layout& layout = generator_.layout();
+  const int64_t poll_millis =
+      std::clamp<int64_t>(options_.reserve_millis / 8, 1, kMaxPollMillis);
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    wake_.wait_for(lock, std::chrono::milliseconds(poll_millis));
+    if (stopping_) break;
+    lock.unlock();
+    const int64_t now = layout.TickAtMicros(clock_.NowMicros());
+    const int64_t used = std::max(now, generator_.NextFreeTick());
+    const int64_t headroom_millis =
+        (generator_.high_water_mark() - used) * layout.unit_millis();
+    if (headroom_millis < options_.reserve_millis / 2) {
+      (void)Extend();  // A failure is counted; the next poll retries.
+    }
+    lock.lock();
+  }
+}
+
+absl::Status HwmKeeper::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shut_down_) return absl::OkStatus();
+    shut_down_ = true;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  // After Stop() no ID can be issued, so the mark may come down to just
+  // above the last one, and the next run need not wait out the reserve.
+  const int64_t tick = generator_.Stop();
+  const int64_t millis = generator_.layout().MillisOfTick(tick);
+  absl::Status status = store_.Store(millis);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!status.ok()) {
+    ++stats_.store_failures;
+    stats_.last_error = std::string(status.message());
+    return status;
+  }
+  ++stats_.stores;
+  stats_.stored_unix_millis = millis;
+  return absl::OkStatus();
+}
+
+HwmKeeperStats HwmKeeper::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+}  // namespace snowflake
