@@ -6,7 +6,6 @@
 #ifndef SNOWFLAKE_HWM_H_
 #define SNOWFLAKE_HWM_H_
 
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -16,6 +15,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "snowflake/clock.h"
 #include "snowflake/generator.h"
 
@@ -51,7 +51,7 @@ class FileHwmStore final : public HwmStore {
 
  private:
   explicit FileHwmStore(std::string path) : path_(std::move(path)) {}
-  std::mutex mu_;  // Serializes writers of the temp file.
+  absl::Mutex mu_;  // Serializes writers of the temp file.
   const std::string path_;
 };
 
@@ -108,8 +108,8 @@ class HwmKeeper {
   Clock& clock_;
   const HwmKeeperOptions options_;
 
-  mutable std::mutex mu_;
-  std::condition_variable wake_;
+  mutable absl::Mutex mu_;
+  absl::CondVar wake_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
   HwmKeeperStats stats_ ABSL_GUARDED_BY(mu_);

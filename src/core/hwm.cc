@@ -107,7 +107,7 @@ absl::StatusOr<std::optional<int64_t>> FileHwmStore::Load() {
 }
 
 absl::Status FileHwmStore::Store(int64_t unix_millis) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   const std::string tmp = path_ + ".tmp";
   const std::string text = absl::StrCat(
       "# snowflake high-water mark: no ID of this worker has a time at or\n"
@@ -189,10 +189,10 @@ absl::StatusOr<std::unique_ptr<HwmKeeper>> HwmKeeper::Start(
 
 HwmKeeper::~HwmKeeper() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
+    wake_.SignalAll();
   }
-  wake_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -206,7 +206,7 @@ absl::Status HwmKeeper::Extend() {
   const int64_t tick = base + reserve_ticks;
   const int64_t millis = layout.MillisOfTick(tick);
   absl::Status status = store_.Store(millis);
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (!status.ok()) {
     ++stats_.store_failures;
     stats_.last_error = std::string(status.message());
@@ -225,11 +225,11 @@ void HwmKeeper::Run() {
   const Layout& layout = generator_.layout();
   const int64_t poll_millis =
       std::clamp<int64_t>(options_.reserve_millis / 8, 1, kMaxPollMillis);
-  std::unique_lock<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   while (!stopping_) {
-    wake_.wait_for(lock, std::chrono::milliseconds(poll_millis));
+    wake_.WaitWithTimeout(&mu_, absl::Milliseconds(poll_millis));
     if (stopping_) break;
-    lock.unlock();
+    mu_.Unlock();
     const int64_t now = layout.TickAtMicros(clock_.NowMicros());
     const int64_t used = std::max(now, generator_.NextFreeTick());
     const int64_t headroom_millis =
@@ -237,25 +237,25 @@ void HwmKeeper::Run() {
     if (headroom_millis < options_.reserve_millis / 2) {
       (void)Extend();  // A failure is counted; the next poll retries.
     }
-    lock.lock();
+    mu_.Lock();
   }
 }
 
 absl::Status HwmKeeper::Shutdown() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (shut_down_) return absl::OkStatus();
     shut_down_ = true;
     stopping_ = true;
+    wake_.SignalAll();
   }
-  wake_.notify_all();
   if (thread_.joinable()) thread_.join();
   // After Stop() no ID can be issued, so the mark may come down to just
   // above the last one, and the next run need not wait out the reserve.
   const int64_t tick = generator_.Stop();
   const int64_t millis = generator_.layout().MillisOfTick(tick);
   absl::Status status = store_.Store(millis);
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (!status.ok()) {
     ++stats_.store_failures;
     stats_.last_error = std::string(status.message());
@@ -267,7 +267,7 @@ absl::Status HwmKeeper::Shutdown() {
 }
 
 HwmKeeperStats HwmKeeper::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return stats_;
 }
 

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs what it needs, checks
+# formatting, then builds and runs the tests in the release build (unit and
+# end-to-end), under AddressSanitizer+UBSan and ThreadSanitizer (unit), and
+# builds the core with clang's -Wthread-safety.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/deps.sh
+jobs=$(nproc)
+step() { printf '\n== %s (%ss)\n' "$*" "$SECONDS"; }
+
+step "format check"
+git ls-files -- '*.h' '*.cc' | xargs clang-format --dry-run --Werror
+
+for preset in release asan tsan; do
+  step "build $preset"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$jobs"
+  step "test $preset"
+  ctest --preset "$preset" -j "$jobs"
+done
+
+step "clang -Wthread-safety build"
+cmake --preset clang >/dev/null
+cmake --build --preset clang -j "$jobs" --target snowflake_core
+
+step "done"
