@@ -15,9 +15,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "snowflake/clock.h"
 #include "snowflake/generator.h"
+#include "snowflake/mutex.h"
 
 namespace snowflake {
 
@@ -51,7 +51,7 @@ class FileHwmStore final : public HwmStore {
 
  private:
   explicit FileHwmStore(std::string path) : path_(std::move(path)) {}
-  absl::Mutex mu_;  // Serializes writers of the temp file.
+  Mutex mu_;  // Serializes writers of the temp file.
   const std::string path_;
 };
 
@@ -108,8 +108,8 @@ class HwmKeeper {
   Clock& clock_;
   const HwmKeeperOptions options_;
 
-  mutable absl::Mutex mu_;
-  absl::CondVar wake_;
+  mutable Mutex mu_;
+  CondVar wake_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
   HwmKeeperStats stats_ ABSL_GUARDED_BY(mu_);

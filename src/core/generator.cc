@@ -129,9 +129,14 @@ absl::StatusOr<IdRun> Generator::Reserve(uint32_t max_count) {
   bool noted_exhausted = false;
   const uint64_t sequence_mask = (uint64_t{1} << sequence_bits_) - 1;
   for (;;) {
+    // Load the state before reading the clock: every tick in it came from a
+    // clock read that happened before this load, so a `now` read after it is
+    // not behind unless the clock itself moved back. (Read the other way
+    // round, a thread preempted between the two would see its own stale
+    // `now` as a clock regression.)
+    const uint64_t cur = state_.load(std::memory_order_acquire);
     const int64_t now_micros = clock_.NowMicros();
     const int64_t now = layout_.TickAtMicros(now_micros);
-    const uint64_t cur = state_.load(std::memory_order_acquire);
     if (cur & kStoppedBit) {
       return MakeError(absl::StatusCode::kFailedPrecondition,
                        ErrorKind::kStopped,

@@ -107,7 +107,7 @@ absl::StatusOr<std::optional<int64_t>> FileHwmStore::Load() {
 }
 
 absl::Status FileHwmStore::Store(int64_t unix_millis) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   const std::string tmp = path_ + ".tmp";
   const std::string text = absl::StrCat(
       "# snowflake high-water mark: no ID of this worker has a time at or\n"
@@ -189,7 +189,7 @@ absl::StatusOr<std::unique_ptr<HwmKeeper>> HwmKeeper::Start(
 
 HwmKeeper::~HwmKeeper() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
     wake_.SignalAll();
   }
@@ -206,7 +206,7 @@ absl::Status HwmKeeper::Extend() {
   const int64_t tick = base + reserve_ticks;
   const int64_t millis = layout.MillisOfTick(tick);
   absl::Status status = store_.Store(millis);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!status.ok()) {
     ++stats_.store_failures;
     stats_.last_error = std::string(status.message());
@@ -225,9 +225,9 @@ void HwmKeeper::Run() {
   const Layout& layout = generator_.layout();
   const int64_t poll_millis =
       std::clamp<int64_t>(options_.reserve_millis / 8, 1, kMaxPollMillis);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   while (!stopping_) {
-    wake_.WaitWithTimeout(&mu_, absl::Milliseconds(poll_millis));
+    wake_.WaitFor(&mu_, std::chrono::milliseconds(poll_millis));
     if (stopping_) break;
     mu_.Unlock();
     const int64_t now = layout.TickAtMicros(clock_.NowMicros());
@@ -243,7 +243,7 @@ void HwmKeeper::Run() {
 
 absl::Status HwmKeeper::Shutdown() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (shut_down_) return absl::OkStatus();
     shut_down_ = true;
     stopping_ = true;
@@ -255,7 +255,7 @@ absl::Status HwmKeeper::Shutdown() {
   const int64_t tick = generator_.Stop();
   const int64_t millis = generator_.layout().MillisOfTick(tick);
   absl::Status status = store_.Store(millis);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!status.ok()) {
     ++stats_.store_failures;
     stats_.last_error = std::string(status.message());
@@ -267,7 +267,7 @@ absl::Status HwmKeeper::Shutdown() {
 }
 
 HwmKeeperStats HwmKeeper::stats() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return stats_;
 }
 
