@@ -1,4 +1,5 @@
-// The bit layout of an ID: [1 bit 0 | time | worker | sequence], a time unit
+// The bit layout of an ID: [0 | time | worker | sequence] (at most 63 bits
+// below the sign bit, normally exactly 63), a time unit
 // and a custom epoch. A Layout is validated once and then composes,
 // decomposes and derives limits; it is an immutable value, safe to share.
 #ifndef SNOWFLAKE_LAYOUT_H_
@@ -57,7 +58,8 @@ class Layout {
 
   // Validates `spec`: time and sequence at least 1 bit, worker at least 0,
   // summing to at most 63 (63 is the norm; fewer leaves the top bits zero,
-  // as in the "js53" preset), unit in [1, 1000] ms, epoch from 1970 to 2100.
+  // as in the "js53" preset), unit in [1, 1000] ms, epoch from 1970 to 2100,
+  // and the time bits running out before the year 10000.
   // Errors: kInvalidArgument naming the offending field and value.
   static absl::StatusOr<Layout> Create(const LayoutSpec& spec);
 

@@ -1,6 +1,7 @@
 #include "snowflake/layout.h"
 
-#include <cassert>
+#include <algorithm>
+#include <cmath>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -17,6 +18,9 @@ using internal::AbslView;
 constexpr int kIdBits = 63;  // The sign bit stays 0.
 constexpr int64_t kMaxUnitMillis = 1000;
 constexpr int64_t kMaxEpochMillis = 4102444800000;  // 2100-01-01T00:00:00Z.
+// The time bits must run out by 9999-12-31T23:59:59.999Z, the last instant
+// RFC 3339 can write (and far inside int64 milliseconds).
+constexpr int64_t kMaxEndMillis = 253402300799999;
 constexpr int kJsSafeBits = 53;
 constexpr double kMillisPerYear = 365.25 * 86400 * 1000;
 
@@ -81,6 +85,16 @@ absl::StatusOr<Layout> Layout::Create(const LayoutSpec& spec) {
         "layout: epoch must be Unix ms from 0 to ", kMaxEpochMillis,
         " (2100-01-01), got ", spec.epoch_millis));
   }
+  // Both factors are bounded above (2^62 ticks, 1000 ms), so compare in
+  // floating point before any integer product can overflow.
+  const double end =
+      static_cast<double>(spec.epoch_millis) +
+      std::ldexp(static_cast<double>(spec.unit_millis), spec.time_bits);
+  if (end > static_cast<double>(kMaxEndMillis)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "layout: ", spec.time_bits, " time bits of ", spec.unit_millis,
+        " ms run past the year 9999; use fewer time bits or a shorter unit"));
+  }
   return Layout(spec);
 }
 
@@ -88,9 +102,14 @@ absl::StatusOr<Layout> Layout::Parse(std::string_view widths,
                                      const LayoutSpec& base) {
   std::vector<absl::string_view> parts = absl::StrSplit(AbslView(widths), '/');
   int values[3];
-  if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &values[0]) ||
-      !absl::SimpleAtoi(parts[1], &values[1]) ||
-      !absl::SimpleAtoi(parts[2], &values[2])) {
+  bool ok = parts.size() == 3;
+  for (size_t i = 0; ok && i < 3; ++i) {
+    ok = !parts[i].empty() && parts[i].size() <= 2 &&
+         std::all_of(parts[i].begin(), parts[i].end(),
+                     [](char c) { return c >= '0' && c <= '9'; }) &&
+         absl::SimpleAtoi(parts[i], &values[i]);
+  }
+  if (!ok) {
     return absl::InvalidArgumentError(absl::StrCat(
         "layout: expected TIME/WORKER/SEQUENCE bit widths such as 41/10/12, "
         "got \"",

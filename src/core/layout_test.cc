@@ -94,6 +94,8 @@ TEST(LayoutTest, ValidationNamesTheField) {
       {{41, 10, 12, 1001, 0}, "unit"},
       {{41, 10, 12, 1, -5}, "epoch"},
       {{41, 10, 12, 1, 4102444800001}, "epoch"},
+      {{62, 0, 1, 1000, 0}, "year 9999"},
+      {{48, 3, 12, 1, 0}, "year 9999"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<Layout> layout = Layout::Create(c.spec);
@@ -111,6 +113,8 @@ TEST(LayoutTest, ParseWidths) {
   EXPECT_FALSE(Layout::Parse("41/10").ok());
   EXPECT_FALSE(Layout::Parse("41/10/x").ok());
   EXPECT_FALSE(Layout::Parse("41/11/12").ok());
+  EXPECT_FALSE(Layout::Parse("41/10/+12").ok());
+  EXPECT_FALSE(Layout::Parse("41/ 10/12").ok());
 }
 
 TEST(LayoutTest, UnknownPresetListsKnownNames) {

@@ -1,0 +1,228 @@
+#include "src/cli/cli.h"
+
+#include <algorithm>
+#include <exception>
+#include <ostream>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "snowflake/layout.h"
+#include "src/cli/commands.h"
+
+namespace snowflake::cli {
+namespace {
+
+#ifndef SNOWFLAKE_VERSION
+#define SNOWFLAKE_VERSION "unknown"
+#endif
+constexpr std::string_view kVersion = SNOWFLAKE_VERSION;
+
+constexpr std::string_view kEncodingNames =
+    "decimal, hex, base62, base58, base32 (Crockford)";
+
+constexpr std::string_view kFooter = R"(Examples:
+  snowflake decode --preset twitter 1541815603606036480
+  snowflake gen -n 5 --worker 7
+  snowflake layout --layout 39/8/16 --unit 10
+  snowflake encode --to base62 1541815603606036480
+  echo 1541815603606036480 | snowflake decode --json --preset twitter)";
+
+constexpr std::string_view kInputHelp =
+    "; none or \"-\": one a line from standard input";
+
+// Everything CLI11 fills in, owned for the length of one run.
+struct Flags {
+  DecodeFlags decode;
+  GenFlags gen;
+  LayoutCommandFlags layout;
+  EncodeFlags encode;
+  ParseFlags parse;
+};
+
+std::string OneLine(std::string text) {
+  std::replace_if(
+      text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; },
+      ' ');
+  return text;
+}
+
+std::string PresetHelp() {
+  std::string names;
+  for (const std::string& name : Layout::PresetNames()) {
+    if (!names.empty()) names += ", ";
+    names += name;
+  }
+  return "Named layout: " + names;
+}
+
+void AddLayoutOptions(CLI::App& app, LayoutFlags& flags) {
+  app.add_option("--preset", flags.preset, PresetHelp())
+      ->type_name("NAME")
+      ->capture_default_str();
+  app.add_option("--layout", flags.widths,
+                 "Bit widths TIME/WORKER/SEQUENCE, at most 63 in all, e.g. "
+                 "41/10/12 (default: the preset's)")
+      ->type_name("T/W/S");
+  app.add_option_function<int64_t>(
+         "--epoch", [&flags](const int64_t& ms) { flags.epoch_millis = ms; },
+         "Unix ms at which tick 0 begins (default: the preset's)")
+      ->type_name("MS");
+  app.add_option_function<int64_t>(
+         "--unit", [&flags](const int64_t& ms) { flags.unit_millis = ms; },
+         "Length of one tick in ms, 1 to 1000 (default: the preset's)")
+      ->type_name("MS");
+}
+
+CLI::App* AddDecode(CLI::App& app, Flags& flags) {
+  CLI::App* cmd = app.add_subcommand(
+      "decode", "Print the time, worker, sequence and tick of IDs");
+  cmd->footer(
+      "Example:\n  snowflake decode --preset twitter 1541815603606036480");
+  AddLayoutOptions(*cmd, flags.decode.layout);
+  cmd->add_option("--encoding", flags.decode.encoding,
+                  "Encoding of the input IDs: " + std::string(kEncodingNames))
+      ->type_name("NAME")
+      ->capture_default_str();
+  cmd->add_flag("--json", flags.decode.json,
+                "One JSON object per ID and line, IDs as strings");
+  cmd->add_option("ids", flags.decode.ids, "IDs" + std::string(kInputHelp))
+      ->type_name("ID");
+  return cmd;
+}
+
+CLI::App* AddGen(CLI::App& app, Flags& flags) {
+  CLI::App* cmd = app.add_subcommand(
+      "gen",
+      "Generate IDs on this machine's wall clock, for testing; not "
+      "coordinated (no worker lease, no high-water mark)");
+  cmd->footer(
+      "IDs from gen may repeat IDs a cluster or an earlier run issued: use\n"
+      "snowflaked to issue IDs for real.\n\n"
+      "Example:\n  snowflake gen -n 5 --worker 7 --encoding base62");
+  AddLayoutOptions(*cmd, flags.gen.layout);
+  cmd->add_option("-n,--count", flags.gen.count,
+                  "How many IDs, 1 to " + std::to_string(kMaxGenCount))
+      ->type_name("N")
+      ->capture_default_str();
+  cmd->add_option("-w,--worker", flags.gen.worker,
+                  "Worker ID, 0 to 2^worker_bits - 1")
+      ->type_name("W")
+      ->capture_default_str();
+  cmd->add_option("--encoding", flags.gen.encoding,
+                  "Encoding of the output: " + std::string(kEncodingNames))
+      ->type_name("NAME")
+      ->capture_default_str();
+  return cmd;
+}
+
+CLI::App* AddLayout(CLI::App& app, Flags& flags) {
+  CLI::App* cmd = app.add_subcommand(
+      "layout",
+      "Print a layout's limits: rates, range, when its time bits run out");
+  cmd->footer(
+      "Warns on stderr if the layout's IDs exceed 2^53 (JavaScript's safe\n"
+      "integer limit) within its range.\n\n"
+      "Example:\n  snowflake layout --layout 39/8/16 --unit 10");
+  AddLayoutOptions(*cmd, flags.layout.layout);
+  cmd->add_flag("--json", flags.layout.json, "Print one JSON object");
+  return cmd;
+}
+
+CLI::App* AddEncode(CLI::App& app, Flags& flags) {
+  CLI::App* cmd =
+      app.add_subcommand("encode", "Print IDs in another text encoding");
+  cmd->footer("Example:\n  snowflake encode --to base62 1541815603606036480");
+  cmd->add_option("--to", flags.encode.to,
+                  "Output encoding: " + std::string(kEncodingNames))
+      ->type_name("ENC")
+      ->required();
+  cmd->add_option("--from", flags.encode.from, "Input encoding")
+      ->type_name("ENC")
+      ->capture_default_str();
+  cmd->add_option("ids", flags.encode.ids, "IDs" + std::string(kInputHelp))
+      ->type_name("ID");
+  return cmd;
+}
+
+CLI::App* AddParse(CLI::App& app, Flags& flags) {
+  CLI::App* cmd =
+      app.add_subcommand("parse", "Print encoded IDs as decimal numbers");
+  cmd->footer("Example:\n  snowflake parse --from base62 1ptWyK4WgZU");
+  cmd->add_option("--from", flags.parse.from,
+                  "Input encoding: " + std::string(kEncodingNames))
+      ->type_name("ENC")
+      ->required();
+  cmd->add_option("texts", flags.parse.texts,
+                  "Encoded IDs" + std::string(kInputHelp))
+      ->type_name("TEXT");
+  return cmd;
+}
+
+// Builds the app, parses `args` and runs the chosen command.
+int Run(std::span<const std::string> args, Clock& clock, Io& io) {
+  CLI::App app("Decode, generate and inspect 64-bit Snowflake IDs",
+               "snowflake");
+  app.set_version_flag("--version", "snowflake " + std::string(kVersion));
+  app.require_subcommand(1);
+  Flags flags;
+  const CLI::App* decode = AddDecode(app, flags);
+  const CLI::App* gen = AddGen(app, flags);
+  const CLI::App* layout = AddLayout(app, flags);
+  const CLI::App* encode = AddEncode(app, flags);
+  const CLI::App* parse = AddParse(app, flags);
+
+  app.footer(std::string(kFooter));  // After the commands: not inherited.
+
+  // CLI11 takes the arguments last first.
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+      app.exit(e, io.out, io.err);  // --help, --help-all, --version.
+      return kExitOk;
+    }
+    const std::vector<CLI::App*> commands = app.get_subcommands();
+    if (commands.empty() && !args.empty() && !args.front().starts_with('-')) {
+      io.err << "snowflake: unknown command \"" << OneLine(args.front())
+             << "\" (see: snowflake --help)\n";
+      return kExitUsage;
+    }
+    const std::string command =
+        commands.empty() ? std::string() : commands.front()->get_name();
+    io.err << "snowflake: " << (command.empty() ? "" : command + ": ")
+           << OneLine(e.what()) << " (see: snowflake "
+           << (command.empty() ? "" : command + " ") << "--help)\n";
+    return kExitUsage;
+  }
+  if (decode->parsed()) return Decode(flags.decode, io);
+  if (gen->parsed()) return Gen(flags.gen, clock, io);
+  if (layout->parsed()) return ShowLayout(flags.layout, io);
+  if (encode->parsed()) return Encode(flags.encode, io);
+  if (parse->parsed()) return Parse(flags.parse, io);
+  io.err << "snowflake: no command given (see: snowflake --help)\n";
+  return kExitUsage;
+}
+
+}  // namespace
+
+int RunCli(std::span<const std::string> args, Clock& clock, Io& io) {
+  try {
+    const int exit_code = Run(args, clock, io);
+    if (exit_code == kExitOk && !io.out.flush()) {
+      io.err << "snowflake: cannot write the output\n";
+      return kExitBadData;
+    }
+    return exit_code;
+  } catch (const std::exception& e) {
+    io.err << "snowflake: internal error: " << OneLine(e.what()) << '\n';
+  } catch (...) {
+    io.err << "snowflake: internal error\n";
+  }
+  return kExitBadData;
+}
+
+}  // namespace snowflake::cli
