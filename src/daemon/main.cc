@@ -1,0 +1,178 @@
+// snowflaked: one Snowflake ID generator node. Reads the configuration,
+// wires lease, node, handler and listener together, and turns SIGTERM and
+// SIGINT into a graceful shutdown (a second signal exits at once).
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "snowflake/clock.h"
+#include "spdlog/spdlog.h"
+#include "src/lease/static_lease.h"
+#include "src/server/config.h"
+#include "src/server/http_handler.h"
+#include "src/server/http_listener.h"
+#include "src/server/logging.h"
+#include "src/server/metrics.h"
+#include "src/server/node.h"
+
+namespace snowflake {
+namespace {
+
+// Set by the signal thread, waited for by main.
+struct ShutdownSignal {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool requested = false;
+  std::atomic<bool> starting{true};
+};
+
+int Run(const Config& config) {
+  auto clock = MakeClock(config.clock_source);
+  if (!clock.ok()) {
+    spdlog::critical("event=start_failed error=\"{}\"",
+                     clock.status().ToString());
+    return 1;
+  }
+  NodeOptions node_options;
+  node_options.name = config.node_name;
+  node_options.region = config.region;
+  node_options.clock_source = config.clock_source;
+  node_options.generator.layout = config.layout;
+  node_options.generator.tolerance_millis = config.tolerance_millis;
+  node_options.generator.max_borrow_millis = config.max_borrow_millis;
+  node_options.generator.sequence_start_max = config.sequence_start_max;
+  node_options.hwm_reserve_millis = config.hwm_reserve_millis;
+  node_options.max_start_wait_millis = config.max_start_wait_millis;
+  Node node(node_options, *std::move(clock),
+            std::make_unique<StaticLease>(config.worker_id, config.state_dir));
+
+  Metrics metrics(BuildInfo{SNOWFLAKE_VERSION, config.layout.ToString(),
+                            config.worker_mode});
+  HttpHandler handler(HandlerOptions{config.max_batch, SNOWFLAKE_VERSION}, node,
+                      metrics);
+  ListenerOptions listener_options;
+  listener_options.host = config.listen_host;
+  listener_options.port = config.listen_port;
+  listener_options.threads = config.threads;
+  listener_options.max_header_bytes = config.max_header_bytes;
+  listener_options.max_connections = config.max_connections;
+  listener_options.idle_timeout_millis = config.idle_timeout_millis;
+  listener_options.header_timeout_millis = config.header_timeout_millis;
+  listener_options.access_log = config.access_log;
+
+  // Signals go to one thread, which owns the shutdown decision.
+  static ShutdownSignal signal_state;
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  std::thread([&node, signals] {
+    int count = 0;
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) != 0) continue;
+      if (++count > 1 || signal_state.starting.load()) {
+        // The stored HWM is always ahead of every issued ID, so leaving
+        // now is safe; the next start may just wait a little longer.
+        spdlog::warn("event=exit_now signal={} reason={}", sig,
+                     count > 1 ? "second_signal" : "signal_during_start");
+        spdlog::default_logger()->flush();
+        _exit(count > 1 ? 1 : 0);
+      }
+      node.BeginShutdown();  // /readyz fails from now on.
+      spdlog::info("event=shutdown_begin signal={}", sig);
+      std::lock_guard<std::mutex> lock(signal_state.mu);
+      signal_state.requested = true;
+      signal_state.cv.notify_all();
+    }
+  }).detach();
+
+  auto listener = HttpListener::Start(listener_options, handler, metrics);
+  if (!listener.ok()) {
+    spdlog::critical("event=start_failed error=\"{}\"",
+                     listener.status().ToString());
+    return 1;
+  }
+  spdlog::info(
+      "event=starting worker_mode={} worker_id={} state_dir={} "
+      "layout=\"{}\" clock={}",
+      config.worker_mode, config.worker_id, config.state_dir,
+      config.layout.ToString(), config.clock_source);
+  if (absl::Status s = node.Start(); !s.ok()) {
+    spdlog::critical("event=start_failed error=\"{}\"", s.ToString());
+    (*listener)->Shutdown(std::chrono::milliseconds(0));
+    return 1;
+  }
+  signal_state.starting.store(false);
+  const NodeStatus status = node.Status();
+  spdlog::info("event=ready worker_id={} start_wait_ms={} hwm_store=\"{}\"",
+               status.lease.worker_id, status.start_wait_millis,
+               status.lease.hwm_store);
+
+  {
+    std::unique_lock<std::mutex> lock(signal_state.mu);
+    signal_state.cv.wait(lock, [] { return signal_state.requested; });
+  }
+  const int cut = (*listener)->Shutdown(
+      std::chrono::milliseconds(config.drain_timeout_millis));
+  const absl::Status stopped = node.Shutdown();
+  const NodeStatus final_status = node.Status();
+  if (!stopped.ok()) {
+    spdlog::error("event=shutdown_failed error=\"{}\"", stopped.ToString());
+    return 1;
+  }
+  spdlog::info("event=stopped connections_cut={} hwm_ms={} ids_issued={}", cut,
+               final_status.hwm.stored_unix_millis, metrics.ids_issued());
+  return 0;
+}
+
+}  // namespace
+}  // namespace snowflake
+
+int main(int argc, char** argv) {
+  // Block the shutdown signals in every thread; the signal thread waits
+  // for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  const std::vector<std::string> args(argv, argv + argc);
+  auto loaded = snowflake::LoadConfig(args, snowflake::ProcessEnv());
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "snowflaked: configuration error: %s\n",
+                 std::string(loaded.status().message()).c_str());
+    return 2;
+  }
+  switch (loaded->action) {
+    case snowflake::ConfigAction::kExit:
+      std::fputs(loaded->output.c_str(), stdout);
+      return 0;
+    case snowflake::ConfigAction::kPrint:
+      std::fputs(snowflake::FormatConfig(*loaded).c_str(), stdout);
+      return 0;
+    case snowflake::ConfigAction::kCheck:
+      std::printf("configuration ok: layout %s, worker %lld, listen %s:%d\n",
+                  loaded->config.layout.ToString().c_str(),
+                  static_cast<long long>(loaded->config.worker_id),
+                  loaded->config.listen_host.c_str(),
+                  loaded->config.listen_port);
+      return 0;
+    case snowflake::ConfigAction::kRun:
+      break;
+  }
+  snowflake::SetUpLogging(loaded->config.log_level, loaded->config.log_format);
+  return snowflake::Run(loaded->config);
+}

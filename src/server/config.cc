@@ -1,0 +1,548 @@
+#include "src/server/config.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <utility>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/escaping.h"
+#include "absl/time/time.h"
+#include "src/server/internal/str.h"
+#include "src/server/limits.h"
+#include "toml++/toml.h"
+
+namespace snowflake {
+namespace {
+
+using internal::Append;
+using internal::Cat;
+
+std::string PresetList() {
+  std::string out;
+  for (const std::string& name : Layout::PresetNames()) {
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out;
+}
+
+enum class Kind { kString, kInt, kBool };
+
+// Where a setting's raw text lands before validation.
+struct Raw {
+  std::string layout = "default";
+  std::string epoch;
+  std::string unit;
+  bool layout_set = false;
+};
+
+using ApplyFn = absl::Status (*)(std::string_view value, Config& config,
+                                 Raw& raw);
+
+struct Setting {
+  std::string_view key;
+  std::string_view flag;
+  std::string_view env;
+  Kind kind;
+  std::string_view default_value;
+  std::string_view help;
+  ApplyFn apply;
+};
+
+absl::Status IntIn(std::string_view text, int64_t lo, int64_t hi,
+                   int64_t& out) {
+  if (!internal::ParseInt(text, out)) {
+    return absl::InvalidArgumentError("not a whole number");
+  }
+  if (out < lo || out > hi) {
+    return absl::InvalidArgumentError(Cat("must be between ", lo, " and ", hi));
+  }
+  return absl::OkStatus();
+}
+
+template <typename T>
+absl::Status SetInt(std::string_view text, int64_t lo, int64_t hi, T& out) {
+  int64_t value = 0;
+  if (auto s = IntIn(text, lo, hi, value); !s.ok()) return s;
+  out = static_cast<T>(value);
+  return absl::OkStatus();
+}
+
+absl::Status OneOf(std::string_view text,
+                   std::initializer_list<std::string_view> choices,
+                   std::string& out) {
+  for (std::string_view choice : choices) {
+    if (text == choice) {
+      out = std::string(text);
+      return absl::OkStatus();
+    }
+  }
+  return absl::InvalidArgumentError(
+      Cat("must be one of: ", internal::Join(choices, ", ")));
+}
+
+absl::StatusOr<bool> ParseBool(std::string_view text) {
+  const std::string lower = internal::ToLower(text);
+  if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") {
+    return true;
+  }
+  if (lower == "false" || lower == "0" || lower == "no" || lower == "off") {
+    return false;
+  }
+  return absl::InvalidArgumentError("must be true or false");
+}
+
+absl::Status ParseListen(std::string_view text, Config& config) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return absl::InvalidArgumentError("must be HOST:PORT, e.g. 127.0.0.1:8080");
+  }
+  std::string_view host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);  // [::1]:8080
+  }
+  if (auto s = SetInt(text.substr(colon + 1), 0, 65535, config.listen_port);
+      !s.ok()) {
+    return absl::InvalidArgumentError(Cat("port ", s.message()));
+  }
+  config.listen_host = std::string(host);
+  return absl::OkStatus();
+}
+
+const std::vector<Setting>& Settings() {
+  using C = Config;
+  static const std::vector<Setting> kSettings = {
+      {"listen", "--listen", "SNOWFLAKE_LISTEN", Kind::kString,
+       "127.0.0.1:8080", "Address and port to serve HTTP on (HOST:PORT).",
+       [](std::string_view v, C& c, Raw&) { return ParseListen(v, c); }},
+      {"threads", "--threads", "SNOWFLAKE_THREADS", Kind::kInt, "0",
+       "I/O threads; 0 means one per CPU core.",
+       [](std::string_view v, C& c, Raw&) {
+         return SetInt(v, 0, limits::kMaxThreads, c.threads);
+       }},
+      {"node.name", "--node-name", "SNOWFLAKE_NODE_NAME", Kind::kString, "",
+       "Name shown in /v1/info; empty means the host name.",
+       [](std::string_view v, C& c, Raw&) {
+         c.node_name = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"node.region", "--region", "SNOWFLAKE_REGION", Kind::kString, "",
+       "Region shown in /v1/info.",
+       [](std::string_view v, C& c, Raw&) {
+         c.region = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"layout.widths", "--layout", "SNOWFLAKE_LAYOUT", Kind::kString,
+       "default",
+       "Bit widths TIME/WORKER/SEQUENCE (e.g. 41/10/12) or a preset name "
+       "(default, twitter, discord, js53). Fixed for a cluster's life.",
+       [](std::string_view v, C&, Raw& r) {
+         r.layout = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"layout.epoch", "--epoch", "SNOWFLAKE_EPOCH", Kind::kString, "",
+       "Custom epoch: Unix milliseconds or RFC 3339 "
+       "(2025-01-01T00:00:00Z); empty means the layout's own "
+       "(2025-01-01T00:00:00Z for the default).",
+       [](std::string_view v, C&, Raw& r) {
+         r.epoch = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"layout.unit_ms", "--unit-ms", "SNOWFLAKE_UNIT_MS", Kind::kInt, "0",
+       "Length of one tick in ms (1 to 1000); 0 means the layout's own.",
+       [](std::string_view v, C&, Raw& r) {
+         int64_t unit = 0;
+         if (auto s = IntIn(v, 0, 1000, unit); !s.ok()) return s;
+         r.unit = unit == 0 ? "" : std::string(v);
+         return absl::OkStatus();
+       }},
+      {"clock.source", "--clock", "SNOWFLAKE_CLOCK", Kind::kString, "wall",
+       "wall (follows the system clock) or monotonic (wall time at start, "
+       "then advanced by the monotonic clock).",
+       [](std::string_view v, C& c, Raw&) {
+         return OneOf(v, {"wall", "monotonic"}, c.clock_source);
+       }},
+      {"clock.tolerance_ms", "--tolerance-ms", "SNOWFLAKE_TOLERANCE_MS",
+       Kind::kInt, "5",
+       "Clock behind the last ID by at most this: wait; further: 503.",
+       [](std::string_view v, C& c, Raw&) {
+         return SetInt(v, 0, 60'000, c.tolerance_millis);
+       }},
+      {"clock.max_borrow_ms", "--max-borrow-ms", "SNOWFLAKE_MAX_BORROW_MS",
+       Kind::kInt, "0",
+       "In a burst, how far the tick may run ahead of the clock instead of "
+       "waiting.",
+       [](std::string_view v, C& c, Raw&) {
+         return SetInt(v, 0, 60'000, c.max_borrow_millis);
+       }},
+      {"clock.max_start_wait_ms", "--max-start-wait-ms",
+       "SNOWFLAKE_MAX_START_WAIT_MS", Kind::kInt, "30000",
+       "At start, the longest wait for the clock to pass the stored "
+       "high-water mark; further behind, the node refuses to start.",
+       [](std::string_view v, C& c, Raw&) {
+         return SetInt(v, 0, 3'600'000, c.max_start_wait_millis);
+       }},
+      {"generator.sequence_start_max", "--sequence-start-max",
+       "SNOWFLAKE_SEQUENCE_START_MAX", Kind::kInt, "0",
+       "If > 0, each tick's sequence starts at a random value in [0, N] so "
+       "IDs taken at low rates do not all end in the same bits.",
+       [](std::string_view v, C& c, Raw&) {
+         return SetInt(v, 0, int64_t{1} << 30, c.sequence_start_max);
+       }},
+      {"worker.mode", "--worker-mode", "SNOWFLAKE_WORKER_MODE", Kind::kString,
+       "static",
+       "How the worker ID is held: static (from worker.id; etcd and "
+       "zookeeper are not supported yet).",
+       [](std::string_view v, C& c, Raw&) {
+         if (v == "etcd" || v == "zookeeper") {
+           return absl::UnimplementedError(
+               Cat("worker mode ", v, " is not supported yet; use static"));
+         }
+         return OneOf(v, {"static"}, c.worker_mode);
+       }},
+      {"worker.id", "--worker-id", "SNOWFLAKE_WORKER_ID", Kind::kInt, "0",
+       "The worker ID in static mode; must fit the layout's worker bits and "
+       "be unique in the cluster.",
+       [](std::string_view v, C& c, Raw&) {
+         return SetInt(v, 0, int64_t{1} << 62, c.worker_id);
+       }},
+      {"worker.state_dir", "--state-dir", "SNOWFLAKE_STATE_DIR", Kind::kString,
+       "./state",
+       "Directory of the high-water-mark file (static mode); created if "
+       "missing. Relative paths are relative to the working directory.",
+       [](std::string_view v, C& c, Raw&) {
+         if (v.empty()) return absl::InvalidArgumentError("must not be empty");
+         c.state_dir = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"worker.hwm_reserve_ms", "--hwm-reserve-ms", "SNOWFLAKE_HWM_RESERVE_MS",
+       Kind::kInt, "5000",
+       "How far ahead of the clock the high-water mark is stored.",
+       [](std::string_view v, C& c, Raw&) {
+         return SetInt(v, 100, 3'600'000, c.hwm_reserve_millis);
+       }},
+      {"limits.max_batch", "--max-batch", "SNOWFLAKE_MAX_BATCH", Kind::kInt,
+       "100000", "Largest count of GET /v1/ids; larger gets 413.",
+       [](std::string_view v, C& c, Raw&) {
+         return SetInt(v, 1, limits::kMaxMaxBatch, c.max_batch);
+       }},
+      {"limits.max_header_bytes", "--max-header-bytes",
+       "SNOWFLAKE_MAX_HEADER_BYTES", Kind::kInt, "8192",
+       "Largest request line plus headers; larger gets 431.",
+       [](std::string_view v, C& c, Raw&) {
+         return SetInt(v, 512, limits::kMaxMaxHeaderBytes, c.max_header_bytes);
+       }},
+      {"limits.max_connections", "--max-connections",
+       "SNOWFLAKE_MAX_CONNECTIONS", Kind::kInt, "10000",
+       "Connections beyond this are closed at once.",
+       [](std::string_view v, C& c, Raw&) {
+         return SetInt(v, 1, 1'000'000, c.max_connections);
+       }},
+      {"limits.idle_timeout_ms", "--idle-timeout-ms",
+       "SNOWFLAKE_IDLE_TIMEOUT_MS", Kind::kInt, "60000",
+       "An idle keep-alive connection is closed after this long.",
+       [](std::string_view v, C& c, Raw&) {
+         return SetInt(v, 10, 86'400'000, c.idle_timeout_millis);
+       }},
+      {"limits.header_timeout_ms", "--header-timeout-ms",
+       "SNOWFLAKE_HEADER_TIMEOUT_MS", Kind::kInt, "10000",
+       "Once a request has begun, its headers must arrive within this long "
+       "(and a response must be taken within it).",
+       [](std::string_view v, C& c, Raw&) {
+         return SetInt(v, 10, 3'600'000, c.header_timeout_millis);
+       }},
+      {"limits.drain_timeout_ms", "--drain-timeout-ms",
+       "SNOWFLAKE_DRAIN_TIMEOUT_MS", Kind::kInt, "10000",
+       "On SIGTERM, how long requests in flight get to finish.",
+       [](std::string_view v, C& c, Raw&) {
+         return SetInt(v, 0, 600'000, c.drain_timeout_millis);
+       }},
+      {"log.level", "--log-level", "SNOWFLAKE_LOG_LEVEL", Kind::kString, "info",
+       "trace, debug, info, warn, error, critical or off.",
+       [](std::string_view v, C& c, Raw&) {
+         return OneOf(
+             v, {"trace", "debug", "info", "warn", "error", "critical", "off"},
+             c.log_level);
+       }},
+      {"log.format", "--log-format", "SNOWFLAKE_LOG_FORMAT", Kind::kString,
+       "text",
+       "text (timestamp level key=value ...) or json (one object a line).",
+       [](std::string_view v, C& c, Raw&) {
+         return OneOf(v, {"text", "json"}, c.log_format);
+       }},
+      {"log.access", "--access-log", "SNOWFLAKE_ACCESS_LOG", Kind::kBool,
+       "false", "Log one line per HTTP request.",
+       [](std::string_view v, C& c, Raw&) {
+         auto b = ParseBool(v);
+         if (!b.ok()) return b.status();
+         c.access_log = *b;
+         return absl::OkStatus();
+       }},
+  };
+  return kSettings;
+}
+
+struct Found {
+  std::string value;
+  std::string source;
+};
+
+// Reads the TOML file into key -> (text, "file F line N").
+absl::Status ReadFile(const std::string& path,
+                      std::map<std::string, Found>& out) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    if (e.source().begin.line == 0) {
+      return absl::NotFoundError(
+          Cat("config file ", path, ": ", e.description()));
+    }
+    return absl::InvalidArgumentError(Cat("config file ", path, " line ",
+                                          e.source().begin.line, ": ",
+                                          e.description()));
+  }
+  absl::Status status;
+  auto visit = [&](std::string key, const toml::node& node) {
+    const int line = static_cast<int>(node.source().begin.line);
+    const std::string where = Cat("file ", path, " line ", line);
+    const Setting* setting = nullptr;
+    for (const Setting& s : Settings()) {
+      if (s.key == key) setting = &s;
+    }
+    if (setting == nullptr) {
+      status.Update(absl::InvalidArgumentError(
+          Cat("unknown key \"", key, "\" (", where, ")")));
+      return;
+    }
+    std::string text;
+    bool type_ok = false;
+    if (const auto* v = node.as_string()) {
+      text = v->get();
+      type_ok = setting->kind == Kind::kString;
+    } else if (const auto* v = node.as_integer()) {
+      text = Cat(v->get());
+      type_ok = setting->kind != Kind::kBool;
+    } else if (const auto* v = node.as_boolean()) {
+      text = v->get() ? "true" : "false";
+      type_ok = setting->kind == Kind::kBool;
+    } else if (const auto* v = node.as_date_time()) {
+      const toml::date_time& dt = v->get();
+      char buf[64];
+      std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d%s",
+                    dt.date.year, dt.date.month, dt.date.day, dt.time.hour,
+                    dt.time.minute, dt.time.second,
+                    dt.offset && dt.offset->minutes == 0 ? "Z" : "");
+      text = buf;
+      type_ok = key == "layout.epoch" && dt.offset && dt.offset->minutes == 0;
+    } else if (node.is_floating_point()) {
+      text = Cat(node.as_floating_point()->get() > 0 ? "(a number)" : "");
+    } else {
+      text = "(table or array)";
+    }
+    if (!type_ok) {
+      const char* want = setting->kind == Kind::kInt    ? "an integer"
+                         : setting->kind == Kind::kBool ? "true or false"
+                                                        : "a string";
+      status.Update(absl::InvalidArgumentError(
+          Cat(key, " = ", text, " (", where, "): must be ", want)));
+      return;
+    }
+    out[key] = Found{std::move(text), where};
+  };
+  for (const auto& [name, node] : table) {
+    const std::string key(name.str());
+    if (const toml::table* section = node.as_table()) {
+      for (const auto& [sub_name, sub_node] : *section) {
+        visit(Cat(key, ".", sub_name.str()), sub_node);
+      }
+    } else {
+      visit(key, node);
+    }
+  }
+  return status;
+}
+
+absl::StatusOr<int64_t> ParseEpoch(std::string_view text) {
+  int64_t millis = 0;
+  if (internal::ParseInt(text, millis)) return millis;
+  absl::Time time;
+  std::string error;
+  if (absl::ParseTime(absl::RFC3339_full, internal::ToAbsl(text), &time,
+                      &error)) {
+    return absl::ToUnixMillis(time);
+  }
+  return absl::InvalidArgumentError(
+      "must be Unix milliseconds or RFC 3339, e.g. 2025-01-01T00:00:00Z");
+}
+
+// Cross-field checks and the layout, which depends on three keys.
+absl::Status Finish(const Raw& raw, const std::map<std::string, Found>& eff,
+                    Config& config) {
+  auto where = [&](const std::string& key) {
+    const Found& f = eff.at(key);
+    return Cat(key, " = \"", f.value, "\" (", f.source, ")");
+  };
+  absl::StatusOr<Layout> base = Layout::Preset(raw.layout);
+  if (!base.ok()) base = Layout::Parse(raw.layout);
+  if (!base.ok()) {
+    return absl::InvalidArgumentError(Cat(where("layout.widths"), ": ",
+                                          base.status().message(),
+                                          "; presets: ", PresetList()));
+  }
+  LayoutSpec spec = base->spec();
+  if (!raw.epoch.empty()) {
+    auto epoch = ParseEpoch(raw.epoch);
+    if (!epoch.ok()) {
+      return absl::InvalidArgumentError(
+          Cat(where("layout.epoch"), ": ", epoch.status().message()));
+    }
+    spec.epoch_millis = *epoch;
+  }
+  if (!raw.unit.empty()) {
+    (void)internal::ParseInt(raw.unit, spec.unit_millis);
+  }
+  auto layout = Layout::Create(spec);
+  if (!layout.ok()) {
+    return absl::InvalidArgumentError(
+        Cat(where("layout.widths"), ", ", where("layout.epoch"), ", ",
+            where("layout.unit_ms"), ": ", layout.status().message()));
+  }
+  config.layout = *layout;
+  if (config.worker_id > config.layout.max_worker()) {
+    return absl::InvalidArgumentError(
+        Cat(where("worker.id"), ": the layout ", config.layout.ToString(),
+            " has worker IDs 0 to ", config.layout.max_worker()));
+  }
+  if (config.sequence_start_max > config.layout.max_sequence()) {
+    return absl::InvalidArgumentError(Cat(where("generator.sequence_start_max"),
+                                          ": the layout's sequence is 0 to ",
+                                          config.layout.max_sequence()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+EnvLookup ProcessEnv() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+absl::StatusOr<LoadedConfig> LoadConfig(const std::vector<std::string>& args,
+                                        const EnvLookup& env) {
+  LoadedConfig loaded;
+  const auto& settings = Settings();
+
+  CLI::App app("snowflaked: a Snowflake ID generator node", "snowflaked");
+  app.set_version_flag("--version", SNOWFLAKE_VERSION);
+  std::string config_path;
+  bool check = false;
+  bool print = false;
+  app.add_option("--config", config_path,
+                 "TOML configuration file (env SNOWFLAKE_CONFIG)");
+  app.add_flag("--check-config", check,
+               "Validate the configuration and exit (0: valid)");
+  app.add_flag("--print-config", print,
+               "Print each effective setting and its source, then exit");
+  std::vector<std::string> flag_values(settings.size());
+  std::vector<CLI::Option*> options(settings.size());
+  for (size_t i = 0; i < settings.size(); ++i) {
+    const Setting& s = settings[i];
+    options[i] = app.add_option(std::string(s.flag), flag_values[i],
+                                Cat(s.help, " (", s.key, ", env ", s.env, ")"));
+    if (s.kind == Kind::kBool) options[i]->expected(0, 1);
+  }
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  if (!reversed.empty()) reversed.pop_back();  // Program name.
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    loaded.action = ConfigAction::kExit;
+    loaded.output = app.help();
+    return loaded;
+  } catch (const CLI::CallForVersion&) {
+    loaded.action = ConfigAction::kExit;
+    loaded.output = Cat("snowflaked ", SNOWFLAKE_VERSION, "\n");
+    return loaded;
+  } catch (const CLI::ParseError& e) {
+    return absl::InvalidArgumentError(
+        Cat("command line: ", e.what(), " (see --help)"));
+  }
+  if (check) loaded.action = ConfigAction::kCheck;
+  if (print) loaded.action = ConfigAction::kPrint;
+
+  std::map<std::string, Found> file_values;
+  if (config_path.empty()) {
+    if (auto from_env = env("SNOWFLAKE_CONFIG")) config_path = *from_env;
+  }
+  if (!config_path.empty()) {
+    if (auto s = ReadFile(config_path, file_values); !s.ok()) return s;
+  }
+
+  Raw raw;
+  std::map<std::string, Found> effective;
+  for (size_t i = 0; i < settings.size(); ++i) {
+    const Setting& s = settings[i];
+    const std::string key(s.key);
+    Found found{std::string(s.default_value), "default"};
+    if (options[i]->count() > 0) {
+      found = {flag_values[i], Cat("flag ", s.flag)};
+      if (s.kind == Kind::kBool && found.value.empty()) found.value = "true";
+    } else if (auto value = env(std::string(s.env))) {
+      found = {*value, Cat("env ", s.env)};
+    } else if (auto it = file_values.find(key); it != file_values.end()) {
+      found = it->second;
+    }
+    if (auto status = s.apply(found.value, loaded.config, raw); !status.ok()) {
+      return absl::Status(status.code() == absl::StatusCode::kUnimplemented
+                              ? status.code()
+                              : absl::StatusCode::kInvalidArgument,
+                          Cat(key, " = \"", found.value, "\" (", found.source,
+                              "): ", status.message()));
+    }
+    loaded.values.push_back({key, found.value, found.source});
+    effective[key] = std::move(found);
+  }
+  if (auto s = Finish(raw, effective, loaded.config); !s.ok()) return s;
+  return loaded;
+}
+
+std::string FormatConfig(const LoadedConfig& loaded) {
+  std::string out =
+      "# Effective configuration (precedence: flag > env > file > "
+      "default).\n";
+  for (const ConfigValue& value : loaded.values) {
+    Kind kind = Kind::kString;
+    for (const Setting& s : Settings()) {
+      if (s.key == value.key) kind = s.kind;
+    }
+    std::string text = value.value;
+    if (kind == Kind::kString) {
+      text = Cat("\"", internal::ToStd(absl::CEscape(value.value)), "\"");
+    } else if (kind == Kind::kBool) {
+      text = ParseBool(value.value).value_or(false) ? "true" : "false";
+    }
+    Append(out, value.key, " = ", text, "  # ", value.source, "\n");
+  }
+  Append(out, "# layout in effect: ", loaded.config.layout.ToString(), "\n");
+  return out;
+}
+
+std::string ConfigMarkdownTable() {
+  std::string out =
+      "| file key | flag | environment | default | meaning |\n"
+      "|---|---|---|---|---|\n";
+  for (const Setting& s : Settings()) {
+    Append(out, "| `", s.key, "` | `", s.flag, "` | `", s.env, "` | `",
+           s.default_value.empty() ? "\"\"" : s.default_value, "` | ", s.help,
+           " |\n");
+  }
+  return out;
+}
+
+}  // namespace snowflake

@@ -1,0 +1,95 @@
+// The daemon's configuration: a TOML file, SNOWFLAKE_* environment
+// variables and command-line flags, in rising order of precedence over the
+// built-in defaults. Every setting has one file key, one flag and one
+// environment variable (docs/configuration.md lists them).
+#ifndef SNOWFLAKE_SRC_SERVER_CONFIG_H_
+#define SNOWFLAKE_SRC_SERVER_CONFIG_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "snowflake/layout.h"
+#include "src/server/limits.h"
+
+namespace snowflake {
+
+// The validated, effective configuration.
+struct Config {
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 8080;
+  int threads = 0;  // 0: one per core.
+  Layout layout;
+  std::string clock_source = "wall";
+  int64_t tolerance_millis = 5;
+  int64_t max_borrow_millis = 0;
+  int64_t sequence_start_max = 0;
+  std::string worker_mode = "static";
+  int64_t worker_id = 0;
+  std::string state_dir = "./state";
+  int64_t hwm_reserve_millis = limits::kDefaultHwmReserveMillis;
+  int64_t max_start_wait_millis = limits::kDefaultMaxStartWaitMillis;
+  std::string node_name;
+  std::string region;
+  int64_t max_batch = limits::kDefaultMaxBatch;
+  int64_t max_header_bytes = limits::kDefaultMaxHeaderBytes;
+  int64_t max_connections = limits::kDefaultMaxConnections;
+  int64_t idle_timeout_millis = limits::kDefaultIdleTimeoutMillis;
+  int64_t header_timeout_millis = limits::kDefaultHeaderTimeoutMillis;
+  int64_t drain_timeout_millis = limits::kDefaultDrainTimeoutMillis;
+  std::string log_level = "info";
+  std::string log_format = "text";
+  bool access_log = false;
+};
+
+// Where an effective value came from.
+struct ConfigValue {
+  std::string key;     // File key, e.g. "worker.id".
+  std::string value;   // As written (text form).
+  std::string source;  // "default", "file F line N", "env X", "flag --x".
+};
+
+enum class ConfigAction {
+  kRun,
+  kCheck,  // --check-config: validate, print "ok", exit 0.
+  kPrint,  // --print-config: print the effective values, exit 0.
+  kExit,   // --help or --version: print `output`, exit 0.
+};
+
+struct LoadedConfig {
+  Config config;
+  ConfigAction action = ConfigAction::kRun;
+  std::vector<ConfigValue> values;  // One per setting, in table order.
+  std::string output;               // For kExit.
+};
+
+// Reads one environment variable; nullopt if unset.
+using EnvLookup =
+    std::function<std::optional<std::string>(const std::string& name)>;
+// The process environment.
+EnvLookup ProcessEnv();
+
+// Parses `args` (args[0] is the program name), the environment and the
+// file named by --config or SNOWFLAKE_CONFIG. Errors: kInvalidArgument
+// naming the key, the value and its source (for the file, the line), for an
+// unknown file key, a bad flag, a bad value or an inconsistent combination
+// (e.g. a worker ID that does not fit the layout); kNotFound for a missing
+// file; kUnimplemented for worker modes not supported yet.
+absl::StatusOr<LoadedConfig> LoadConfig(const std::vector<std::string>& args,
+                                        const EnvLookup& env);
+
+// --print-config's output: one `key = value  # source` line per setting,
+// itself a valid TOML file.
+std::string FormatConfig(const LoadedConfig& loaded);
+
+// The settings table as Markdown (key, flag, env, default, meaning), from
+// which docs/configuration.md's table is made.
+std::string ConfigMarkdownTable();
+
+}  // namespace snowflake
+
+#endif  // SNOWFLAKE_SRC_SERVER_CONFIG_H_

@@ -1,0 +1,458 @@
+#include "src/server/http_handler.h"
+
+#include <charconv>
+#include <cstring>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "nlohmann/json.hpp"
+#include "snowflake/id.h"
+#include "snowflake/status.h"
+#include "src/server/internal/str.h"
+#include "src/server/request_target.h"
+
+namespace snowflake {
+namespace {
+
+using internal::Cat;
+
+constexpr std::string_view kJson = "application/json";
+constexpr std::string_view kText = "text/plain; charset=utf-8";
+constexpr std::string_view kBinary = "application/octet-stream";
+constexpr std::string_view kPrometheus =
+    "text/plain; version=0.0.4; charset=utf-8";
+
+struct CodeMapping {
+  absl::StatusCode code;
+  int http_status;
+  std::string_view name;
+};
+
+// The one table from status codes to HTTP statuses.
+constexpr CodeMapping kCodeTable[] = {
+    {absl::StatusCode::kInvalidArgument, 400, "bad_request"},
+    {absl::StatusCode::kNotFound, 404, "not_found"},
+    {absl::StatusCode::kUnimplemented, 405, "method_not_allowed"},
+    {absl::StatusCode::kDeadlineExceeded, 408, "request_timeout"},
+    {absl::StatusCode::kOutOfRange, 413, "too_large"},
+    {absl::StatusCode::kUnavailable, 503, "unavailable"},
+    {absl::StatusCode::kFailedPrecondition, 503, "failed_precondition"},
+};
+constexpr CodeMapping kInternal = {absl::StatusCode::kInternal, 500,
+                                   "internal"};
+
+const CodeMapping& MappingFor(absl::StatusCode code) {
+  for (const CodeMapping& mapping : kCodeTable) {
+    if (mapping.code == code) return mapping;
+  }
+  return kInternal;
+}
+
+enum class Format { kJson, kText, kBinary };
+
+// ?format= wins; else the Accept type with the highest q we can serve
+// (ties: the first listed); else JSON.
+absl::StatusOr<Format> ChooseFormat(const RequestTarget& target,
+                                    std::string_view accept) {
+  if (auto format = target.Get("format")) {
+    if (*format == "json") return Format::kJson;
+    if (*format == "text") return Format::kText;
+    if (*format == "binary") return Format::kBinary;
+    return absl::InvalidArgumentError(
+        Cat("unknown format \"", *format, "\": use json, text or binary"));
+  }
+  Format best = Format::kJson;
+  double best_q = -1;
+  for (std::string_view item : internal::Split(accept, ',')) {
+    std::vector<std::string_view> parts = internal::Split(item, ';');
+    const std::string type = internal::ToLower(internal::Trim(parts[0]));
+    double q = 1;
+    for (size_t i = 1; i < parts.size(); ++i) {
+      std::string_view param = internal::Trim(parts[i]);
+      if (param.starts_with("q=")) {
+        param.remove_prefix(2);
+        auto [ptr, ec] =
+            std::from_chars(param.data(), param.data() + param.size(), q);
+        if (ec != std::errc() || ptr != param.data() + param.size()) q = 0;
+      }
+    }
+    std::optional<Format> format;
+    if (type == "application/json" || type == "*/*" ||
+        type == "application/*") {
+      format = Format::kJson;
+    } else if (type == "text/plain" || type == "text/*") {
+      format = Format::kText;
+    } else if (type == "application/octet-stream") {
+      format = Format::kBinary;
+    }
+    if (format && q > 0 && q > best_q) {
+      best = *format;
+      best_q = q;
+    }
+  }
+  return best;
+}
+
+absl::StatusOr<Encoding> ChooseEncoding(const RequestTarget& target) {
+  auto name = target.Get("encoding");
+  if (!name) return Encoding::kDecimal;
+  return ParseEncodingName(*name);
+}
+
+// Rejects query parameters other than `allowed`, so typos are not ignored.
+absl::Status CheckParams(const RequestTarget& target,
+                         std::initializer_list<std::string_view> allowed) {
+  for (const auto& [key, value] : target.query) {
+    bool known = false;
+    for (std::string_view name : allowed) known = known || key == name;
+    if (!known) {
+      return absl::InvalidArgumentError(
+          Cat("unknown query parameter \"", key, "\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void AppendDecimal(std::string& out, uint64_t id) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), id);
+  out.append(buf, end);
+}
+
+void AppendBigEndian(std::string& out, uint64_t id) {
+  char buf[8];
+  for (int i = 7; i >= 0; --i) {
+    buf[i] = static_cast<char>(id & 0xff);
+    id >>= 8;
+  }
+  out.append(buf, 8);
+}
+
+HttpResponse Ok(std::string_view content_type, std::string body, Route route) {
+  HttpResponse response;
+  response.content_type = std::string(content_type);
+  response.body = std::move(body);
+  response.route = route;
+  return response;
+}
+
+HttpResponse JsonOk(const nlohmann::json& json, Route route) {
+  return Ok(kJson, json.dump() + "\n", route);
+}
+
+}  // namespace
+
+int HttpStatusFor(absl::StatusCode code) {
+  return MappingFor(code).http_status;
+}
+
+HttpResponse ErrorResponse(int http_status, std::string_view code,
+                           std::string_view message, Route route) {
+  nlohmann::json body = {
+      {"error",
+       {{"code", code}, {"message", nlohmann::json(std::string(message))}}}};
+  HttpResponse response;
+  response.status = http_status;
+  response.content_type = std::string(kJson);
+  // Replace invalid UTF-8 from user input instead of throwing.
+  response.body =
+      body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+      "\n";
+  response.route = route;
+  return response;
+}
+
+HttpResponse ErrorResponse(const absl::Status& status, Route route) {
+  const CodeMapping& mapping = MappingFor(status.code());
+  const ErrorKind kind = GetErrorKind(status);
+  std::string_view code =
+      kind == ErrorKind::kNone ? mapping.name : ErrorKindName(kind);
+  HttpResponse response = ErrorResponse(
+      mapping.http_status, code, internal::ToStd(status.message()), route);
+  if (mapping.http_status == 503) {
+    const int64_t drift = GetDriftMillis(status).value_or(0);
+    response.retry_after_seconds = std::max<int64_t>(1, (drift + 999) / 1000);
+  }
+  return response;
+}
+
+HttpHandler::HttpHandler(HandlerOptions options, Node& node, Metrics& metrics)
+    : options_(std::move(options)), node_(node), metrics_(metrics) {}
+
+namespace {
+
+struct RouteSpec {
+  Route route;
+  bool allows_head;  // ID routes do not: a HEAD would waste IDs.
+};
+
+// Path -> route; nullopt for unknown paths. Sets `decode_arg` for
+// /v1/decode/<id>.
+std::optional<RouteSpec> Match(std::string_view path,
+                               std::string_view& decode_arg) {
+  if (path == "/v1/id") return RouteSpec{Route::kId, false};
+  if (path == "/v1/ids") return RouteSpec{Route::kIds, false};
+  if (path == "/v1/info") return RouteSpec{Route::kInfo, true};
+  if (path == "/healthz") return RouteSpec{Route::kHealthz, true};
+  if (path == "/readyz") return RouteSpec{Route::kReadyz, true};
+  if (path == "/metrics") return RouteSpec{Route::kMetrics, true};
+  constexpr std::string_view kDecode = "/v1/decode/";
+  if (path.starts_with(kDecode) &&
+      path.find('/', kDecode.size()) == std::string_view::npos) {
+    decode_arg = path.substr(kDecode.size());
+    return RouteSpec{Route::kDecode, true};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+HttpResponse HttpHandler::Handle(const HttpRequest& request) const {
+  auto target = ParseRequestTarget(request.target);
+  if (!target.ok()) return ErrorResponse(target.status());
+  std::string_view decode_arg;
+  const std::optional<RouteSpec> spec = Match(target->path, decode_arg);
+  if (!spec) {
+    return ErrorResponse(absl::NotFoundError(
+        Cat("no route for ", target->path.substr(0, 200),
+            "; routes: /v1/id, /v1/ids, /v1/decode/<id>, /v1/info, /healthz, "
+            "/readyz, /metrics")));
+  }
+  const Route route = spec->route;
+  const bool method_ok = request.method == "GET" ||
+                         (spec->allows_head && request.method == "HEAD");
+  if (!method_ok) {
+    HttpResponse response = ErrorResponse(
+        absl::UnimplementedError(Cat("method ", request.method.substr(0, 32),
+                                     " not allowed on ", RouteName(route))),
+        route);
+    response.allow = spec->allows_head ? "GET, HEAD" : "GET";
+    return response;
+  }
+
+  switch (route) {
+    case Route::kId:
+    case Route::kIds: {
+      const bool batch = route == Route::kIds;
+      if (auto s = CheckParams(
+              *target,
+              batch ? std::initializer_list<std::string_view>{"count", "format",
+                                                              "encoding"}
+                    : std::initializer_list<std::string_view>{"format",
+                                                              "encoding"});
+          !s.ok()) {
+        return ErrorResponse(s, route);
+      }
+      int64_t count = 1;
+      if (batch) {
+        if (auto text = target->Get("count")) {
+          if (!internal::ParseInt(*text, count) || count < 1) {
+            return ErrorResponse(
+                absl::InvalidArgumentError(
+                    Cat("count must be a whole number >= 1, got \"",
+                        text->substr(0, 32), "\"")),
+                route);
+          }
+        }
+        if (count > options_.max_batch) {
+          return ErrorResponse(
+              absl::OutOfRangeError(Cat("count ", count,
+                                        " is above the largest batch, ",
+                                        options_.max_batch)),
+              route);
+        }
+      }
+      return IssueIds(*target, request.accept, count, route);
+    }
+    case Route::kDecode:
+      return Decode(*target, decode_arg);
+    case Route::kInfo:
+      if (auto s = CheckParams(*target, {}); !s.ok()) {
+        return ErrorResponse(s, route);
+      }
+      return Info();
+    case Route::kHealthz:
+      return JsonOk({{"status", "alive"}}, route);
+    case Route::kReadyz: {
+      if (auto s = node_.CheckCanIssue(); !s.ok()) {
+        return ErrorResponse(s, route);
+      }
+      return JsonOk({{"status", "ready"}}, route);
+    }
+    case Route::kMetrics:
+      return Ok(kPrometheus, metrics_.Render(node_.Status()), route);
+    case Route::kOther:
+      break;
+  }
+  return ErrorResponse(absl::InternalError("unrouted request"), route);
+}
+
+HttpResponse HttpHandler::IssueIds(const RequestTarget& target,
+                                   std::string_view accept, int64_t count,
+                                   Route route) const {
+  auto format = ChooseFormat(target, accept);
+  if (!format.ok()) return ErrorResponse(format.status(), route);
+  auto encoding = ChooseEncoding(target);
+  if (!encoding.ok()) return ErrorResponse(encoding.status(), route);
+  if (*format == Format::kBinary && *encoding != Encoding::kDecimal) {
+    return ErrorResponse(
+        absl::InvalidArgumentError(
+            "encoding applies to json and text; binary is always big-endian "
+            "64-bit"),
+        route);
+  }
+  if (auto s = node_.CheckCanIssue(); !s.ok()) return ErrorResponse(s, route);
+  Generator* generator = node_.generator();
+
+  const bool single = route == Route::kId;
+  std::string body;
+  switch (*format) {
+    case Format::kBinary:
+      body.reserve(count * 8);
+      break;
+    case Format::kJson:
+      body.reserve(count * 22 + 16);
+      body += single ? "{\"id\":" : "{\"ids\":[";
+      break;
+    case Format::kText:
+      body.reserve(count * 20);
+      break;
+  }
+  int64_t issued = 0;
+  while (issued < count) {
+    const uint32_t want =
+        static_cast<uint32_t>(std::min<int64_t>(count - issued, 1 << 30));
+    auto run = generator->NextRun(want);
+    if (!run.ok()) {
+      // IDs of earlier runs are abandoned: never sent, never reissued.
+      return ErrorResponse(run.status(), route);
+    }
+    for (uint64_t id = run->first; id < run->first + run->count; ++id) {
+      switch (*format) {
+        case Format::kBinary:
+          AppendBigEndian(body, id);
+          break;
+        case Format::kJson:
+          if (issued + static_cast<int64_t>(id - run->first) > 0) {
+            body += ',';
+          }
+          body += '"';
+          if (*encoding == Encoding::kDecimal) {
+            AppendDecimal(body, id);
+          } else {
+            body += EncodeId(id, *encoding);
+          }
+          body += '"';
+          break;
+        case Format::kText:
+          if (*encoding == Encoding::kDecimal) {
+            AppendDecimal(body, id);
+          } else {
+            body += EncodeId(id, *encoding);
+          }
+          body += '\n';
+          break;
+      }
+    }
+    issued += run->count;
+  }
+  if (*format == Format::kJson) body += single ? "}\n" : "]}\n";
+  metrics_.AddIdsIssued(static_cast<uint64_t>(count));
+  return Ok(*format == Format::kJson   ? kJson
+            : *format == Format::kText ? kText
+                                       : kBinary,
+            std::move(body), route);
+}
+
+HttpResponse HttpHandler::Decode(const RequestTarget& target,
+                                 std::string_view text) const {
+  const Route route = Route::kDecode;
+  if (auto s = CheckParams(target, {"encoding"}); !s.ok()) {
+    return ErrorResponse(s, route);
+  }
+  auto encoding = ChooseEncoding(target);
+  if (!encoding.ok()) return ErrorResponse(encoding.status(), route);
+  auto id = ParseId(text, *encoding);
+  if (!id.ok()) return ErrorResponse(id.status(), route);
+  const Layout& layout = node_.layout();
+  auto parts = layout.Decompose(*id);
+  if (!parts.ok()) return ErrorResponse(parts.status(), route);
+  const int64_t millis = layout.MillisOfTick(parts->tick);
+  nlohmann::json encodings = nlohmann::json::object();
+  for (Encoding e : AllEncodings()) {
+    encodings[std::string(EncodingName(e))] = EncodeId(*id, e);
+  }
+  return JsonOk({{"id", Cat(*id)},
+                 {"time_ms", millis},
+                 {"time", FormatRfc3339Millis(millis)},
+                 {"tick", parts->tick},
+                 {"worker", parts->worker},
+                 {"sequence", parts->sequence},
+                 {"layout", layout.ToString()},
+                 {"encodings", encodings}},
+                route);
+}
+
+HttpResponse HttpHandler::Info() const {
+  const NodeStatus s = node_.Status();
+  const Layout& layout = s.layout;
+  const LayoutLimits limits = layout.Limits();
+  const double now_ms = static_cast<double>(s.now_micros) / 1e3;
+  nlohmann::json info = {
+      {"node", s.name},
+      {"region", s.region},
+      {"version", options_.version},
+      {"ready", s.ready},
+      {"not_ready_reason", s.not_ready_reason},
+      {"worker_id", s.started ? s.lease.worker_id : -1},
+      {"layout",
+       {{"widths", Cat(layout.time_bits(), "/", layout.worker_bits(), "/",
+                       layout.sequence_bits())},
+        {"description", layout.ToString()},
+        {"unit_ms", layout.unit_millis()},
+        {"epoch_ms", layout.epoch_millis()},
+        {"epoch", FormatRfc3339Millis(layout.epoch_millis())},
+        {"ids_per_tick", limits.ids_per_tick},
+        {"workers", limits.workers},
+        {"last_ms", limits.last_millis},
+        {"last", FormatRfc3339Millis(limits.last_millis)}}},
+      {"lease",
+       {{"mode", s.lease.mode},
+        {"held", s.lease.held},
+        {"worker_id", s.lease.worker_id},
+        {"expires_in_ms", s.lease.expires_in_millis}}},
+      {"hwm",
+       {{"store", s.lease.hwm_store},
+        {"stored_ms", s.hwm.stored_unix_millis},
+        {"bound_ms",
+         s.started ? layout.MillisOfTick(s.high_water_mark_tick) : 0},
+        {"headroom_ms", s.started ? static_cast<double>(layout.MillisOfTick(
+                                        s.high_water_mark_tick)) -
+                                        now_ms
+                                  : 0},
+        {"stores", s.hwm.stores},
+        {"store_failures", s.hwm.store_failures},
+        {"last_error", s.hwm.last_error},
+        {"start_wait_ms", s.start_wait_millis}}},
+      {"clock",
+       {{"source", s.clock_source},
+        {"now_ms", s.now_micros / 1000},
+        {"now", FormatRfc3339Millis(s.now_micros / 1000)},
+        {"gap_to_wall_us", s.clock_gap_micros},
+        {"kernel_synchronized", s.kernel_clock.synchronized},
+        {"kernel_estimated_error_s", s.kernel_clock.estimated_error_seconds},
+        {"kernel_offset_s", s.kernel_clock.offset_seconds}}},
+      {"generator",
+       {{"ids_issued", metrics_.ids_issued()},
+        {"exhausted_waits", s.generator.exhausted_waits},
+        {"clock_backwards", s.generator.backwards_events},
+        {"clock_backwards_refused", s.generator.backwards_errors},
+        {"max_drift_ms", s.generator.max_drift_millis},
+        {"hwm_refusals", s.generator.high_water_mark_hits}}},
+      {"started_ms", s.start_unix_millis},
+  };
+  return JsonOk(info, Route::kInfo);
+}
+
+}  // namespace snowflake

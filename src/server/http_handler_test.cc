@@ -1,0 +1,335 @@
+#include "src/server/http_handler.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "snowflake/id.h"
+#include "snowflake/status.h"
+#include "src/lease/static_lease.h"
+#include "testing/simulated_clock.h"
+
+namespace snowflake {
+namespace {
+
+using ::testing::HasSubstr;
+using Json = nlohmann::json;
+
+constexpr int64_t kStartMicros = 1767225600000LL * 1000;  // 2026-01-01.
+
+class HttpHandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "handler_test.XXXXXX")
+            .string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    auto clock = std::make_unique<testing::SimulatedClock>(kStartMicros);
+    clock_ = clock.get();
+    NodeOptions options;
+    options.name = "test-node";
+    options.region = "eu";
+    node_ = std::make_unique<Node>(options, std::move(clock),
+                                   std::make_unique<StaticLease>(9, dir_));
+    metrics_ =
+        std::make_unique<Metrics>(BuildInfo{"1.2.3", "41/10/12", "static"});
+    handler_ = std::make_unique<HttpHandler>(HandlerOptions{1000, "1.2.3"},
+                                             *node_, *metrics_);
+  }
+
+  void TearDown() override {
+    handler_.reset();
+    node_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void Start() { ASSERT_TRUE(node_->Start().ok()); }
+
+  HttpResponse Get(std::string_view target, std::string_view accept = "") {
+    return handler_->Handle({"GET", target, accept});
+  }
+
+  static Json Parse(const HttpResponse& r) { return Json::parse(r.body); }
+
+  static void ExpectError(const HttpResponse& r, int status,
+                          std::string_view code) {
+    EXPECT_EQ(r.status, status) << r.body;
+    EXPECT_EQ(r.content_type, "application/json");
+    Json json = Json::parse(r.body);
+    EXPECT_EQ(json["error"]["code"], code) << r.body;
+    EXPECT_FALSE(json["error"]["message"].get<std::string>().empty());
+  }
+
+  std::string dir_;
+  testing::SimulatedClock* clock_ = nullptr;
+  std::unique_ptr<Node> node_;
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<HttpHandler> handler_;
+};
+
+TEST_F(HttpHandlerTest, IdAsJsonStringDecodesToThisWorker) {
+  Start();
+  HttpResponse r = Get("/v1/id");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_EQ(r.route, Route::kId);
+  Json json = Parse(r);
+  ASSERT_TRUE(json["id"].is_string());
+  auto id = ParseId(json["id"].get<std::string>(), Encoding::kDecimal);
+  ASSERT_TRUE(id.ok());
+  auto parts = node_->layout().Decompose(*id);
+  ASSERT_TRUE(parts.ok());
+  EXPECT_EQ(parts->worker, 9);
+  EXPECT_EQ(metrics_->ids_issued(), 1u);
+}
+
+TEST_F(HttpHandlerTest, IdAsTextByAcceptOrFormat) {
+  Start();
+  for (auto r : {Get("/v1/id", "text/plain"), Get("/v1/id?format=text"),
+                 Get("/v1/id", "application/json;q=0.5, text/plain")}) {
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.content_type, "text/plain; charset=utf-8");
+    ASSERT_FALSE(r.body.empty());
+    EXPECT_EQ(r.body.back(), '\n');
+    EXPECT_TRUE(
+        ParseId(r.body.substr(0, r.body.size() - 1), Encoding::kDecimal).ok());
+  }
+  // Explicit q values: JSON preferred over text.
+  EXPECT_EQ(Get("/v1/id", "text/plain;q=0.1, application/json").content_type,
+            "application/json");
+  EXPECT_EQ(Get("/v1/id", "image/png").content_type, "application/json");
+}
+
+TEST_F(HttpHandlerTest, IdWithEncodings) {
+  Start();
+  for (Encoding e : AllEncodings()) {
+    const std::string name(EncodingName(e));
+    HttpResponse r = Get("/v1/id?format=text&encoding=" + name);
+    ASSERT_EQ(r.status, 200) << name << r.body;
+    EXPECT_TRUE(ParseId(r.body.substr(0, r.body.size() - 1), e).ok()) << name;
+    HttpResponse j = Get("/v1/id?encoding=" + name);
+    EXPECT_TRUE(ParseId(Parse(j)["id"].get<std::string>(), e).ok()) << name;
+  }
+  ExpectError(Get("/v1/id?encoding=base99"), 400, "bad_request");
+  ExpectError(Get("/v1/id?format=binary&encoding=hex"), 400, "bad_request");
+}
+
+TEST_F(HttpHandlerTest, IdAsBinary) {
+  Start();
+  HttpResponse r = Get("/v1/id", "application/octet-stream");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "application/octet-stream");
+  EXPECT_EQ(r.body.size(), 8u);
+}
+
+TEST_F(HttpHandlerTest, BatchJsonIsStrictlyIncreasingStrings) {
+  Start();
+  HttpResponse r = Get("/v1/ids?count=1000");  // Max batch in this test.
+  ASSERT_EQ(r.status, 200);
+  Json ids = Parse(r)["ids"];
+  ASSERT_EQ(ids.size(), 1000u);
+  uint64_t last = 0;
+  for (const Json& id : ids) {
+    ASSERT_TRUE(id.is_string());
+    uint64_t value = std::stoull(id.get<std::string>());
+    EXPECT_GT(value, last);
+    last = value;
+  }
+  EXPECT_EQ(metrics_->ids_issued(), 1000u);
+}
+
+TEST_F(HttpHandlerTest, BatchTextAndBinaryAgree) {
+  Start();
+  HttpResponse text = Get("/v1/ids?count=5&format=text");
+  ASSERT_EQ(text.status, 200);
+  EXPECT_EQ(std::count(text.body.begin(), text.body.end(), '\n'), 5);
+  HttpResponse bin = Get("/v1/ids?count=5", "application/octet-stream");
+  ASSERT_EQ(bin.status, 200);
+  ASSERT_EQ(bin.body.size(), 40u);
+  uint64_t previous = 0;
+  for (int i = 0; i < 5; ++i) {
+    uint64_t value = 0;
+    for (int b = 0; b < 8; ++b) {
+      value = value << 8 | static_cast<unsigned char>(bin.body[i * 8 + b]);
+    }
+    EXPECT_GT(value, previous);
+    previous = value;
+  }
+  // Binary IDs come after the text ones.
+  const uint64_t last_text = std::stoull(
+      text.body.substr(text.body.rfind('\n', text.body.size() - 2) + 1));
+  uint64_t first_bin = 0;
+  for (int b = 0; b < 8; ++b) {
+    first_bin = first_bin << 8 | static_cast<unsigned char>(bin.body[b]);
+  }
+  EXPECT_GT(first_bin, last_text);
+}
+
+TEST_F(HttpHandlerTest, BatchEncodedAndDefaultCount) {
+  Start();
+  Json ids = Parse(Get("/v1/ids?count=3&encoding=base58"))["ids"];
+  ASSERT_EQ(ids.size(), 3u);
+  for (const Json& id : ids) {
+    EXPECT_TRUE(ParseId(id.get<std::string>(), Encoding::kBase58).ok());
+  }
+  EXPECT_EQ(Parse(Get("/v1/ids"))["ids"].size(), 1u);
+}
+
+TEST_F(HttpHandlerTest, BatchErrors) {
+  Start();
+  ExpectError(Get("/v1/ids?count=0"), 400, "bad_request");
+  ExpectError(Get("/v1/ids?count=-5"), 400, "bad_request");
+  ExpectError(Get("/v1/ids?count=abc"), 400, "bad_request");
+  ExpectError(Get("/v1/ids?count=99999999999999999999999"), 400, "bad_request");
+  ExpectError(Get("/v1/ids?count=1001"), 413, "too_large");
+  ExpectError(Get("/v1/ids?count=2&format=xml"), 400, "bad_request");
+  ExpectError(Get("/v1/ids?cout=2"), 400, "bad_request");
+  ExpectError(Get("/v1/ids?count=%zz"), 400, "bad_request");
+  EXPECT_EQ(metrics_->ids_issued(), 0u);
+}
+
+TEST_F(HttpHandlerTest, Decode) {
+  Start();
+  const uint64_t id = node_->layout().Compose({123456, 9, 77});
+  for (Encoding e : AllEncodings()) {
+    std::string target = "/v1/decode/" + EncodeId(id, e);
+    if (e != Encoding::kDecimal) {
+      target += "?encoding=" + std::string(EncodingName(e));
+    }
+    HttpResponse r = Get(target);
+    ASSERT_EQ(r.status, 200) << target << r.body;
+    Json json = Parse(r);
+    EXPECT_EQ(json["id"], std::to_string(id));
+    EXPECT_EQ(json["tick"], 123456);
+    EXPECT_EQ(json["worker"], 9);
+    EXPECT_EQ(json["sequence"], 77);
+    EXPECT_EQ(json["time_ms"], kDefaultEpochMillis + 123456);
+    EXPECT_EQ(json["time"], FormatRfc3339Millis(kDefaultEpochMillis + 123456));
+    EXPECT_EQ(json["encodings"]["hex"], EncodeId(id, Encoding::kHex));
+  }
+  ExpectError(Get("/v1/decode/12x4"), 400, "bad_request");
+  ExpectError(Get("/v1/decode/"), 400, "bad_request");
+  ExpectError(Get("/v1/decode/18446744073709551615"), 400, "bad_request");
+  ExpectError(Get("/v1/decode/1/2"), 404, "not_found");
+  ExpectError(Get("/v1/decode/1?encoding=nope"), 400, "bad_request");
+  ExpectError(Get("/v1/decode/%4"), 400, "bad_request");
+  // Percent-encoded input is decoded.
+  EXPECT_EQ(Get("/v1/decode/%31%32").status, 200);
+}
+
+TEST_F(HttpHandlerTest, InfoHealthReady) {
+  // Before Start: alive but not ready, IDs refused with 503.
+  EXPECT_EQ(Get("/healthz").status, 200);
+  HttpResponse not_ready = Get("/readyz");
+  ExpectError(not_ready, 503, "unavailable");
+  EXPECT_GE(not_ready.retry_after_seconds, 1);
+  ExpectError(Get("/v1/id"), 503, "unavailable");
+  EXPECT_EQ(Parse(Get("/v1/info"))["ready"], false);
+
+  Start();
+  EXPECT_EQ(Get("/readyz").status, 200);
+  Json info = Parse(Get("/v1/info"));
+  EXPECT_EQ(info["node"], "test-node");
+  EXPECT_EQ(info["region"], "eu");
+  EXPECT_EQ(info["version"], "1.2.3");
+  EXPECT_EQ(info["worker_id"], 9);
+  EXPECT_EQ(info["ready"], true);
+  EXPECT_EQ(info["layout"]["widths"], "41/10/12");
+  EXPECT_EQ(info["lease"]["mode"], "static");
+  EXPECT_THAT(info["hwm"]["store"].get<std::string>(),
+              HasSubstr("hwm-worker-9"));
+  EXPECT_GT(info["hwm"]["headroom_ms"].get<double>(), 0);
+  ExpectError(Get("/v1/info?x=1"), 400, "bad_request");
+
+  node_->BeginShutdown();
+  ExpectError(Get("/readyz"), 503, "unavailable");
+  ExpectError(Get("/v1/id"), 503, "unavailable");
+  EXPECT_EQ(Get("/healthz").status, 200);
+}
+
+TEST_F(HttpHandlerTest, ClockBackwardsIs503WithRetryAfter) {
+  Start();
+  ASSERT_EQ(Get("/v1/id").status, 200);
+  clock_->AdvanceMicros(-2'500'000);  // 2.5 s back: beyond tolerance.
+  HttpResponse r = Get("/v1/id");
+  ExpectError(r, 503, "clock_backwards");
+  EXPECT_EQ(r.retry_after_seconds, 3);
+  ExpectError(Get("/v1/ids?count=10"), 503, "clock_backwards");
+  EXPECT_EQ(metrics_->ids_issued(), 1u);
+}
+
+TEST_F(HttpHandlerTest, StoppedGeneratorIs503) {
+  Start();
+  ASSERT_TRUE(node_->Shutdown().ok());
+  ExpectError(Get("/v1/id"), 503, "unavailable");
+}
+
+TEST_F(HttpHandlerTest, Metrics) {
+  Start();
+  Get("/v1/ids?count=7");
+  metrics_->RecordRequest(Route::kIds, 200, 1000);
+  HttpResponse r = Get("/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_THAT(r.content_type, HasSubstr("version=0.0.4"));
+  EXPECT_THAT(r.body, HasSubstr("snowflake_ids_issued_total 7\n"));
+  EXPECT_THAT(r.body, HasSubstr("snowflake_worker_id 9\n"));
+  EXPECT_THAT(r.body,
+              HasSubstr("snowflake_http_requests_total{route=\"/v1/ids\","
+                        "code=\"200\"} 1\n"));
+}
+
+TEST_F(HttpHandlerTest, RoutingErrors) {
+  Start();
+  ExpectError(Get("/nope"), 404, "not_found");
+  ExpectError(Get("/v1/id/extra"), 404, "not_found");
+  ExpectError(Get("v1/id"), 400, "bad_request");
+  ExpectError(Get("*"), 400, "bad_request");
+
+  HttpResponse post = handler_->Handle({"POST", "/v1/id", ""});
+  ExpectError(post, 405, "method_not_allowed");
+  EXPECT_EQ(post.allow, "GET");
+  HttpResponse head_id = handler_->Handle({"HEAD", "/v1/ids", ""});
+  EXPECT_EQ(head_id.status, 405);
+  HttpResponse del = handler_->Handle({"DELETE", "/healthz", ""});
+  EXPECT_EQ(del.status, 405);
+  EXPECT_EQ(del.allow, "GET, HEAD");
+  EXPECT_EQ(handler_->Handle({"HEAD", "/readyz", ""}).status, 200);
+  EXPECT_EQ(metrics_->ids_issued(), 0u);
+}
+
+TEST(ErrorResponseTest, TableAndPayloads) {
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kInvalidArgument), 400);
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kNotFound), 404);
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kUnimplemented), 405);
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kOutOfRange), 413);
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kUnavailable), 503);
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kFailedPrecondition), 503);
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kInternal), 500);
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kDataLoss), 500);
+
+  HttpResponse r = ErrorResponse(MakeError(absl::StatusCode::kUnavailable,
+                                           ErrorKind::kHighWaterMark,
+                                           "hwm \"not\" extended"));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.retry_after_seconds, 1);
+  Json json = Json::parse(r.body);
+  EXPECT_EQ(json["error"]["code"], "high_water_mark");
+  EXPECT_EQ(json["error"]["message"], "hwm \"not\" extended");
+
+  HttpResponse drift = ErrorResponse(MakeError(
+      absl::StatusCode::kUnavailable, ErrorKind::kClockBackwards, "x", 4001));
+  EXPECT_EQ(drift.retry_after_seconds, 5);
+
+  // Invalid UTF-8 from a client never breaks the JSON.
+  HttpResponse bad = ErrorResponse(400, "bad_request", "bad \xff byte");
+  EXPECT_NO_THROW(Json::parse(bad.body));
+}
+
+}  // namespace
+}  // namespace snowflake

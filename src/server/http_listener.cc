@@ -1,0 +1,379 @@
+#include "src/server/http_listener.h"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "boost/asio.hpp"
+#include "boost/beast/core.hpp"
+#include "boost/beast/http.hpp"
+#include "spdlog/spdlog.h"
+#include "src/server/internal/str.h"
+
+namespace snowflake {
+
+using internal::Cat;
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+class Session;
+
+// State shared by the acceptor and all sessions.
+struct Shared {
+  ListenerOptions options;
+  const HttpHandler* handler;
+  Metrics* metrics;
+  std::atomic<bool> stopping{false};
+  std::atomic<int64_t> connections{0};
+  std::mutex mu;  // Guards sessions.
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+};
+
+std::string_view Std(beast::string_view s) { return {s.data(), s.size()}; }
+
+int64_t NanosSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+// One connection. All its handlers run on its strand, one at a time.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, Shared& shared)
+      : stream_(std::move(socket)), shared_(shared) {
+    beast::error_code ec;
+    auto endpoint = stream_.socket().remote_endpoint(ec);
+    if (!ec) {
+      remote_ = Cat(endpoint.address().to_string(), ":", endpoint.port());
+    }
+  }
+
+  ~Session() {
+    {
+      std::lock_guard<std::mutex> lock(shared_.mu);
+      shared_.sessions.erase(this);
+    }
+    shared_.connections.fetch_sub(1);
+    shared_.metrics->ConnectionClosed();
+  }
+
+  void Start() {
+    {
+      std::lock_guard<std::mutex> lock(shared_.mu);
+      shared_.sessions.emplace(this, weak_from_this());
+    }
+    net::dispatch(stream_.get_executor(),
+                  [self = shared_from_this()] { self->WaitForRequest(); });
+  }
+
+  // From Shutdown: closes the connection unless a response is being
+  // written (that one finishes, with Connection: close).
+  void StopIfIdle() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->writing_) self->Close();
+    });
+  }
+
+  // From Shutdown at the drain deadline.
+  void ForceClose() {
+    net::post(stream_.get_executor(),
+              [self = shared_from_this()] { self->Close(); });
+  }
+
+ private:
+  std::chrono::milliseconds Millis(int64_t millis) {
+    return std::chrono::milliseconds(millis);
+  }
+
+  // Waits for the first byte of the next request under the idle timeout;
+  // from then on the request must arrive within the header timeout.
+  void WaitForRequest() {
+    if (shared_.stopping.load()) return Close();
+    if (buffer_.size() > 0) return ReadRequest();  // Pipelined.
+    stream_.expires_after(Millis(shared_.options.idle_timeout_millis));
+    stream_.async_read_some(
+        buffer_.prepare(4096),
+        [self = shared_from_this()](beast::error_code ec, size_t n) {
+          if (ec) return self->Close();
+          self->buffer_.commit(n);
+          self->ReadRequest();
+        });
+  }
+
+  void ReadRequest() {
+    parser_.emplace();
+    parser_->header_limit(
+        static_cast<uint32_t>(shared_.options.max_header_bytes));
+    parser_->body_limit(limits::kMaxBodyBytes);
+    stream_.expires_after(Millis(shared_.options.header_timeout_millis));
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       self->OnRead(ec);
+                     });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec) {
+      const bool parse_error =
+          ec.category() ==
+              beast::error_code(http::error::bad_method).category() &&
+          ec != http::error::end_of_stream &&
+          ec != http::error::partial_message;
+      // Otherwise the peer left, was too slow, or we are closing: there is
+      // no one to answer.
+      if (parse_error) return RejectMalformed(ec);
+      if (ec == beast::error::timeout) {
+        spdlog::debug("event=request_timeout remote={}", remote_);
+      }
+      return Close();
+    }
+    const auto start = std::chrono::steady_clock::now();
+    const auto& request = parser_->get();
+    HttpRequest req;
+    req.method = Std(request.method_string());
+    req.target = Std(request.target());
+    const auto accept = request.find(http::field::accept);
+    if (accept != request.end()) req.accept = Std(accept->value());
+    HttpResponse response = shared_.handler->Handle(req);
+    const bool head = request.method() == http::verb::head;
+    const bool keep_alive = request.keep_alive() && !shared_.stopping.load();
+    Send(std::move(response), request.version(), keep_alive, head, start,
+         std::string(req.method), std::string(req.target));
+  }
+
+  // Parse errors: answer once, then close.
+  void RejectMalformed(beast::error_code ec) {
+    const auto start = std::chrono::steady_clock::now();
+    HttpResponse response;
+    if (ec == http::error::header_limit) {
+      response = ErrorResponse(431, "header_too_large",
+                               Cat("request headers exceed ",
+                                   shared_.options.max_header_bytes, " bytes"));
+    } else if (ec == http::error::body_limit ||
+               ec == http::error::unexpected_body) {
+      response = ErrorResponse(413, "body_not_allowed",
+                               "requests must not have a body");
+    } else {
+      response = ErrorResponse(400, "bad_request",
+                               Cat("malformed HTTP request: ", ec.message()));
+    }
+    spdlog::debug("event=malformed_request remote={} error=\"{}\"", remote_,
+                  ec.message());
+    Send(std::move(response), 11, false, false, start, "-", "-");
+  }
+
+  void Send(HttpResponse response, unsigned version, bool keep_alive, bool head,
+            std::chrono::steady_clock::time_point start, std::string method,
+            std::string target) {
+    auto& res = response_;
+    res = {};
+    res.version(version);
+    res.result(static_cast<unsigned>(response.status));
+    res.set(http::field::server, "snowflaked");
+    res.set(http::field::content_type, response.content_type);
+    if (!response.allow.empty()) res.set(http::field::allow, response.allow);
+    if (response.retry_after_seconds > 0) {
+      res.set(http::field::retry_after, Cat(response.retry_after_seconds));
+    }
+    res.keep_alive(keep_alive);
+    const size_t size = response.body.size();
+    if (!head) res.body() = std::move(response.body);
+    res.content_length(size);
+    const int64_t nanos = NanosSince(start);
+    shared_.metrics->RecordRequest(response.route, response.status, nanos);
+    if (shared_.options.access_log) {
+      spdlog::info(
+          "event=access remote={} method={} target=\"{}\" status={} bytes={} "
+          "duration_us={}",
+          remote_, method, target.substr(0, 256), response.status, size,
+          nanos / 1000);
+    }
+    writing_ = true;
+    stream_.expires_after(Millis(shared_.options.header_timeout_millis));
+    http::async_write(
+        stream_, res,
+        [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+          self->writing_ = false;
+          if (ec || !keep_alive) return self->Close();
+          self->WaitForRequest();
+        });
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  Shared& shared_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::empty_body>> parser_;
+  http::response<http::string_body> response_;
+  std::string remote_ = "?";
+  bool writing_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+class HttpListener::Impl {
+ public:
+  explicit Impl(const ListenerOptions& options, const HttpHandler& handler,
+                Metrics& metrics)
+      : acceptor_(net::make_strand(ioc_)),
+        retry_timer_(acceptor_.get_executor()) {
+    shared_.options = options;
+    shared_.handler = &handler;
+    shared_.metrics = &metrics;
+  }
+
+  absl::Status Listen() {
+    const ListenerOptions& options = shared_.options;
+    beast::error_code ec;
+    tcp::resolver resolver(ioc_);
+    auto results = resolver.resolve(options.host, Cat(options.port),
+                                    tcp::resolver::passive, ec);
+    if (ec || results.empty()) {
+      return absl::InvalidArgumentError(Cat("cannot resolve listen address ",
+                                            options.host, ": ", ec.message()));
+    }
+    const tcp::endpoint endpoint = results.begin()->endpoint();
+    const std::string where =
+        Cat(endpoint.address().to_string(), ":", endpoint.port());
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return absl::UnavailableError(
+          Cat("cannot listen on ", where, ": ", ec.message()));
+    }
+    port_ = acceptor_.local_endpoint(ec).port();
+    Accept();
+    const int threads = options.threads > 0
+                            ? options.threads
+                            : std::max(1u, std::thread::hardware_concurrency());
+    for (int i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] { ioc_.run(); });
+    }
+    spdlog::info("event=listening address={} port={} threads={}",
+                 endpoint.address().to_string(), port_, threads);
+    return absl::OkStatus();
+  }
+
+  int port() const { return port_; }
+
+  int Shutdown(std::chrono::milliseconds drain) {
+    std::lock_guard<std::mutex> lock(shutdown_mu_);
+    if (threads_.empty()) return 0;
+    shared_.stopping.store(true);
+    net::post(acceptor_.get_executor(), [this] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+      retry_timer_.cancel();
+    });
+    ForEachSession([](Session& s) { s.StopIfIdle(); });
+    const auto deadline = std::chrono::steady_clock::now() + drain;
+    while (shared_.connections.load() > 0 &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    const int cut = static_cast<int>(shared_.connections.load());
+    if (cut > 0) {
+      spdlog::warn("event=drain_timeout connections_cut={}", cut);
+      ForEachSession([](Session& s) { s.ForceClose(); });
+      const auto grace =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+      while (shared_.connections.load() > 0 &&
+             std::chrono::steady_clock::now() < grace) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    }
+    ioc_.stop();
+    for (std::thread& t : threads_) t.join();
+    threads_.clear();
+    return cut;
+  }
+
+ private:
+  void Accept() {
+    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec,
+                                                          tcp::socket socket) {
+      if (shared_.stopping.load()) return;
+      if (ec) {
+        // E.g. out of file descriptors: back off instead of spinning.
+        spdlog::error("event=accept_failed error=\"{}\"", ec.message());
+        retry_timer_.expires_after(std::chrono::milliseconds(50));
+        retry_timer_.async_wait([this](beast::error_code wait_ec) {
+          if (!wait_ec && !shared_.stopping.load()) Accept();
+        });
+        return;
+      }
+      if (shared_.connections.load() >= shared_.options.max_connections) {
+        shared_.metrics->ConnectionRejected();
+        beast::error_code close_ec;
+        socket.close(close_ec);
+      } else {
+        shared_.connections.fetch_add(1);
+        shared_.metrics->ConnectionOpened();
+        std::make_shared<Session>(std::move(socket), shared_)->Start();
+      }
+      Accept();
+    });
+  }
+
+  template <typename F>
+  void ForEachSession(F f) {
+    std::vector<std::shared_ptr<Session>> live;
+    {
+      std::lock_guard<std::mutex> lock(shared_.mu);
+      for (auto& [ptr, weak] : shared_.sessions) {
+        if (auto session = weak.lock()) live.push_back(std::move(session));
+      }
+    }
+    for (auto& session : live) f(*session);
+  }
+
+  Shared shared_;  // Before ioc_: sessions destroyed with it use it.
+  net::io_context ioc_;
+  tcp::acceptor acceptor_;
+  net::steady_timer retry_timer_;
+  int port_ = 0;
+  std::mutex shutdown_mu_;
+  std::vector<std::thread> threads_;
+};
+
+absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Start(
+    const ListenerOptions& options, const HttpHandler& handler,
+    Metrics& metrics) {
+  auto impl = std::make_unique<Impl>(options, handler, metrics);
+  if (absl::Status s = impl->Listen(); !s.ok()) return s;
+  return std::unique_ptr<HttpListener>(new HttpListener(std::move(impl)));
+}
+
+HttpListener::HttpListener(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+
+HttpListener::~HttpListener() { impl_->Shutdown(std::chrono::milliseconds(0)); }
+
+int HttpListener::port() const { return impl_->port(); }
+
+int HttpListener::Shutdown(std::chrono::milliseconds drain) {
+  return impl_->Shutdown(drain);
+}
+
+}  // namespace snowflake

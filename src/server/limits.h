@@ -1,0 +1,48 @@
+// Every limit of the HTTP server in one place: the defaults that
+// configuration may override, and the hard bounds it is checked against.
+#ifndef SNOWFLAKE_SRC_SERVER_LIMITS_H_
+#define SNOWFLAKE_SRC_SERVER_LIMITS_H_
+
+#include <cstdint>
+
+namespace snowflake::limits {
+
+// Largest `count` of GET /v1/ids; larger batches get 413.
+inline constexpr int64_t kDefaultMaxBatch = 100'000;
+// 16 M IDs are 128 MiB in binary: the most a configuration may allow.
+inline constexpr int64_t kMaxMaxBatch = 16'000'000;
+
+// Request line plus headers; larger requests get 431 and are closed.
+inline constexpr int64_t kDefaultMaxHeaderBytes = 8 * 1024;
+inline constexpr int64_t kMaxMaxHeaderBytes = 1024 * 1024;
+
+// Requests carry no body: any body is rejected (413) and the connection
+// closed. Not configurable.
+inline constexpr int64_t kMaxBodyBytes = 0;
+
+// An idle keep-alive connection is closed after this long.
+inline constexpr int64_t kDefaultIdleTimeoutMillis = 60'000;
+// Once a request's first byte has arrived, the rest of its header must
+// arrive within this long (a slow client cannot hold a connection), and a
+// response must be taken by the client within it.
+inline constexpr int64_t kDefaultHeaderTimeoutMillis = 10'000;
+
+// Connections beyond this are closed as soon as they are accepted.
+inline constexpr int64_t kDefaultMaxConnections = 10'000;
+
+// On SIGTERM, requests in flight get this long to finish.
+inline constexpr int64_t kDefaultDrainTimeoutMillis = 10'000;
+
+// On start, how long to wait for the clock to pass the stored high-water
+// mark before refusing to start.
+inline constexpr int64_t kDefaultMaxStartWaitMillis = 30'000;
+
+// How far ahead of the clock the high-water mark is kept.
+inline constexpr int64_t kDefaultHwmReserveMillis = 5'000;
+
+// Upper bound on I/O threads (0 in configuration: one per core).
+inline constexpr int64_t kMaxThreads = 1024;
+
+}  // namespace snowflake::limits
+
+#endif  // SNOWFLAKE_SRC_SERVER_LIMITS_H_

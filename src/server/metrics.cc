@@ -1,0 +1,269 @@
+#include "src/server/metrics.h"
+
+#include <cmath>
+#include <cstdio>
+#include <utility>
+
+#include "snowflake/layout.h"
+#include "src/server/internal/str.h"
+
+namespace snowflake {
+namespace {
+
+using internal::Append;
+using internal::Cat;
+
+constexpr std::array<std::string_view, kRouteCount> kRouteNames = {
+    "/v1/id",   "/v1/ids", "/v1/decode", "/v1/info",
+    "/healthz", "/readyz", "/metrics",   "other"};
+
+std::string EscapeLabel(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string Number(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.10g", value);
+  return buf;
+}
+
+// Appends HELP and TYPE lines.
+void Header(std::string& out, std::string_view name, std::string_view type,
+            std::string_view help) {
+  Append(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+}
+
+void Sample(std::string& out, std::string_view name, double value) {
+  Append(out, name, " ", Number(value), "\n");
+}
+
+void Single(std::string& out, std::string_view name, std::string_view type,
+            std::string_view help, double value) {
+  Header(out, name, type, help);
+  Sample(out, name, value);
+}
+
+}  // namespace
+
+std::string_view RouteName(Route route) {
+  return kRouteNames[static_cast<int>(route)];
+}
+
+Metrics::Metrics(BuildInfo build_info) : build_info_(std::move(build_info)) {}
+
+int Metrics::StatusIndex(int http_status) {
+  for (int i = 0; i < static_cast<int>(kStatuses.size()); ++i) {
+    if (kStatuses[i] == http_status) return i;
+  }
+  return kStatusCount - 1;
+}
+
+Metrics::Shard& Metrics::LocalShard() {
+  static std::atomic<unsigned> next_shard{0};
+  thread_local const unsigned shard = next_shard.fetch_add(1) % kShards;
+  return shards_[shard];
+}
+
+void Metrics::RecordRequest(Route route, int http_status,
+                            int64_t duration_nanos) {
+  Shard& shard = LocalShard();
+  const int r = static_cast<int>(route);
+  shard.requests[r][StatusIndex(http_status)].fetch_add(
+      1, std::memory_order_relaxed);
+  int bucket = 0;
+  while (bucket < static_cast<int>(kBucketNanos.size()) &&
+         duration_nanos > kBucketNanos[bucket]) {
+    ++bucket;
+  }
+  shard.buckets[r][bucket].fetch_add(1, std::memory_order_relaxed);
+  shard.duration_nanos[r].fetch_add(
+      static_cast<uint64_t>(duration_nanos < 0 ? 0 : duration_nanos),
+      std::memory_order_relaxed);
+}
+
+void Metrics::AddIdsIssued(uint64_t count) {
+  LocalShard().ids.fetch_add(count, std::memory_order_relaxed);
+}
+
+uint64_t Metrics::ids_issued() const {
+  uint64_t total = 0;
+  for (const Shard& shard : shards_) total += shard.ids.load();
+  return total;
+}
+
+uint64_t Metrics::requests(Route route, int http_status) const {
+  uint64_t total = 0;
+  for (const Shard& shard : shards_) {
+    total += shard.requests[static_cast<int>(route)][StatusIndex(http_status)]
+                 .load();
+  }
+  return total;
+}
+
+std::string Metrics::Render(const NodeStatus& node) const {
+  std::string out;
+  out.reserve(16 * 1024);
+
+  // Sum the shards once.
+  uint64_t requests[kRouteCount][kStatusCount] = {};
+  uint64_t buckets[kRouteCount][kBucketCount] = {};
+  uint64_t nanos[kRouteCount] = {};
+  for (const Shard& shard : shards_) {
+    for (int r = 0; r < kRouteCount; ++r) {
+      for (int s = 0; s < kStatusCount; ++s) {
+        requests[r][s] += shard.requests[r][s].load();
+      }
+      for (int b = 0; b < kBucketCount; ++b) {
+        buckets[r][b] += shard.buckets[r][b].load();
+      }
+      nanos[r] += shard.duration_nanos[r].load();
+    }
+  }
+
+  Single(out, "snowflake_ids_issued_total", "counter", "IDs handed to clients.",
+         static_cast<double>(ids_issued()));
+
+  Header(out, "snowflake_http_requests_total", "counter",
+         "HTTP requests answered, by route and status code.");
+  for (int r = 0; r < kRouteCount; ++r) {
+    for (int s = 0; s < kStatusCount; ++s) {
+      if (requests[r][s] == 0) continue;
+      const std::string code = s < static_cast<int>(kStatuses.size())
+                                   ? Cat(kStatuses[s])
+                                   : std::string("other");
+      Append(out, "snowflake_http_requests_total{route=\"", kRouteNames[r],
+             "\",code=\"", code, "\"} ", requests[r][s], "\n");
+    }
+  }
+
+  Header(out, "snowflake_http_request_duration_seconds", "histogram",
+         "Time from a request's last header byte to its response, by route.");
+  for (int r = 0; r < kRouteCount; ++r) {
+    uint64_t cumulative = 0;
+    for (int b = 0; b < kBucketCount; ++b) {
+      cumulative += buckets[r][b];
+      const std::string le =
+          b < static_cast<int>(kBucketNanos.size())
+              ? Number(static_cast<double>(kBucketNanos[b]) / 1e9)
+              : std::string("+Inf");
+      Append(out, "snowflake_http_request_duration_seconds_bucket{route=\"",
+             kRouteNames[r], "\",le=\"", le, "\"} ", cumulative, "\n");
+    }
+    Append(out, "snowflake_http_request_duration_seconds_sum{route=\"",
+           kRouteNames[r], "\"} ", Number(static_cast<double>(nanos[r]) / 1e9),
+           "\n");
+    Append(out, "snowflake_http_request_duration_seconds_count{route=\"",
+           kRouteNames[r], "\"} ", cumulative, "\n");
+  }
+
+  Single(out, "snowflake_http_connections_open", "gauge",
+         "HTTP connections currently open.",
+         static_cast<double>(open_connections_.load()));
+  Single(out, "snowflake_http_connections_rejected_total", "counter",
+         "Connections closed at once because the connection limit was "
+         "reached.",
+         static_cast<double>(rejected_connections_.load()));
+
+  const GeneratorStats& gen = node.generator;
+  Single(out, "snowflake_sequence_exhausted_waits_total", "counter",
+         "Waits for the next tick because a tick's sequence ran out.",
+         static_cast<double>(gen.exhausted_waits));
+  Single(out, "snowflake_clock_backwards_total", "counter",
+         "Issue attempts that found the clock behind the last issued tick.",
+         static_cast<double>(gen.backwards_events));
+  Single(out, "snowflake_clock_backwards_refused_total", "counter",
+         "Of those, attempts refused because the clock was behind by more "
+         "than the tolerance (answered 503).",
+         static_cast<double>(gen.backwards_errors));
+  Single(out, "snowflake_clock_backwards_max_drift_seconds", "gauge",
+         "Largest backwards clock drift seen since start.",
+         static_cast<double>(gen.max_drift_millis) / 1e3);
+  Single(out, "snowflake_clock_wait_seconds_total", "counter",
+         "Time spent waiting for the clock (next tick or catching up).",
+         static_cast<double>(gen.clock_wait_micros) / 1e6);
+  Single(out, "snowflake_hwm_refusals_total", "counter",
+         "Issue attempts refused because the high-water mark had not been "
+         "extended in time.",
+         static_cast<double>(gen.high_water_mark_hits));
+
+  Single(out, "snowflake_clock_monotonic_gap_seconds", "gauge",
+         "The node's clock minus the system wall clock (non-zero only with "
+         "clock source monotonic).",
+         static_cast<double>(node.clock_gap_micros) / 1e6);
+  const KernelClockState& kc = node.kernel_clock;
+  Single(out, "snowflake_clock_synchronized", "gauge",
+         "1 if the kernel reports the clock synchronized (adjtimex), else 0.",
+         kc.synchronized ? 1 : 0);
+  Single(out, "snowflake_clock_estimated_error_seconds", "gauge",
+         "Kernel's estimated clock error (adjtimex esterror).",
+         kc.estimated_error_seconds);
+  Single(out, "snowflake_clock_max_error_seconds", "gauge",
+         "Kernel's maximum clock error (adjtimex maxerror).",
+         kc.max_error_seconds);
+  Single(out, "snowflake_clock_offset_seconds", "gauge",
+         "Kernel's current clock offset being corrected (adjtimex offset).",
+         kc.offset_seconds);
+
+  Single(out, "snowflake_ready", "gauge",
+         "1 if the node holds a valid lease and may issue IDs, else 0.",
+         node.ready ? 1 : 0);
+  Single(out, "snowflake_worker_id", "gauge",
+         "The worker ID this node holds (-1 before it holds one).",
+         static_cast<double>(node.started ? node.lease.worker_id : -1));
+
+  const double now_ms = static_cast<double>(node.now_micros) / 1e3;
+  const Layout& layout = node.layout;
+  const double headroom =
+      node.started ? (static_cast<double>(
+                          layout.MillisOfTick(node.high_water_mark_tick)) -
+                      now_ms) /
+                         1e3
+                   : 0;
+  Single(out, "snowflake_hwm_headroom_seconds", "gauge",
+         "Time between now and the stored high-water mark; IDs stop (503) "
+         "when it reaches zero.",
+         headroom);
+  Single(out, "snowflake_hwm_stored_timestamp_seconds", "gauge",
+         "Unix time of the high-water mark last stored.",
+         static_cast<double>(node.hwm.stored_unix_millis) / 1e3);
+  Single(out, "snowflake_hwm_stores_total", "counter",
+         "High-water marks stored.", static_cast<double>(node.hwm.stores));
+  Single(out, "snowflake_hwm_store_failures_total", "counter",
+         "Failed attempts to store the high-water mark.",
+         static_cast<double>(node.hwm.store_failures));
+  Single(out, "snowflake_time_range_remaining_seconds", "gauge",
+         "Time left before the layout's time bits run out.",
+         (static_cast<double>(layout.Limits().last_millis) - now_ms) / 1e3);
+  Single(out, "snowflake_start_wait_seconds", "gauge",
+         "Time waited at start for the clock to pass the stored high-water "
+         "mark.",
+         static_cast<double>(node.start_wait_millis) / 1e3);
+  Single(out, "snowflake_start_time_seconds", "gauge",
+         "Unix time at which the process started.",
+         static_cast<double>(node.start_unix_millis) / 1e3);
+
+  Header(out, "snowflake_build_info", "gauge",
+         "Always 1; labels describe the build and configuration.");
+  Append(out, "snowflake_build_info{version=\"",
+         EscapeLabel(build_info_.version), "\",layout=\"",
+         EscapeLabel(build_info_.layout), "\",mode=\"",
+         EscapeLabel(build_info_.mode), "\",clock=\"",
+         EscapeLabel(node.clock_source), "\"} 1\n");
+  return out;
+}
+
+}  // namespace snowflake

@@ -1,0 +1,109 @@
+#include "src/server/metrics.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace snowflake {
+namespace {
+
+using ::testing::HasSubstr;
+
+NodeStatus SampleStatus() {
+  NodeStatus status;
+  status.started = true;
+  status.ready = true;
+  status.lease.worker_id = 12;
+  status.now_micros = (kDefaultEpochMillis + 10'000) * 1000;
+  status.high_water_mark_tick = 15'000;  // 5 s ahead.
+  status.generator.exhausted_waits = 4;
+  status.generator.backwards_events = 2;
+  status.generator.max_drift_millis = 1500;
+  status.generator.clock_wait_micros = 2'500'000;
+  status.clock_source = "wall";
+  return status;
+}
+
+TEST(MetricsTest, CountsRequestsAcrossThreads) {
+  Metrics metrics({"v", "41/10/12", "static"});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&metrics] {
+      for (int i = 0; i < 1000; ++i) {
+        metrics.RecordRequest(Route::kIds, 200, 30'000);
+        metrics.AddIdsIssued(10);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(metrics.requests(Route::kIds, 200), 8000u);
+  EXPECT_EQ(metrics.ids_issued(), 80000u);
+}
+
+TEST(MetricsTest, RendersEveryFamily) {
+  Metrics metrics({"1.0", "41/10/12", "static"});
+  metrics.RecordRequest(Route::kId, 200, 70'000);         // 2nd bucket.
+  metrics.RecordRequest(Route::kId, 503, 2'000'000'000);  // +Inf only.
+  metrics.RecordRequest(Route::kOther, 418, 1);           // code="other".
+  metrics.AddIdsIssued(3);
+  const std::string out = metrics.Render(SampleStatus());
+  for (const char* family :
+       {"snowflake_ids_issued_total 3\n",
+        "snowflake_http_requests_total{route=\"/v1/id\",code=\"200\"} 1\n",
+        "snowflake_http_requests_total{route=\"/v1/id\",code=\"503\"} 1\n",
+        "snowflake_http_requests_total{route=\"other\",code=\"other\"} 1\n",
+        "snowflake_http_request_duration_seconds_bucket{route=\"/v1/id\","
+        "le=\"5e-05\"} 0\n",
+        "snowflake_http_request_duration_seconds_bucket{route=\"/v1/id\","
+        "le=\"0.0001\"} 1\n",
+        "snowflake_http_request_duration_seconds_bucket{route=\"/v1/id\","
+        "le=\"+Inf\"} 2\n",
+        "snowflake_http_request_duration_seconds_count{route=\"/v1/id\"} 2\n",
+        "snowflake_sequence_exhausted_waits_total 4\n",
+        "snowflake_clock_backwards_total 2\n",
+        "snowflake_clock_backwards_max_drift_seconds 1.5\n",
+        "snowflake_clock_wait_seconds_total 2.5\n",
+        "snowflake_worker_id 12\n",
+        "snowflake_hwm_headroom_seconds 5\n",
+        "snowflake_ready 1\n",
+        "snowflake_clock_synchronized ",
+        "snowflake_clock_estimated_error_seconds ",
+        "snowflake_clock_offset_seconds ",
+        "snowflake_clock_monotonic_gap_seconds 0\n",
+        "snowflake_time_range_remaining_seconds ",
+        "snowflake_build_info{version=\"1.0\",layout=\"41/10/12\","
+        "mode=\"static\",clock=\"wall\"} 1\n"}) {
+    EXPECT_THAT(out, HasSubstr(family));
+  }
+}
+
+TEST(MetricsTest, PassesPromtool) {
+  const char* promtool = "/usr/bin/promtool";
+  if (!std::filesystem::exists(promtool)) GTEST_SKIP() << "no promtool";
+  Metrics metrics({"1.0 \"quoted\"", "41/10/12", "static"});
+  metrics.RecordRequest(Route::kDecode, 400, 5000);
+  const std::string path =
+      (std::filesystem::temp_directory_path() / "metrics_test.prom").string();
+  {
+    std::ofstream file(path);
+    file << metrics.Render(SampleStatus());
+  }
+  const std::string command =
+      std::string(promtool) + " check metrics < " + path + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buf[256];
+  while (fgets(buf, sizeof(buf), pipe) != nullptr) output += buf;
+  EXPECT_EQ(pclose(pipe), 0) << output;
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace snowflake

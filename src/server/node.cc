@@ -1,0 +1,124 @@
+#include "src/server/node.h"
+
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "snowflake/status.h"
+
+namespace snowflake {
+namespace {
+
+std::string HostName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
+  return buf;
+}
+
+}  // namespace
+
+Node::Node(NodeOptions options, std::unique_ptr<Clock> clock,
+           std::unique_ptr<WorkerLease> lease)
+    : options_(std::move(options)),
+      clock_(std::move(clock)),
+      lease_(std::move(lease)),
+      start_unix_millis_(SystemClock().NowMicros() / 1000) {}
+
+Node::~Node() {
+  // Best effort for callers that forgot Shutdown (tests, failed starts).
+  (void)Shutdown();
+}
+
+absl::Status Node::Start() {
+  if (generator() != nullptr) return absl::OkStatus();
+  auto grant = lease_->Acquire();
+  if (!grant.ok()) return grant.status();
+  const int64_t wait_start = clock_->NowMicros();
+  auto first_tick = AwaitHighWaterMark(*grant->hwm_store, layout(), *clock_,
+                                       options_.max_start_wait_millis);
+  if (!first_tick.ok()) return first_tick.status();
+  start_wait_millis_.store((clock_->NowMicros() - wait_start) / 1000);
+
+  GeneratorOptions gen_options = options_.generator;
+  gen_options.worker_id = grant->worker_id;
+  gen_options.first_tick = *first_tick;
+  // Nothing may be issued until the keeper has stored the first mark.
+  gen_options.high_water_mark = *first_tick;
+  auto generator = Generator::Create(gen_options, *clock_);
+  if (!generator.ok()) return generator.status();
+  generator_ = *std::move(generator);
+
+  HwmKeeperOptions keeper_options;
+  keeper_options.reserve_millis = options_.hwm_reserve_millis;
+  auto keeper =
+      HwmKeeper::Start(*generator_, *grant->hwm_store, *clock_, keeper_options);
+  if (!keeper.ok()) return keeper.status();
+  keeper_ = *std::move(keeper);
+  keeper_ptr_.store(keeper_.get(), std::memory_order_release);
+  generator_ptr_.store(generator_.get(), std::memory_order_release);
+  return absl::OkStatus();
+}
+
+void Node::BeginShutdown() {
+  shutting_down_.store(true, std::memory_order_release);
+}
+
+absl::Status Node::Shutdown() {
+  BeginShutdown();
+  absl::Status result;
+  if (HwmKeeper* keeper = keeper_ptr_.load(std::memory_order_acquire)) {
+    result.Update(keeper->Shutdown());
+  } else if (Generator* generator = this->generator()) {
+    generator->Stop();
+  }
+  result.Update(lease_->Release());
+  return result;
+}
+
+bool Node::Ready() const { return CheckCanIssue().ok(); }
+
+absl::Status Node::CheckCanIssue() const {
+  if (shutting_down_.load(std::memory_order_acquire)) {
+    return absl::UnavailableError("node is shutting down");
+  }
+  if (generator() == nullptr) {
+    return absl::UnavailableError(
+        "node is starting: acquiring its worker ID or waiting for the clock "
+        "to pass the stored high-water mark");
+  }
+  if (!lease_->Valid()) {
+    return absl::UnavailableError("node does not hold a valid worker lease");
+  }
+  return absl::OkStatus();
+}
+
+NodeStatus Node::Status() const {
+  NodeStatus status;
+  status.name = options_.name.empty() ? HostName() : options_.name;
+  status.region = options_.region;
+  status.clock_source = options_.clock_source;
+  status.layout = layout();
+  const absl::Status can_issue = CheckCanIssue();
+  status.ready = can_issue.ok();
+  status.not_ready_reason = std::string(can_issue.message());
+  status.shutting_down = shutting_down_.load(std::memory_order_acquire);
+  status.lease = lease_->Info();
+  if (Generator* generator = this->generator()) {
+    status.started = true;
+    status.generator = generator->stats();
+    status.high_water_mark_tick = generator->high_water_mark();
+    status.next_free_tick = generator->NextFreeTick();
+  }
+  if (HwmKeeper* keeper = keeper_ptr_.load(std::memory_order_acquire)) {
+    status.hwm = keeper->stats();
+  }
+  status.now_micros = clock_->NowMicros();
+  status.clock_gap_micros = clock_->GapToWallMicros();
+  status.start_unix_millis = start_unix_millis_;
+  status.start_wait_millis = start_wait_millis_.load();
+  status.kernel_clock = ReadKernelClock();
+  return status;
+}
+
+}  // namespace snowflake

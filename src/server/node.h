@@ -1,0 +1,108 @@
+// A generator node's runtime state: its lease, clock, generator and HWM
+// keeper, and whether it may issue IDs. The HTTP handler and metrics read
+// it; the daemon drives its lifecycle (Start, BeginShutdown, Shutdown).
+#ifndef SNOWFLAKE_SRC_SERVER_NODE_H_
+#define SNOWFLAKE_SRC_SERVER_NODE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "snowflake/clock.h"
+#include "snowflake/generator.h"
+#include "snowflake/hwm.h"
+#include "snowflake/layout.h"
+#include "src/lease/worker_lease.h"
+#include "src/server/kernel_clock.h"
+
+namespace snowflake {
+
+struct NodeOptions {
+  std::string name;    // For /v1/info; the host name if empty.
+  std::string region;  // Free text for /v1/info.
+  std::string clock_source = "wall";
+  // Layout, tolerance, borrow and sequence start; worker_id and the tick
+  // bounds are filled in from the lease.
+  GeneratorOptions generator;
+  int64_t hwm_reserve_millis = 5000;
+  int64_t max_start_wait_millis = 30000;
+};
+
+// Everything /v1/info and /metrics show, read at one moment.
+struct NodeStatus {
+  std::string name;
+  std::string region;
+  std::string clock_source;
+  Layout layout;
+  bool started = false;  // Generator running.
+  bool ready = false;    // Started, lease valid, not shutting down.
+  bool shutting_down = false;
+  std::string not_ready_reason;  // Empty when ready.
+  LeaseInfo lease;
+  GeneratorStats generator;
+  int64_t high_water_mark_tick = 0;  // Exclusive bound; 0 before start.
+  int64_t next_free_tick = 0;
+  HwmKeeperStats hwm;
+  int64_t now_micros = 0;         // Node's clock.
+  int64_t clock_gap_micros = 0;   // Node's clock minus the wall clock.
+  int64_t start_unix_millis = 0;  // Process start.
+  int64_t start_wait_millis = 0;  // Waited for the stored HWM at start.
+  KernelClockState kernel_clock;
+};
+
+// Thread safety: Status(), Ready(), generator() and CheckCanIssue() may be
+// called from any thread at any time; Start, BeginShutdown and Shutdown
+// from one controlling thread. Not copyable.
+class Node {
+ public:
+  Node(NodeOptions options, std::unique_ptr<Clock> clock,
+       std::unique_ptr<WorkerLease> lease);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Acquires the lease, waits for the clock to pass the stored HWM, creates
+  // the generator and starts keeping its HWM ahead. Blocks. Errors: the
+  // lease's, AwaitHighWaterMark's (kUnavailable with the gap when the clock
+  // is too far behind), Generator::Create's, the first HWM store's.
+  absl::Status Start();
+
+  // Makes Ready() false at once; IDs may still be issued by requests in
+  // flight until Shutdown.
+  void BeginShutdown();
+
+  // Stops the generator, stores the final HWM and releases the lease.
+  // Idempotent. Returns the first error met (all steps are attempted).
+  absl::Status Shutdown();
+
+  bool Ready() const;
+  // OK if IDs may be issued now, else kUnavailable saying why.
+  absl::Status CheckCanIssue() const;
+  // Null until Start succeeds.
+  Generator* generator() const {
+    return generator_ptr_.load(std::memory_order_acquire);
+  }
+  const Layout& layout() const { return options_.generator.layout; }
+  Clock& clock() const { return *clock_; }
+  NodeStatus Status() const;
+
+ private:
+  const NodeOptions options_;
+  const std::unique_ptr<Clock> clock_;
+  const std::unique_ptr<WorkerLease> lease_;
+  const int64_t start_unix_millis_;
+
+  // Owned here, published through the atomics once built (by Start).
+  std::unique_ptr<Generator> generator_;
+  std::unique_ptr<HwmKeeper> keeper_;
+  std::atomic<Generator*> generator_ptr_{nullptr};
+  std::atomic<HwmKeeper*> keeper_ptr_{nullptr};
+  std::atomic<bool> shutting_down_{false};
+  std::atomic<int64_t> start_wait_millis_{0};
+};
+
+}  // namespace snowflake
+
+#endif  // SNOWFLAKE_SRC_SERVER_NODE_H_

@@ -1,0 +1,147 @@
+// Every route and format of a live node, over real sockets.
+#include <set>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "snowflake/id.h"
+#include "snowflake/layout.h"
+#include "tests/integration/node_fixture.h"
+
+namespace snowflake::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using Json = nlohmann::json;
+
+class ApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    node_ = StartNode(dir_->path(), {"--max-batch", "50000"}).release();
+    ASSERT_TRUE(node_->ready()) << node_->Log();
+  }
+  static void TearDownTestSuite() {
+    node_->Signal(SIGTERM);
+    EXPECT_EQ(node_->Wait(std::chrono::seconds(15)), 0) << node_->Log();
+    delete node_;
+    delete dir_;
+  }
+  static int port() { return node_->port(); }
+
+  static TempDir* dir_;
+  static DaemonProcess* node_;
+};
+TempDir* ApiTest::dir_ = nullptr;
+DaemonProcess* ApiTest::node_ = nullptr;
+
+void ExpectError(const std::optional<HttpReply>& r, int status,
+                 const std::string& code) {
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, status) << r->body;
+  EXPECT_EQ(r->Header("content-type"), "application/json");
+  EXPECT_EQ(Json::parse(r->body)["error"]["code"], code) << r->body;
+}
+
+TEST_F(ApiTest, IdInEveryFormatAndEncoding) {
+  RawHttpConnection c(port());
+  auto json = c.Get("/v1/id");
+  ASSERT_TRUE(json);
+  EXPECT_EQ(json->status, 200);
+  EXPECT_EQ(json->Header("content-type"), "application/json");
+  const uint64_t first =
+      std::stoull(Json::parse(json->body)["id"].get<std::string>());
+  auto parts = Layout().Decompose(first);
+  ASSERT_TRUE(parts.ok());
+  EXPECT_EQ(parts->worker, 3);
+
+  auto text = c.Get("/v1/id", "text/plain");
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->Header("content-type"), "text/plain; charset=utf-8");
+  EXPECT_GT(std::stoull(text->body), first);
+  auto binary = c.Get("/v1/id?format=binary");
+  ASSERT_TRUE(binary);
+  ASSERT_EQ(binary->body.size(), 8u);
+  EXPECT_GT(DecodeBinary(binary->body)[0], std::stoull(text->body));
+
+  for (Encoding e : AllEncodings()) {
+    const std::string name(EncodingName(e));
+    auto r = c.Get("/v1/id?format=text&encoding=" + name);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << name;
+    EXPECT_TRUE(ParseId(r->body.substr(0, r->body.size() - 1), e).ok());
+  }
+}
+
+TEST_F(ApiTest, BatchesInEveryFormat) {
+  RawHttpConnection c(port());
+  auto json = c.Get("/v1/ids?count=1000");
+  ASSERT_TRUE(json);
+  ASSERT_EQ(json->status, 200);
+  EXPECT_EQ(Json::parse(json->body)["ids"].size(), 1000u);
+  auto text = c.Get("/v1/ids?count=10", "text/plain");
+  ASSERT_TRUE(text);
+  EXPECT_EQ(std::count(text->body.begin(), text->body.end(), '\n'), 10);
+  auto binary = c.Get("/v1/ids?count=50000", "application/octet-stream");
+  ASSERT_TRUE(binary);
+  EXPECT_EQ(binary->Header("content-type"), "application/octet-stream");
+  std::vector<uint64_t> ids = DecodeBinary(binary->body);
+  ASSERT_EQ(ids.size(), 50000u);
+  for (size_t i = 1; i < ids.size(); ++i) ASSERT_GT(ids[i], ids[i - 1]);
+  auto encoded = c.Get("/v1/ids?count=3&encoding=base32");
+  ASSERT_TRUE(encoded);
+  const Json parsed = Json::parse(encoded->body);
+  for (const Json& id : parsed["ids"]) {
+    EXPECT_TRUE(ParseId(id.get<std::string>(), Encoding::kCrockford32).ok());
+  }
+}
+
+TEST_F(ApiTest, DecodeInfoHealthReadyMetrics) {
+  RawHttpConnection c(port());
+  const uint64_t id = Layout().Compose({1000, 3, 5});
+  auto decoded = c.Get("/v1/decode/" + EncodeId(id, Encoding::kBase62) +
+                       "?encoding=base62");
+  ASSERT_TRUE(decoded);
+  ASSERT_EQ(decoded->status, 200) << decoded->body;
+  Json d = Json::parse(decoded->body);
+  EXPECT_EQ(d["id"], std::to_string(id));
+  EXPECT_EQ(d["worker"], 3);
+  EXPECT_EQ(d["sequence"], 5);
+  EXPECT_EQ(d["time"], "2025-01-01T00:00:01.000Z");
+
+  auto info = c.Get("/v1/info");
+  ASSERT_TRUE(info);
+  Json i = Json::parse(info->body);
+  EXPECT_EQ(i["worker_id"], 3);
+  EXPECT_EQ(i["ready"], true);
+  EXPECT_EQ(i["lease"]["mode"], "static");
+
+  EXPECT_EQ(c.Get("/healthz")->status, 200);
+  EXPECT_EQ(c.Get("/readyz")->status, 200);
+  EXPECT_EQ(c.Get("/readyz", "", "HEAD")->status, 200);
+  auto metrics = c.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_THAT(metrics->body, HasSubstr("snowflake_worker_id 3\n"));
+}
+
+TEST_F(ApiTest, ErrorsForBadInput) {
+  RawHttpConnection c(port());
+  ExpectError(c.Get("/nope"), 404, "not_found");
+  auto post = c.Get("/v1/ids?count=1", "", "POST");
+  ExpectError(post, 405, "method_not_allowed");
+  EXPECT_EQ(post->Header("allow"), "GET");
+  ExpectError(c.Get("/v1/ids?count=50001"), 413, "too_large");
+  ExpectError(c.Get("/v1/ids?count=0"), 400, "bad_request");
+  ExpectError(c.Get("/v1/ids?count=ten"), 400, "bad_request");
+  ExpectError(c.Get("/v1/ids?count=%G1"), 400, "bad_request");
+  ExpectError(c.Get("/v1/id?format=yaml"), 400, "bad_request");
+  ExpectError(c.Get("/v1/id?encoding=base64"), 400, "bad_request");
+  ExpectError(c.Get("/v1/decode/notanid"), 400, "bad_request");
+  ExpectError(c.Get("/v1/decode/zz?encoding=hex"), 400, "bad_request");
+  // The connection survived every error above (keep-alive).
+  EXPECT_EQ(c.Get("/v1/id")->status, 200);
+}
+
+}  // namespace
+}  // namespace snowflake::testing
