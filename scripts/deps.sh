@@ -9,6 +9,8 @@ SNOWFLAKE_PACKAGES=(
   libcli11-dev libfmt-dev libspdlog-dev libtomlplusplus-dev
   nlohmann-json3-dev libboost-dev
   prometheus faketime libfaketime curl
+  etcd-server etcd-client libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev
+  protobuf-compiler openssl
 )
 
 missing=()

@@ -13,11 +13,19 @@ step() { printf '\n== %s (%ss)\n' "$*" "$SECONDS"; }
 step "format check"
 git ls-files -- '*.h' '*.cc' | xargs clang-format --dry-run --Werror
 
-for preset in release asan tsan; do
+step "build release"
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$jobs"
+step "test release (unit and end-to-end)"
+ctest --preset release -j "$jobs"
+
+# The sanitizer builds need only the unit-test binaries.
+unit_targets=(core_test cli_test lease_test server_test)
+for preset in asan tsan; do
   step "build $preset"
   cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset" -j "$jobs"
-  step "test $preset"
+  cmake --build --preset "$preset" -j "$jobs" --target "${unit_targets[@]}"
+  step "test $preset (unit)"
   ctest --preset "$preset" -j "$jobs"
 done
 

@@ -1,0 +1,476 @@
+#include "testing/etcd_launcher.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gtest/gtest.h"
+
+extern char** environ;
+
+namespace snowflake::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+// How long a stopped member gets between SIGTERM and SIGKILL.
+constexpr milliseconds kStopGrace{5000};
+// The longest a helper command (etcdctl, openssl) may run.
+constexpr milliseconds kCommandTimeout{10000};
+// Between two health probes.
+constexpr milliseconds kProbeInterval{100};
+
+std::string ErrnoText(const char* what) {
+  return absl::StrCat(what, ": ", std::strerror(errno));
+}
+
+// The full path of `binary` from PATH (or itself when it has a '/').
+std::string ResolveBinary(const std::string& binary) {
+  if (binary.find('/') != std::string::npos) return binary;
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path != nullptr ? path : "/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    std::string candidate = absl::StrCat(dir.empty() ? "." : dir, "/", binary);
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return binary;
+}
+
+// The environment without ETCD*/ETCDCTL* variables, which would otherwise
+// configure the processes behind the flags' backs.
+std::vector<std::string> CleanEnvironment() {
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    if (std::strncmp(*entry, "ETCD", 4) != 0) env.emplace_back(*entry);
+  }
+  return env;
+}
+
+std::vector<char*> Pointers(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (std::string& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// Starts `argv` with stdout and stderr appended to `log_file`. The child dies
+// with the test process (PR_SET_PDEATHSIG), so no etcd outlives a crash.
+absl::StatusOr<pid_t> SpawnProcess(std::vector<std::string> argv,
+                                   const std::string& log_file) {
+  argv[0] = ResolveBinary(argv[0]);
+  std::vector<std::string> env = CleanEnvironment();
+  std::vector<char*> argv_ptrs = Pointers(argv);
+  std::vector<char*> env_ptrs = Pointers(env);
+  const int log_fd =
+      ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) return absl::InternalError(ErrnoText(log_file.c_str()));
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(log_fd);
+    return absl::InternalError(ErrnoText("fork"));
+  }
+  if (pid == 0) {
+    // Only async-signal-safe calls from here to exec.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    const int null_fd = ::open("/dev/null", O_RDONLY);
+    if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
+    ::dup2(log_fd, STDOUT_FILENO);
+    ::dup2(log_fd, STDERR_FILENO);
+    ::execve(argv_ptrs[0], argv_ptrs.data(), env_ptrs.data());
+    static constexpr char kExecFailed[] = "exec failed\n";
+    (void)!::write(STDERR_FILENO, kExecFailed, sizeof(kExecFailed) - 1);
+    ::_exit(127);
+  }
+  ::close(log_fd);
+  return pid;
+}
+
+// Waits up to `timeout` for `pid` to exit; its exit status, or nullopt.
+std::optional<int> WaitExit(pid_t pid, milliseconds timeout) {
+  const auto deadline = steady_clock::now() + timeout;
+  while (true) {
+    int status = 0;
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid || (done < 0 && errno == ECHILD)) return status;
+    if (steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+// Runs `argv` to completion (at most kCommandTimeout) with its output in
+// `output_file`; returns that output, or kInternal when it fails.
+absl::StatusOr<std::string> RunCommand(const std::vector<std::string>& argv,
+                                       const std::string& output_file) {
+  std::filesystem::remove(output_file);
+  absl::StatusOr<pid_t> pid = SpawnProcess(argv, output_file);
+  if (!pid.ok()) return pid.status();
+  std::optional<int> status = WaitExit(*pid, kCommandTimeout);
+  if (!status.has_value()) {
+    ::kill(*pid, SIGKILL);
+    WaitExit(*pid, kStopGrace);
+  }
+  std::string output = ReadFile(output_file);
+  if (!status.has_value() || !WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
+    return absl::InternalError(absl::StrCat(
+        "`", absl::StrJoin(argv, " "), "` ",
+        status.has_value() ? "failed" : "timed out", ": ", output));
+  }
+  return output;
+}
+
+// Reserves `count` distinct free loopback ports. They are released before
+// etcd binds them, so another process could take one in between; unlikely
+// enough for tests.
+absl::StatusOr<std::vector<int>> FreePorts(int count) {
+  std::vector<int> fds;
+  std::vector<int> ports;
+  absl::Status status;
+  for (int i = 0; i < count && status.ok(); ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+      status = absl::InternalError(ErrnoText("socket"));
+      break;
+    }
+    fds.push_back(fd);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
+            0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) !=
+            0) {
+      status = absl::InternalError(ErrnoText("bind 127.0.0.1:0"));
+      break;
+    }
+    ports.push_back(ntohs(address.sin_port));
+  }
+  for (int fd : fds) ::close(fd);
+  if (!status.ok()) return status;
+  return ports;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EtcdLauncher>> EtcdLauncher::Start(
+    EtcdLauncherOptions options) {
+  if (options.members < 1) {
+    return absl::InvalidArgumentError("etcd launcher: members must be >= 1");
+  }
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = absl::StrCat(
+      tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/snowflake-etcd-XXXXXX");
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    return absl::InternalError(ErrnoText("mkdtemp"));
+  }
+  const int members = options.members;
+  std::unique_ptr<EtcdLauncher> launcher(
+      new EtcdLauncher(std::move(options), pattern));
+  if (launcher->options_.tls) {
+    if (absl::Status status = launcher->MakeCertificates(); !status.ok()) {
+      return status;
+    }
+  }
+  absl::StatusOr<std::vector<int>> ports = FreePorts(2 * members);
+  if (!ports.ok()) return ports.status();
+  for (int i = 0; i < members; ++i) {
+    Member member;
+    member.name = absl::StrCat("m", i);
+    member.client_port = (*ports)[2 * static_cast<size_t>(i)];
+    member.peer_port = (*ports)[2 * static_cast<size_t>(i) + 1];
+    member.data_dir = absl::StrCat(launcher->dir_, "/", member.name, ".etcd");
+    member.log_file = absl::StrCat(launcher->dir_, "/", member.name, ".log");
+    launcher->members_.push_back(std::move(member));
+  }
+  for (Member& member : launcher->members_) {
+    if (absl::Status status = launcher->Spawn(member); !status.ok()) {
+      return status;
+    }
+  }
+  for (int i = 0; i < members; ++i) {
+    if (absl::Status status = launcher->WaitHealthy(i); !status.ok()) {
+      return status;
+    }
+  }
+  return launcher;
+}
+
+EtcdLauncher::EtcdLauncher(EtcdLauncherOptions options, std::string dir)
+    : options_(std::move(options)), dir_(std::move(dir)) {}
+
+EtcdLauncher::~EtcdLauncher() {
+  for (Member& member : members_) Stop(member);
+  const ::testing::TestInfo* test =
+      ::testing::UnitTest::GetInstance()->current_test_info();
+  if (test != nullptr && ::testing::Test::HasFailure()) {
+    for (int i = 0; i < size(); ++i) {
+      std::fprintf(stderr, "---- tail of etcd member %d log (%s) ----\n%s\n", i,
+                   members_[i].log_file.c_str(), LogTail(i).c_str());
+    }
+  }
+  if (std::getenv("SNOWFLAKE_KEEP_TEST_DIRS") == nullptr) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  } else {
+    std::fprintf(stderr, "etcd launcher: kept %s\n", dir_.c_str());
+  }
+}
+
+std::string EtcdLauncher::ClientUrl(int i) const {
+  return absl::StrCat(options_.tls ? "https" : "http",
+                      "://127.0.0.1:", members_.at(i).client_port);
+}
+
+std::vector<std::string> EtcdLauncher::ClientUrls() const {
+  std::vector<std::string> urls;
+  urls.reserve(members_.size());
+  for (int i = 0; i < size(); ++i) urls.push_back(ClientUrl(i));
+  return urls;
+}
+
+std::string EtcdLauncher::PeerUrl(const Member& member) const {
+  return absl::StrCat("http://127.0.0.1:", member.peer_port);
+}
+
+pid_t EtcdLauncher::pid(int i) const { return members_.at(i).pid; }
+
+absl::Status EtcdLauncher::MakeCertificates() {
+  const std::string& o = options_.openssl_binary;
+  const std::string out = absl::StrCat(dir_, "/openssl.out");
+  auto path = [&](const char* name) { return absl::StrCat(dir_, "/", name); };
+  tls_files_.ca_file = path("ca.crt");
+  tls_files_.server_cert_file = path("server.crt");
+  tls_files_.server_key_file = path("server.key");
+  tls_files_.client_cert_file = path("client.crt");
+  tls_files_.client_key_file = path("client.key");
+  {
+    std::ofstream server(path("server.ext"));
+    server << "subjectAltName = IP:127.0.0.1, DNS:localhost\n"
+              "basicConstraints = CA:FALSE\n"
+              "keyUsage = digitalSignature, keyEncipherment\n"
+              "extendedKeyUsage = serverAuth, clientAuth\n";
+    std::ofstream client(path("client.ext"));
+    client << "basicConstraints = CA:FALSE\n"
+              "keyUsage = digitalSignature, keyEncipherment\n"
+              "extendedKeyUsage = clientAuth\n";
+  }
+  // P-256 keys: quick to make, and both Go and gRPC take them.
+  const std::vector<std::string> new_key = {
+      "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"};
+  std::vector<std::vector<std::string>> commands;
+  commands.push_back({o, "req", "-x509", "-days", "2", "-subj",
+                      "/CN=snowflake-test-ca", "-keyout", path("ca.key"),
+                      "-out", tls_files_.ca_file});
+  commands.back().insert(commands.back().end(), new_key.begin(), new_key.end());
+  for (const auto& [name, subject] :
+       {std::pair{"server", "/CN=127.0.0.1"},
+        std::pair{"client", "/CN=snowflake-test-client"}}) {
+    const std::string base = path(name);
+    commands.push_back({o, "req", "-subj", subject, "-keyout", base + ".key",
+                        "-out", base + ".csr"});
+    commands.back().insert(commands.back().end(), new_key.begin(),
+                           new_key.end());
+    commands.push_back({o, "x509", "-req", "-in", base + ".csr", "-CA",
+                        tls_files_.ca_file, "-CAkey", path("ca.key"),
+                        "-CAcreateserial", "-days", "2", "-extfile",
+                        base + ".ext", "-out", base + ".crt"});
+  }
+  for (const std::vector<std::string>& argv : commands) {
+    if (absl::StatusOr<std::string> r = RunCommand(argv, out); !r.ok()) {
+      return r.status();
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EtcdLauncher::Spawn(Member& member) {
+  std::vector<std::string> cluster;
+  for (const Member& m : members_) {
+    cluster.push_back(absl::StrCat(m.name, "=", PeerUrl(m)));
+  }
+  const std::string client_url = absl::StrCat(
+      options_.tls ? "https" : "http", "://127.0.0.1:", member.client_port);
+  std::vector<std::string> argv = {options_.etcd_binary,
+                                   "--name",
+                                   member.name,
+                                   "--data-dir",
+                                   member.data_dir,
+                                   "--listen-client-urls",
+                                   client_url,
+                                   "--advertise-client-urls",
+                                   client_url,
+                                   "--listen-peer-urls",
+                                   PeerUrl(member),
+                                   "--initial-advertise-peer-urls",
+                                   PeerUrl(member),
+                                   "--initial-cluster",
+                                   absl::StrJoin(cluster, ","),
+                                   "--initial-cluster-state",
+                                   "new",
+                                   "--initial-cluster-token",
+                                   "snowflake-test",
+                                   "--logger",
+                                   "zap",
+                                   "--log-outputs",
+                                   "stderr"};
+  if (options_.tls) {
+    argv.insert(argv.end(),
+                {"--cert-file", tls_files_.server_cert_file, "--key-file",
+                 tls_files_.server_key_file, "--trusted-ca-file",
+                 tls_files_.ca_file, "--client-cert-auth"});
+  }
+  argv.insert(argv.end(), options_.extra_flags.begin(),
+              options_.extra_flags.end());
+  absl::StatusOr<pid_t> pid = SpawnProcess(argv, member.log_file);
+  if (!pid.ok()) return pid.status();
+  member.pid = *pid;
+  member.paused = false;
+  return absl::OkStatus();
+}
+
+absl::Status EtcdLauncher::WaitHealthy(int i) {
+  Member& member = members_.at(i);
+  const auto deadline = steady_clock::now() + options_.start_timeout;
+  std::vector<std::string> argv = {options_.etcdctl_binary,
+                                   "--endpoints",
+                                   ClientUrl(i),
+                                   "--dial-timeout",
+                                   "1s",
+                                   "--command-timeout",
+                                   "2s"};
+  if (options_.tls) {
+    argv.insert(argv.end(), {"--cacert", tls_files_.ca_file, "--cert",
+                             tls_files_.client_cert_file, "--key",
+                             tls_files_.client_key_file});
+  }
+  argv.insert(argv.end(), {"endpoint", "health"});
+  const std::string out = absl::StrCat(dir_, "/health.out");
+  std::string last_error;
+  while (true) {
+    if (WaitExit(member.pid, milliseconds(0)).has_value()) {
+      member.pid = -1;
+      return absl::UnavailableError(absl::StrCat(
+          "etcd member ", i, " exited at start; log tail:\n", LogTail(i)));
+    }
+    absl::StatusOr<std::string> probe = RunCommand(argv, out);
+    if (probe.ok()) return absl::OkStatus();
+    last_error = probe.status().ToString();
+    if (steady_clock::now() >= deadline) {
+      return absl::UnavailableError(
+          absl::StrCat("etcd member ", i, " not healthy within ",
+                       options_.start_timeout.count(), " ms: ", last_error,
+                       "\nlog tail:\n", LogTail(i)));
+    }
+    std::this_thread::sleep_for(kProbeInterval);
+  }
+}
+
+void EtcdLauncher::Stop(Member& member) {
+  if (member.pid <= 0) return;
+  ::kill(member.pid, SIGTERM);
+  if (member.paused) ::kill(member.pid, SIGCONT);
+  if (!WaitExit(member.pid, kStopGrace).has_value()) {
+    ::kill(member.pid, SIGKILL);
+    WaitExit(member.pid, kStopGrace);
+  }
+  member.pid = -1;
+  member.paused = false;
+}
+
+absl::Status EtcdLauncher::Kill(int i) {
+  Member& member = members_.at(i);
+  if (member.pid <= 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("etcd member ", i, " is not running"));
+  }
+  ::kill(member.pid, SIGKILL);
+  WaitExit(member.pid, kStopGrace);
+  member.pid = -1;
+  member.paused = false;
+  return absl::OkStatus();
+}
+
+absl::Status EtcdLauncher::Restart(int i, bool wait_healthy) {
+  Member& member = members_.at(i);
+  Stop(member);
+  if (absl::Status status = Spawn(member); !status.ok()) return status;
+  return wait_healthy ? WaitHealthy(i) : absl::OkStatus();
+}
+
+absl::Status EtcdLauncher::Pause(int i) {
+  Member& member = members_.at(i);
+  if (member.pid <= 0 || ::kill(member.pid, SIGSTOP) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("etcd member ", i, " is not running"));
+  }
+  member.paused = true;
+  return absl::OkStatus();
+}
+
+absl::Status EtcdLauncher::Resume(int i) {
+  Member& member = members_.at(i);
+  if (member.pid <= 0 || ::kill(member.pid, SIGCONT) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("etcd member ", i, " is not running"));
+  }
+  member.paused = false;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> EtcdLauncher::Etcdctl(
+    const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {options_.etcdctl_binary, "--endpoints",
+                                   absl::StrJoin(ClientUrls(), ",")};
+  if (options_.tls) {
+    argv.insert(argv.end(), {"--cacert", tls_files_.ca_file, "--cert",
+                             tls_files_.client_cert_file, "--key",
+                             tls_files_.client_key_file});
+  }
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv, absl::StrCat(dir_, "/etcdctl.out"));
+}
+
+std::string EtcdLauncher::LogTail(int i, int lines) const {
+  std::ifstream in(members_.at(i).log_file);
+  std::deque<std::string> tail;
+  std::string line;
+  while (std::getline(in, line)) {
+    tail.push_back(std::move(line));
+    if (static_cast<int>(tail.size()) > lines) tail.pop_front();
+  }
+  return absl::StrJoin(tail, "\n");
+}
+
+}  // namespace snowflake::testing
