@@ -17,6 +17,7 @@
 
 #include "snowflake/clock.h"
 #include "spdlog/spdlog.h"
+#include "src/lease/etcd/etcd_lease.h"
 #include "src/lease/static_lease.h"
 #include "src/server/config.h"
 #include "src/server/http_handler.h"
@@ -36,7 +37,56 @@ struct ShutdownSignal {
   std::atomic<bool> starting{true};
 };
 
+std::string HostName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
+  return buf;
+}
+
+// The lease of the configured worker mode.
+absl::StatusOr<std::unique_ptr<WorkerLease>> MakeLease(const Config& config) {
+  if (config.worker_mode == "static") {
+    return std::make_unique<StaticLease>(config.worker_id, config.state_dir);
+  }
+  EtcdLeaseOptions options;
+  options.client.endpoints = config.etcd_endpoints;
+  if (!config.etcd_ca_file.empty() || !config.etcd_cert_file.empty() ||
+      !config.etcd_key_file.empty()) {
+    options.client.tls = etcd::TlsOptions{
+        config.etcd_ca_file, config.etcd_cert_file, config.etcd_key_file};
+  }
+  options.client.username = config.etcd_username;
+  options.client.password = config.etcd_password;
+  options.prefix = config.etcd_prefix;
+  options.cluster = config.cluster;
+  options.layout = config.layout;
+  options.range_first = config.worker_range_first;
+  options.range_last = config.worker_range_last < 0 ? config.layout.max_worker()
+                                                    : config.worker_range_last;
+  options.ttl_seconds = config.lease_ttl_seconds;
+  const std::string listen =
+      config.listen_host + ":" + std::to_string(config.listen_port);
+  options.node_name =
+      config.node_name.empty()
+          ? HostName() + ":" + std::to_string(config.listen_port)
+          : config.node_name;
+  options.region = config.region;
+  options.addresses = config.advertise.empty()
+                          ? std::vector<std::string>{listen}
+                          : config.advertise;
+  options.identity_file = config.state_dir + "/identity-" + config.cluster;
+  auto lease = EtcdLease::Create(std::move(options));
+  if (!lease.ok()) return lease.status();
+  return std::unique_ptr<WorkerLease>(*std::move(lease));
+}
+
 int Run(const Config& config) {
+  auto lease = MakeLease(config);
+  if (!lease.ok()) {
+    spdlog::critical("event=start_failed error=\"{}\"",
+                     lease.status().ToString());
+    return 1;
+  }
   auto clock = MakeClock(config.clock_source);
   if (!clock.ok()) {
     spdlog::critical("event=start_failed error=\"{}\"",
@@ -53,8 +103,7 @@ int Run(const Config& config) {
   node_options.generator.sequence_start_max = config.sequence_start_max;
   node_options.hwm_reserve_millis = config.hwm_reserve_millis;
   node_options.max_start_wait_millis = config.max_start_wait_millis;
-  Node node(node_options, *std::move(clock),
-            std::make_unique<StaticLease>(config.worker_id, config.state_dir));
+  Node node(node_options, *std::move(clock), *std::move(lease));
 
   Metrics metrics(BuildInfo{SNOWFLAKE_VERSION, config.layout.ToString(),
                             config.worker_mode});
@@ -104,10 +153,9 @@ int Run(const Config& config) {
     return 1;
   }
   spdlog::info(
-      "event=starting worker_mode={} worker_id={} state_dir={} "
-      "layout=\"{}\" clock={}",
-      config.worker_mode, config.worker_id, config.state_dir,
-      config.layout.ToString(), config.clock_source);
+      "event=starting worker_mode={} state_dir={} layout=\"{}\" clock={}",
+      config.worker_mode, config.state_dir, config.layout.ToString(),
+      config.clock_source);
   if (absl::Status s = node.Start(); !s.ok()) {
     spdlog::critical("event=start_failed error=\"{}\"", s.ToString());
     (*listener)->Shutdown(std::chrono::milliseconds(0));

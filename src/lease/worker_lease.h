@@ -28,6 +28,12 @@ struct LeaseInfo {
   // Milliseconds until the lease must be renewed or issuing stops; -1 if it
   // never expires (static mode).
   int64_t expires_in_millis = -1;
+  // Whether the last call to the coordinator succeeded (always true for
+  // static mode).
+  bool coordinator_up = true;
+  uint64_t renew_failures = 0;     // Keep-alives that failed.
+  uint64_t acquire_conflicts = 0;  // Claims lost to another node.
+  uint64_t acquisitions = 0;       // Successful Acquire calls.
 };
 
 // The interface every coordination mode implements. The daemon calls
@@ -45,7 +51,8 @@ class WorkerLease {
   WorkerLease(const WorkerLease&) = delete;
   WorkerLease& operator=(const WorkerLease&) = delete;
 
-  // Claims a worker ID. Blocks while contacting the coordinator, if any.
+  // Claims a worker ID; after Lost(), claims one again (the previous grant's
+  // store is then invalid). Blocks while contacting the coordinator, if any.
   // Errors: kInvalidArgument for a bad configuration, kUnavailable when the
   // coordinator cannot be reached, kResourceExhausted when no ID is free,
   // and the HWM store's errors.
@@ -54,6 +61,11 @@ class WorkerLease {
   // True while IDs may be issued under the grant. Cheap enough to call
   // before every issue: a relaxed atomic load and a clock read at most.
   virtual bool Valid() const = 0;
+
+  // True once the grant can never become valid again (the coordinator said
+  // the lease is gone, or its fencing deadline passed): the daemon must stop
+  // the generator and call Acquire again, which may yield another worker ID.
+  virtual bool Lost() const { return false; }
 
   // Gives the worker ID back (revokes the coordinator lease). Idempotent.
   virtual absl::Status Release() = 0;

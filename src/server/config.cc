@@ -190,16 +190,125 @@ const std::vector<Setting>& Settings() {
        [](std::string_view v, C& c, Raw&) {
          return SetInt(v, 0, int64_t{1} << 30, c.sequence_start_max);
        }},
-      {"worker.mode", "--worker-mode", "SNOWFLAKE_WORKER_MODE", Kind::kString,
+      {"worker.mode", "--coordinator", "SNOWFLAKE_COORDINATOR", Kind::kString,
        "static",
-       "How the worker ID is held: static (from worker.id; etcd and "
-       "zookeeper are not supported yet).",
+       "How the worker ID is held: static (worker.id, HWM in state_dir) or "
+       "etcd (leased from etcd; zookeeper is not supported yet).",
        [](std::string_view v, C& c, Raw&) {
-         if (v == "etcd" || v == "zookeeper") {
+         if (v == "zookeeper") {
            return absl::UnimplementedError(
-               Cat("worker mode ", v, " is not supported yet; use static"));
+               "worker mode zookeeper is not supported yet; use static or "
+               "etcd");
          }
-         return OneOf(v, {"static"}, c.worker_mode);
+         return OneOf(v, {"static", "etcd"}, c.worker_mode);
+       }},
+      {"worker.range", "--worker-range", "SNOWFLAKE_WORKER_RANGE",
+       Kind::kString, "",
+       "etcd mode: the worker IDs this node may claim, A-B inclusive (a "
+       "region's share); empty means all of the layout's.",
+       [](std::string_view v, C& c, Raw&) {
+         if (v.empty()) {
+           c.worker_range_first = 0;
+           c.worker_range_last = -1;
+           return absl::OkStatus();
+         }
+         const size_t dash = v.find('-');
+         int64_t first = 0;
+         int64_t last = 0;
+         if (dash == std::string_view::npos ||
+             !internal::ParseInt(v.substr(0, dash), first) ||
+             !internal::ParseInt(v.substr(dash + 1), last) || first < 0 ||
+             last < first) {
+           return absl::InvalidArgumentError(
+               "expected A-B with 0 <= A <= B, e.g. 0-341");
+         }
+         c.worker_range_first = first;
+         c.worker_range_last = last;
+         return absl::OkStatus();
+       }},
+      {"etcd.endpoints", "--etcd-endpoints", "SNOWFLAKE_ETCD_ENDPOINTS",
+       Kind::kString, "http://127.0.0.1:2379",
+       "etcd mode: client URLs, comma-separated; tried in order on failure.",
+       [](std::string_view v, C& c, Raw&) {
+         c.etcd_endpoints.clear();
+         for (std::string_view part : internal::Split(v, ',')) {
+           if (!part.empty()) c.etcd_endpoints.emplace_back(part);
+         }
+         if (c.etcd_endpoints.empty()) {
+           return absl::InvalidArgumentError("needs at least one URL");
+         }
+         return absl::OkStatus();
+       }},
+      {"etcd.prefix", "--etcd-prefix", "SNOWFLAKE_ETCD_PREFIX", Kind::kString,
+       "/snowflake", "etcd mode: the key prefix all clusters live under.",
+       [](std::string_view v, C& c, Raw&) {
+         if (v.empty() || v.front() != '/' || v.back() == '/') {
+           return absl::InvalidArgumentError(
+               "must start with / and not end with /");
+         }
+         c.etcd_prefix = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"etcd.cluster", "--cluster", "SNOWFLAKE_CLUSTER", Kind::kString,
+       "default",
+       "etcd mode: the cluster's name; its nodes share a layout and the "
+       "worker-ID space.",
+       [](std::string_view v, C& c, Raw&) {
+         if (v.empty() || v.find('/') != std::string_view::npos) {
+           return absl::InvalidArgumentError("must be non-empty without /");
+         }
+         c.cluster = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"etcd.lease_ttl_s", "--lease-ttl", "SNOWFLAKE_LEASE_TTL", Kind::kInt,
+       "30",
+       "etcd mode: lease TTL in seconds; renewed every TTL/3, and the node "
+       "stops issuing shortly before it would expire.",
+       [](std::string_view v, C& c, Raw&) {
+         return SetInt(v, 2, 3600, c.lease_ttl_seconds);
+       }},
+      {"etcd.ca_file", "--etcd-ca", "SNOWFLAKE_ETCD_CA", Kind::kString, "",
+       "etcd mode: CA bundle (PEM) for https endpoints; empty: system roots.",
+       [](std::string_view v, C& c, Raw&) {
+         c.etcd_ca_file = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"etcd.cert_file", "--etcd-cert", "SNOWFLAKE_ETCD_CERT", Kind::kString,
+       "", "etcd mode: client certificate (PEM) for etcd's client-cert auth.",
+       [](std::string_view v, C& c, Raw&) {
+         c.etcd_cert_file = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"etcd.key_file", "--etcd-key", "SNOWFLAKE_ETCD_KEY", Kind::kString, "",
+       "etcd mode: the client certificate's private key (PEM).",
+       [](std::string_view v, C& c, Raw&) {
+         c.etcd_key_file = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"etcd.username", "--etcd-user", "SNOWFLAKE_ETCD_USER", Kind::kString, "",
+       "etcd mode: user name when etcd has authentication enabled.",
+       [](std::string_view v, C& c, Raw&) {
+         c.etcd_username = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"etcd.password", "--etcd-password", "SNOWFLAKE_ETCD_PASSWORD",
+       Kind::kString, "",
+       "etcd mode: that user's password (prefer the environment variable to "
+       "the flag: flags show in ps).",
+       [](std::string_view v, C& c, Raw&) {
+         c.etcd_password = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"node.advertise", "--advertise", "SNOWFLAKE_ADVERTISE", Kind::kString,
+       "",
+       "etcd mode: HOST:PORT addresses (comma-separated) clients reach this "
+       "node at, published for discovery; empty: the listen address.",
+       [](std::string_view v, C& c, Raw&) {
+         c.advertise.clear();
+         for (std::string_view part : internal::Split(v, ',')) {
+           if (!part.empty()) c.advertise.emplace_back(part);
+         }
+         return absl::OkStatus();
        }},
       {"worker.id", "--worker-id", "SNOWFLAKE_WORKER_ID", Kind::kInt, "0",
        "The worker ID in static mode; must fit the layout's worker bits and "
@@ -413,6 +522,11 @@ absl::Status Finish(const Raw& raw, const std::map<std::string, Found>& eff,
   if (config.worker_id > config.layout.max_worker()) {
     return absl::InvalidArgumentError(
         Cat(where("worker.id"), ": the layout ", config.layout.ToString(),
+            " has worker IDs 0 to ", config.layout.max_worker()));
+  }
+  if (config.worker_range_last > config.layout.max_worker()) {
+    return absl::InvalidArgumentError(
+        Cat(where("worker.range"), ": the layout ", config.layout.ToString(),
             " has worker IDs 0 to ", config.layout.max_worker()));
   }
   if (config.sequence_start_max > config.layout.max_sequence()) {

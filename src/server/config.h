@@ -28,8 +28,23 @@ struct Config {
   int64_t tolerance_millis = 5;
   int64_t max_borrow_millis = 0;
   int64_t sequence_start_max = 0;
-  std::string worker_mode = "static";
+  std::string worker_mode = "static";  // "static" or "etcd".
   int64_t worker_id = 0;
+  // The worker-ID range this node may claim (etcd mode), inclusive; -1 for
+  // range_last means the layout's last ID.
+  int64_t worker_range_first = 0;
+  int64_t worker_range_last = -1;
+  std::vector<std::string> etcd_endpoints = {"http://127.0.0.1:2379"};
+  std::string etcd_prefix = "/snowflake";
+  std::string cluster = "default";
+  int64_t lease_ttl_seconds = 30;
+  std::string etcd_ca_file;
+  std::string etcd_cert_file;
+  std::string etcd_key_file;
+  std::string etcd_username;
+  std::string etcd_password;
+  std::vector<std::string> advertise;  // Empty: the listen address.
+
   std::string state_dir = "./state";
   int64_t hwm_reserve_millis = limits::kDefaultHwmReserveMillis;
   int64_t max_start_wait_millis = limits::kDefaultMaxStartWaitMillis;

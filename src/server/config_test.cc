@@ -170,13 +170,39 @@ TEST_F(ConfigTest, BadValuesNameKeyValueAndSource) {
       HasSubstr("clock.tolerance_ms = \"soon\" (env SNOWFLAKE_TOLERANCE_MS)"));
 }
 
-TEST_F(ConfigTest, CoordinatorModesNotSupportedYet) {
-  for (const char* mode : {"etcd", "zookeeper"}) {
-    auto loaded = Load({"--worker-mode", mode});
-    ASSERT_FALSE(loaded.ok());
-    EXPECT_EQ(loaded.status().code(), absl::StatusCode::kUnimplemented);
-    EXPECT_THAT(loaded.status().message(), HasSubstr("not supported yet"));
+TEST_F(ConfigTest, ZookeeperIsNotSupportedYet) {
+  auto loaded = Load({"--coordinator", "zookeeper"});
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(loaded.status().message(), HasSubstr("not supported yet"));
+}
+
+TEST_F(ConfigTest, EtcdSettings) {
+  env_["SNOWFLAKE_ETCD_ENDPOINTS"] = "http://127.0.0.1:1,http://127.0.0.1:2";
+  auto loaded =
+      Load({"--coordinator", "etcd", "--worker-range", "342-683", "--cluster",
+            "prod", "--lease-ttl", "5", "--advertise", "10.0.0.1:8080"});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const Config& c = loaded->config;
+  EXPECT_EQ(c.worker_mode, "etcd");
+  EXPECT_EQ(c.worker_range_first, 342);
+  EXPECT_EQ(c.worker_range_last, 683);
+  EXPECT_EQ(c.cluster, "prod");
+  EXPECT_EQ(c.lease_ttl_seconds, 5);
+  EXPECT_EQ(c.etcd_endpoints, (std::vector<std::string>{"http://127.0.0.1:1",
+                                                        "http://127.0.0.1:2"}));
+  EXPECT_EQ(c.advertise, (std::vector<std::string>{"10.0.0.1:8080"}));
+}
+
+TEST_F(ConfigTest, BadWorkerRanges) {
+  for (const char* range : {"5", "7-3", "a-b", "-1-4", "0-1024"}) {
+    auto loaded = Load({"--worker-range", range});
+    ASSERT_FALSE(loaded.ok()) << range;
+    EXPECT_THAT(loaded.status().message(), HasSubstr("worker.range")) << range;
   }
+  EXPECT_FALSE(Load({"--lease-ttl", "1"}).ok());
+  EXPECT_FALSE(Load({"--cluster", "a/b"}).ok());
+  EXPECT_FALSE(Load({"--etcd-prefix", "snowflake"}).ok());
 }
 
 TEST_F(ConfigTest, LayoutPresetsEpochAndUnit) {

@@ -303,7 +303,13 @@ HttpResponse HttpHandler::IssueIds(const RequestTarget& target,
         route);
   }
   if (auto s = node_.CheckCanIssue(); !s.ok()) return ErrorResponse(s, route);
+  // The node may retire its generator at any moment (lease lost); a retired
+  // one stays alive but refuses, and a null one means there is none now.
   Generator* generator = node_.generator();
+  if (generator == nullptr) {
+    return ErrorResponse(
+        absl::UnavailableError("node is re-acquiring its worker ID"), route);
+  }
 
   const bool single = route == Route::kId;
   std::string body;
@@ -421,7 +427,11 @@ HttpResponse HttpHandler::Info() const {
        {{"mode", s.lease.mode},
         {"held", s.lease.held},
         {"worker_id", s.lease.worker_id},
-        {"expires_in_ms", s.lease.expires_in_millis}}},
+        {"expires_in_ms", s.lease.expires_in_millis},
+        {"coordinator_up", s.lease.coordinator_up},
+        {"renew_failures", s.lease.renew_failures},
+        {"acquire_conflicts", s.lease.acquire_conflicts},
+        {"acquisitions", s.lease.acquisitions}}},
       {"hwm",
        {{"store", s.lease.hwm_store},
         {"stored_ms", s.hwm.stored_unix_millis},

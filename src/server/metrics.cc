@@ -224,6 +224,26 @@ std::string Metrics::Render(const NodeStatus& node) const {
   Single(out, "snowflake_worker_id", "gauge",
          "The worker ID this node holds (-1 before it holds one).",
          static_cast<double>(node.started ? node.lease.worker_id : -1));
+  Single(out, "snowflake_coordinator_up", "gauge",
+         "1 if the last call to the coordinator succeeded (always 1 in static "
+         "mode), else 0.",
+         node.lease.coordinator_up ? 1 : 0);
+  Single(out, "snowflake_lease_time_left_seconds", "gauge",
+         "Time until the node's fencing deadline, when it stops issuing "
+         "unless the lease is renewed (-1: never, static mode).",
+         node.lease.expires_in_millis < 0
+             ? -1.0
+             : static_cast<double>(node.lease.expires_in_millis) / 1e3);
+  Single(out, "snowflake_lease_renew_failures_total", "counter",
+         "Lease keep-alives that failed.",
+         static_cast<double>(node.lease.renew_failures));
+  Single(out, "snowflake_worker_acquire_conflicts_total", "counter",
+         "Worker-ID claims lost to another node while acquiring.",
+         static_cast<double>(node.lease.acquire_conflicts));
+  Single(out, "snowflake_lease_acquisitions_total", "counter",
+         "Worker IDs acquired (more than 1: the lease was lost and taken "
+         "again).",
+         static_cast<double>(node.lease.acquisitions));
 
   const double now_ms = static_cast<double>(node.now_micros) / 1e3;
   const Layout& layout = node.layout;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "snowflake/status.h"
+#include "spdlog/spdlog.h"
 
 namespace snowflake {
 namespace {
@@ -32,6 +33,12 @@ Node::~Node() {
 
 absl::Status Node::Start() {
   if (generator() != nullptr) return absl::OkStatus();
+  if (absl::Status s = StartGeneration(); !s.ok()) return s;
+  supervisor_ = std::thread([this] { Supervise(); });
+  return absl::OkStatus();
+}
+
+absl::Status Node::StartGeneration() {
   auto grant = lease_->Acquire();
   if (!grant.ok()) return grant.status();
   const int64_t wait_start = clock_->NowMicros();
@@ -47,17 +54,61 @@ absl::Status Node::Start() {
   gen_options.high_water_mark = *first_tick;
   auto generator = Generator::Create(gen_options, *clock_);
   if (!generator.ok()) return generator.status();
-  generator_ = *std::move(generator);
 
   HwmKeeperOptions keeper_options;
   keeper_options.reserve_millis = options_.hwm_reserve_millis;
   auto keeper =
-      HwmKeeper::Start(*generator_, *grant->hwm_store, *clock_, keeper_options);
+      HwmKeeper::Start(**generator, *grant->hwm_store, *clock_, keeper_options);
   if (!keeper.ok()) return keeper.status();
+  generator_ = *std::move(generator);
   keeper_ = *std::move(keeper);
   keeper_ptr_.store(keeper_.get(), std::memory_order_release);
   generator_ptr_.store(generator_.get(), std::memory_order_release);
   return absl::OkStatus();
+}
+
+void Node::RetireGeneration() {
+  generator_ptr_.store(nullptr, std::memory_order_release);
+  keeper_ptr_.store(nullptr, std::memory_order_release);
+  if (generator_ == nullptr) return;
+  // Stop first: once Stop returns, no call in flight can still issue.
+  generator_->Stop();
+  keeper_.reset();  // Its thread ends; the lost lease's store is not used.
+  retired_generators_.push_back(std::move(generator_));
+}
+
+void Node::Supervise() {
+  constexpr auto kPoll = std::chrono::milliseconds(50);
+  constexpr auto kRetry = std::chrono::milliseconds(500);
+  for (;;) {
+    {
+      MutexLock lock(&supervisor_mu_);
+      if (!stop_supervisor_) supervisor_wake_.WaitFor(&supervisor_mu_, kPoll);
+      if (stop_supervisor_) return;
+    }
+    if (!lease_->Lost()) continue;
+    const int64_t old_worker = generator_ ? generator_->worker_id() : -1;
+    RetireGeneration();
+    spdlog::error(
+        "event=lease_lost worker_id={} action=\"stopped issuing; acquiring "
+        "again\"",
+        old_worker);
+    for (;;) {
+      {
+        MutexLock lock(&supervisor_mu_);
+        if (stop_supervisor_) return;
+      }
+      absl::Status s = StartGeneration();
+      if (s.ok()) {
+        spdlog::info("event=lease_reacquired worker_id={} previous={}",
+                     generator_->worker_id(), old_worker);
+        break;
+      }
+      spdlog::warn("event=reacquire_failed error=\"{}\"", s.ToString());
+      MutexLock lock(&supervisor_mu_);
+      if (!stop_supervisor_) supervisor_wake_.WaitFor(&supervisor_mu_, kRetry);
+    }
+  }
 }
 
 void Node::BeginShutdown() {
@@ -66,6 +117,12 @@ void Node::BeginShutdown() {
 
 absl::Status Node::Shutdown() {
   BeginShutdown();
+  {
+    MutexLock lock(&supervisor_mu_);
+    stop_supervisor_ = true;
+    supervisor_wake_.SignalAll();
+  }
+  if (supervisor_.joinable()) supervisor_.join();
   absl::Status result;
   if (HwmKeeper* keeper = keeper_ptr_.load(std::memory_order_acquire)) {
     result.Update(keeper->Shutdown());

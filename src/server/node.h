@@ -8,12 +8,15 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "snowflake/clock.h"
 #include "snowflake/generator.h"
 #include "snowflake/hwm.h"
 #include "snowflake/layout.h"
+#include "snowflake/mutex.h"
 #include "src/lease/worker_lease.h"
 #include "src/server/kernel_clock.h"
 
@@ -67,6 +70,10 @@ class Node {
   // the generator and starts keeping its HWM ahead. Blocks. Errors: the
   // lease's, AwaitHighWaterMark's (kUnavailable with the gap when the clock
   // is too far behind), Generator::Create's, the first HWM store's.
+  //
+  // Then watches the lease: once it is lost, the generator is stopped
+  // (nothing more is issued under the old worker ID) and the node acquires
+  // again, possibly another worker ID, and switches to a new generator.
   absl::Status Start();
 
   // Makes Ready() false at once; IDs may still be issued by requests in
@@ -94,13 +101,28 @@ class Node {
   const std::unique_ptr<WorkerLease> lease_;
   const int64_t start_unix_millis_;
 
-  // Owned here, published through the atomics once built (by Start).
+  // Builds and publishes a generator under a freshly acquired lease.
+  absl::Status StartGeneration();
+  // Stops and unpublishes the current generator (kept alive: requests in
+  // flight may still hold it, and it refuses them).
+  void RetireGeneration();
+  // Re-acquires after a lost lease until it succeeds or shutdown begins.
+  void Supervise();
+
+  // Owned here, published through the atomics once built. Replaced only by
+  // the supervisor thread (or Start before it runs).
   std::unique_ptr<Generator> generator_;
   std::unique_ptr<HwmKeeper> keeper_;
+  std::vector<std::unique_ptr<Generator>> retired_generators_;
   std::atomic<Generator*> generator_ptr_{nullptr};
   std::atomic<HwmKeeper*> keeper_ptr_{nullptr};
   std::atomic<bool> shutting_down_{false};
   std::atomic<int64_t> start_wait_millis_{0};
+
+  Mutex supervisor_mu_;
+  CondVar supervisor_wake_;
+  bool stop_supervisor_ ABSL_GUARDED_BY(supervisor_mu_) = false;
+  std::thread supervisor_;
 };
 
 }  // namespace snowflake
