@@ -25,21 +25,28 @@ function(snowflake_library name)
   snowflake_warnings(${name})
 endfunction()
 
-# snowflake_test(NAME SOURCES ... DEPS ...): a GoogleTest binary under CTest.
+# snowflake_test(NAME [SERIAL] SOURCES ... DEPS ... [LABELS ...]): a
+# GoogleTest binary under CTest, labelled "unit" unless LABELS says otherwise.
 function(snowflake_test name)
   if(NOT SNOWFLAKE_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "SERIAL" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock
                                         GTest::gtest_main)
   snowflake_warnings(${name})
   include(GoogleTest)
-  if(ARG_LABELS)
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  # SERIAL: timing-sensitive tests (short leases, fencing deadlines) that
+  # must not share the machine's cores with other tests under ctest -j.
+  if(ARG_SERIAL)
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS
+                         "${ARG_LABELS}" RUN_SERIAL TRUE)
+  else()
     gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS
                          "${ARG_LABELS}")
-  else()
-    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
   endif()
 endfunction()

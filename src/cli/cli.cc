@@ -162,7 +162,8 @@ CLI::App* AddParse(CLI::App& app, Flags& flags) {
 }
 
 // Builds the app, parses `args` and runs the chosen command.
-int Run(std::span<const std::string> args, Clock& clock, Io& io) {
+int Run(std::span<const std::string> args, Clock& clock, Io& io,
+        std::span<ExtraCommand* const> extra) {
   CLI::App app("Decode, generate and inspect 64-bit Snowflake IDs",
                "snowflake");
   app.set_version_flag("--version", "snowflake " + std::string(kVersion));
@@ -173,6 +174,8 @@ int Run(std::span<const std::string> args, Clock& clock, Io& io) {
   const CLI::App* layout = AddLayout(app, flags);
   const CLI::App* encode = AddEncode(app, flags);
   const CLI::App* parse = AddParse(app, flags);
+  std::vector<const CLI::App*> extra_apps;
+  for (ExtraCommand* command : extra) extra_apps.push_back(command->Add(app));
 
   app.footer(std::string(kFooter));  // After the commands: not inherited.
 
@@ -203,15 +206,19 @@ int Run(std::span<const std::string> args, Clock& clock, Io& io) {
   if (layout->parsed()) return ShowLayout(flags.layout, io);
   if (encode->parsed()) return Encode(flags.encode, io);
   if (parse->parsed()) return Parse(flags.parse, io);
+  for (size_t i = 0; i < extra.size(); ++i) {
+    if (extra_apps[i]->parsed()) return extra[i]->Run(clock, io);
+  }
   io.err << "snowflake: no command given (see: snowflake --help)\n";
   return kExitUsage;
 }
 
 }  // namespace
 
-int RunCli(std::span<const std::string> args, Clock& clock, Io& io) {
+int RunCli(std::span<const std::string> args, Clock& clock, Io& io,
+           std::span<ExtraCommand* const> extra) {
   try {
-    const int exit_code = Run(args, clock, io);
+    const int exit_code = Run(args, clock, io, extra);
     if (exit_code == kExitOk && !io.out.flush()) {
       io.err << "snowflake: cannot write the output\n";
       return kExitBadData;

@@ -1,5 +1,6 @@
 // snowflake: decode, generate and inspect Snowflake IDs. All logic lives in
-// cli.h / commands.h; this file only wires in the process.
+// cli.h / commands.h (and cluster_command.h); this file only wires in the
+// process.
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -7,6 +8,7 @@
 
 #include "snowflake/clock.h"
 #include "src/cli/cli.h"
+#include "src/cli/cluster_command.h"
 #include "src/cli/commands.h"
 
 int main(int argc, char** argv) {
@@ -14,7 +16,9 @@ int main(int argc, char** argv) {
     std::ios::sync_with_stdio(false);
     const std::vector<std::string> args(argv + 1, argv + argc);
     snowflake::cli::Io io{std::cin, std::cout, std::cerr};
-    return snowflake::cli::RunCli(args, snowflake::SystemClock(), io);
+    snowflake::cli::ClusterCommand cluster;
+    snowflake::cli::ExtraCommand* const extra[] = {&cluster};
+    return snowflake::cli::RunCli(args, snowflake::SystemClock(), io, extra);
   } catch (...) {  // Only allocation can throw here.
     std::fputs("snowflake: internal error\n", stderr);
     return snowflake::cli::kExitBadData;

@@ -33,7 +33,24 @@ Node::~Node() {
 
 absl::Status Node::Start() {
   if (generator() != nullptr) return absl::OkStatus();
-  if (absl::Status s = StartGeneration(); !s.ok()) return s;
+  // A coordinator that is briefly unreachable (an election, a slow member)
+  // is retried for a while; every other error is final.
+  constexpr auto kRetryFor = std::chrono::seconds(10);
+  constexpr auto kRetryEvery = std::chrono::milliseconds(500);
+  const auto give_up = std::chrono::steady_clock::now() + kRetryFor;
+  for (;;) {
+    absl::Status s = StartGeneration();
+    if (s.ok()) break;
+    const bool transient = (s.code() == absl::StatusCode::kUnavailable ||
+                            s.code() == absl::StatusCode::kDeadlineExceeded) &&
+                           GetErrorKind(s) == ErrorKind::kNone;
+    if (!transient || std::chrono::steady_clock::now() >= give_up ||
+        shutting_down_.load()) {
+      return s;
+    }
+    spdlog::warn("event=start_retry error=\"{}\"", s.ToString());
+    std::this_thread::sleep_for(kRetryEvery);
+  }
   supervisor_ = std::thread([this] { Supervise(); });
   return absl::OkStatus();
 }
@@ -77,6 +94,33 @@ void Node::RetireGeneration() {
   retired_generators_.push_back(std::move(generator_));
 }
 
+void Node::LogLeaseChanges() {
+  const bool valid = lease_->Valid();
+  const LeaseInfo info = lease_->Info();
+  if (info.coordinator_up != logged_coordinator_up_) {
+    if (info.coordinator_up) {
+      spdlog::info("event=coordinator_up mode={}", info.mode);
+    } else {
+      spdlog::warn("event=coordinator_down mode={} renew_failures={}",
+                   info.mode, info.renew_failures);
+    }
+    logged_coordinator_up_ = info.coordinator_up;
+  }
+  if (valid != logged_lease_valid_) {
+    if (valid) {
+      spdlog::info("event=lease_valid worker_id={} expires_in_ms={}",
+                   info.worker_id, info.expires_in_millis);
+    } else {
+      spdlog::error(
+          "event=fenced worker_id={} reason=\"{}\" action=\"not issuing "
+          "(503) until the lease is renewed or acquired again\"",
+          info.worker_id,
+          lease_->Lost() ? "lease lost" : "fencing deadline passed");
+    }
+    logged_lease_valid_ = valid;
+  }
+}
+
 void Node::Supervise() {
   constexpr auto kPoll = std::chrono::milliseconds(50);
   constexpr auto kRetry = std::chrono::milliseconds(500);
@@ -86,6 +130,7 @@ void Node::Supervise() {
       if (!stop_supervisor_) supervisor_wake_.WaitFor(&supervisor_mu_, kPoll);
       if (stop_supervisor_) return;
     }
+    LogLeaseChanges();
     if (!lease_->Lost()) continue;
     const int64_t old_worker = generator_ ? generator_->worker_id() : -1;
     RetireGeneration();

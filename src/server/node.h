@@ -108,6 +108,9 @@ class Node {
   void RetireGeneration();
   // Re-acquires after a lost lease until it succeeds or shutdown begins.
   void Supervise();
+  // Logs when the lease turns invalid or valid and the coordinator down or
+  // up (supervisor thread only).
+  void LogLeaseChanges();
 
   // Owned here, published through the atomics once built. Replaced only by
   // the supervisor thread (or Start before it runs).
@@ -122,6 +125,9 @@ class Node {
   Mutex supervisor_mu_;
   CondVar supervisor_wake_;
   bool stop_supervisor_ ABSL_GUARDED_BY(supervisor_mu_) = false;
+  // What LogLeaseChanges last reported (supervisor thread only).
+  bool logged_lease_valid_ = true;
+  bool logged_coordinator_up_ = true;
   std::thread supervisor_;
 };
 

@@ -303,14 +303,20 @@ void EtcdLease::SetDeadline(int64_t monotonic_micros_sent,
 void EtcdLease::KeepAlive(int64_t lease_id, int64_t ttl_seconds) {
   const auto period =
       std::chrono::milliseconds(std::max<int64_t>(ttl_seconds * 1000 / 3, 100));
+  // After a failure, try again soon: an etcd election takes a second or two,
+  // and waiting a whole period after a failed attempt could let the fencing
+  // deadline pass although etcd was back in time.
+  constexpr auto kRetry = std::chrono::milliseconds(150);
+  bool failed = false;
   for (;;) {
     {
       MutexLock lock(&mu_);
-      if (!stop_keep_alive_) wake_.WaitFor(&mu_, period);
+      if (!stop_keep_alive_) wake_.WaitFor(&mu_, failed ? kRetry : period);
       if (stop_keep_alive_) return;
     }
     const int64_t sent = MonotonicMicros();
     auto ttl = client_->LeaseKeepAliveOnce(lease_id);
+    failed = !ttl.ok();
     if (!ttl.ok()) {
       renew_failures_.fetch_add(1, std::memory_order_relaxed);
       coordinator_up_.store(false);
