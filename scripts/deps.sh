@@ -11,6 +11,8 @@ SNOWFLAKE_PACKAGES=(
   prometheus faketime libfaketime curl
   etcd-server etcd-client libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev
   protobuf-compiler openssl
+  wrk nghttp2-client redis-server redis-tools postgresql nginx gnuplot-nox jq
+  valgrind strace
 )
 
 missing=()

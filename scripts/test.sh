@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what it needs, checks
 # formatting, then builds and runs the tests in the release build (unit and
-# end-to-end), under AddressSanitizer+UBSan and ThreadSanitizer (unit), and
-# builds the core with clang's -Wthread-safety.
+# end-to-end), under AddressSanitizer+UBSan and ThreadSanitizer (unit),
+# builds the core with clang's -Wthread-safety, and runs the benchmarks once
+# in smoke mode (every figure produced, never how fast).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,5 +33,8 @@ done
 step "clang -Wthread-safety build"
 cmake --preset clang >/dev/null
 cmake --build --preset clang -j "$jobs" --target snowflake_core
+
+step "benchmark smoke"
+bench/run --smoke
 
 step "done"
