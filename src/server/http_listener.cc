@@ -42,6 +42,12 @@ struct Shared {
 
 std::string_view Std(beast::string_view s) { return {s.data(), s.size()}; }
 
+int64_t NowNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 int64_t NanosSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now() - start)
@@ -92,9 +98,27 @@ class Session : public std::enable_shared_from_this<Session> {
               [self = shared_from_this()] { self->Close(); });
   }
 
+  // From the listener's sweep: closes the connection if its current phase
+  // (idle wait, request read, response write) is past its deadline.
+  void CloseIfExpired(int64_t now_nanos) {
+    if (deadline_nanos_.load(std::memory_order_relaxed) > now_nanos) return;
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      // Checked again on the strand: the session may have moved on.
+      if (self->deadline_nanos_.load(std::memory_order_relaxed) > NowNanos()) {
+        return;
+      }
+      spdlog::debug("event=connection_timeout remote={}", self->remote_);
+      self->Close();
+    });
+  }
+
  private:
-  std::chrono::milliseconds Millis(int64_t millis) {
-    return std::chrono::milliseconds(millis);
+  // One deadline per connection, enforced by the listener's periodic sweep:
+  // arming an Asio timer around every read and write cost about a third of
+  // the instructions of a one-ID request.
+  void SetDeadline(int64_t millis) {
+    deadline_nanos_.store(NowNanos() + millis * 1'000'000,
+                          std::memory_order_relaxed);
   }
 
   // Waits for the first byte of the next request under the idle timeout;
@@ -102,7 +126,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void WaitForRequest() {
     if (shared_.stopping.load()) return Close();
     if (buffer_.size() > 0) return ReadRequest();  // Pipelined.
-    stream_.expires_after(Millis(shared_.options.idle_timeout_millis));
+    SetDeadline(shared_.options.idle_timeout_millis);
     stream_.async_read_some(
         buffer_.prepare(4096),
         [self = shared_from_this()](beast::error_code ec, size_t n) {
@@ -117,7 +141,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(
         static_cast<uint32_t>(shared_.options.max_header_bytes));
     parser_->body_limit(limits::kMaxBodyBytes);
-    stream_.expires_after(Millis(shared_.options.header_timeout_millis));
+    SetDeadline(shared_.options.header_timeout_millis);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) {
                        self->OnRead(ec);
@@ -219,7 +243,7 @@ class Session : public std::enable_shared_from_this<Session> {
           nanos / 1000);
     }
     writing_ = true;
-    stream_.expires_after(Millis(shared_.options.header_timeout_millis));
+    SetDeadline(shared_.options.header_timeout_millis);
     const std::array<net::const_buffer, 2> buffers = {net::buffer(head_out_),
                                                       net::buffer(body_out_)};
     net::async_write(
@@ -247,6 +271,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string head_out_;
   std::string body_out_;
   std::string remote_ = "?";
+  std::atomic<int64_t> deadline_nanos_{INT64_MAX};
   bool writing_ = false;
   bool closed_ = false;
 };
@@ -258,7 +283,8 @@ class HttpListener::Impl {
   explicit Impl(const ListenerOptions& options, const HttpHandler& handler,
                 Metrics& metrics)
       : acceptor_(net::make_strand(ioc_)),
-        retry_timer_(acceptor_.get_executor()) {
+        retry_timer_(acceptor_.get_executor()),
+        sweep_timer_(net::make_strand(ioc_)) {
     shared_.options = options;
     shared_.handler = &handler;
     shared_.metrics = &metrics;
@@ -287,6 +313,7 @@ class HttpListener::Impl {
     }
     port_ = acceptor_.local_endpoint(ec).port();
     Accept();
+    Sweep();
     const int threads = options.threads > 0
                             ? options.threads
                             : std::max(1u, std::thread::hardware_concurrency());
@@ -309,6 +336,7 @@ class HttpListener::Impl {
       acceptor_.close(ec);
       retry_timer_.cancel();
     });
+    net::post(sweep_timer_.get_executor(), [this] { sweep_timer_.cancel(); });
     ForEachSession([](Session& s) { s.StopIfIdle(); });
     const auto deadline = std::chrono::steady_clock::now() + drain;
     while (shared_.connections.load() > 0 &&
@@ -359,6 +387,22 @@ class HttpListener::Impl {
     });
   }
 
+  // Closes the connections past their deadline, a few times per shortest
+  // timeout (so a timeout fires at most a quarter of itself late).
+  void Sweep() {
+    const int64_t shortest = std::min(shared_.options.idle_timeout_millis,
+                                      shared_.options.header_timeout_millis);
+    const auto period =
+        std::chrono::milliseconds(std::clamp<int64_t>(shortest / 4, 5, 250));
+    sweep_timer_.expires_after(period);
+    sweep_timer_.async_wait([this](beast::error_code ec) {
+      if (ec || shared_.stopping.load()) return;
+      const int64_t now = NowNanos();
+      ForEachSession([now](Session& s) { s.CloseIfExpired(now); });
+      Sweep();
+    });
+  }
+
   template <typename F>
   void ForEachSession(F f) {
     std::vector<std::shared_ptr<Session>> live;
@@ -375,6 +419,7 @@ class HttpListener::Impl {
   net::io_context ioc_;
   tcp::acceptor acceptor_;
   net::steady_timer retry_timer_;
+  net::steady_timer sweep_timer_;
   int port_ = 0;
   std::mutex shutdown_mu_;
   std::vector<std::thread> threads_;
