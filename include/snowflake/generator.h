@@ -116,8 +116,6 @@ class Generator {
   const int64_t tolerance_micros_;
   const int64_t max_borrow_ticks_;
   const int64_t sequence_start_max_;
-  const int64_t epoch_micros_;
-  const int64_t unit_micros_;
   Clock& clock_;
 
   // The next free (tick << sequence_bits | sequence); bit 63 set = stopped.

@@ -100,8 +100,12 @@ class Layout {
   absl::StatusOr<IdParts> Decompose(uint64_t id) const;
 
   // Tick containing Unix time `unix_micros` (floor); negative before the
-  // epoch.
-  int64_t TickAtMicros(int64_t unix_micros) const;
+  // epoch. Inline: the generator calls it on every issue.
+  int64_t TickAtMicros(int64_t unix_micros) const {
+    const int64_t since = unix_micros - epoch_micros_;
+    const int64_t tick = since / unit_micros_;
+    return since < 0 && tick * unit_micros_ != since ? tick - 1 : tick;
+  }
   // Unix ms at which `tick` begins.
   int64_t MillisOfTick(int64_t tick) const {
     return spec_.epoch_millis + tick * spec_.unit_millis;

@@ -20,6 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "snowflake/generator.h"
 #include "snowflake/id.h"
+#include "src/core/internal/absl_compat.h"
 
 namespace snowflake::cli {
 namespace {
@@ -33,10 +34,7 @@ constexpr size_t kMaxQuotedBytes = 64;
 // JavaScript's numbers hold every integer below 2^53 exactly, not above.
 constexpr std::string_view kJsLimitName = "2^53";
 
-// Debian's Abseil has its own string_view, distinct from std::string_view.
-std::string_view Std(absl::string_view text) {
-  return std::string_view(text.data(), text.size());
-}
+using internal::StdView;
 
 // `text` without leading and trailing blanks (spaces, tabs, CR, LF, ...).
 std::string_view Trim(std::string_view text) {
@@ -135,8 +133,9 @@ std::optional<Encoding> ResolveEncoding(const Reporter& reporter,
                                         std::string_view name) {
   absl::StatusOr<Encoding> encoding = ParseEncodingName(name);
   if (!encoding.ok()) {
-    reporter.Fail(kExitUsage, fmt::format("{}: {}", flag,
-                                          Std(encoding.status().message())));
+    reporter.Fail(
+        kExitUsage,
+        fmt::format("{}: {}", flag, StdView(encoding.status().message())));
     return std::nullopt;
   }
   return *encoding;
@@ -148,9 +147,9 @@ std::optional<uint64_t> ParseInput(const Reporter& reporter,
                                    Encoding encoding) {
   absl::StatusOr<uint64_t> id = ParseId(text, encoding);
   if (!id.ok()) {
-    reporter.Fail(kExitBadData,
-                  fmt::format("invalid ID {}{}: {}", Quote(text),
-                              Where(stdin_line), Std(id.status().message())));
+    reporter.Fail(kExitBadData, fmt::format("invalid ID {}{}: {}", Quote(text),
+                                            Where(stdin_line),
+                                            StdView(id.status().message())));
     return std::nullopt;
   }
   return *id;
@@ -234,7 +233,7 @@ int Decode(const DecodeFlags& flags, Io& io) {
   const Reporter reporter(io.err, "decode");
   absl::StatusOr<Layout> layout = ResolveLayout(flags.layout);
   if (!layout.ok()) {
-    return reporter.Fail(kExitUsage, Std(layout.status().message()));
+    return reporter.Fail(kExitUsage, StdView(layout.status().message()));
   }
   const std::optional<Encoding> encoding =
       ResolveEncoding(reporter, "--encoding", flags.encoding);
@@ -251,7 +250,7 @@ int Decode(const DecodeFlags& flags, Io& io) {
           return reporter.Fail(
               kExitBadData,
               fmt::format("invalid ID {}{}: {}", Quote(text), Where(stdin_line),
-                          Std(parts.status().message())));
+                          StdView(parts.status().message())));
         }
         const std::optional<int64_t> millis =
             MillisOfTick(*layout, parts->tick);
@@ -288,7 +287,7 @@ int Gen(const GenFlags& flags, Clock& clock, Io& io) {
   const Reporter reporter(io.err, "gen");
   absl::StatusOr<Layout> layout = ResolveLayout(flags.layout);
   if (!layout.ok()) {
-    return reporter.Fail(kExitUsage, Std(layout.status().message()));
+    return reporter.Fail(kExitUsage, StdView(layout.status().message()));
   }
   const std::optional<Encoding> encoding =
       ResolveEncoding(reporter, "--encoding", flags.encoding);
@@ -310,7 +309,7 @@ int Gen(const GenFlags& flags, Clock& clock, Io& io) {
   absl::StatusOr<std::unique_ptr<Generator>> generator =
       Generator::Create(options, clock);
   if (!generator.ok()) {
-    return reporter.Fail(kExitUsage, Std(generator.status().message()));
+    return reporter.Fail(kExitUsage, StdView(generator.status().message()));
   }
 
   std::vector<uint64_t> batch(
@@ -320,8 +319,9 @@ int Gen(const GenFlags& flags, Clock& clock, Io& io) {
         batch.data(), static_cast<size_t>(std::min<int64_t>(
                           left, static_cast<int64_t>(batch.size()))));
     if (absl::Status status = (*generator)->NextBatch(ids); !status.ok()) {
-      return reporter.Fail(kExitBadData, fmt::format("cannot generate: {}",
-                                                     Std(status.message())));
+      return reporter.Fail(
+          kExitBadData,
+          fmt::format("cannot generate: {}", StdView(status.message())));
     }
     for (const uint64_t id : ids) io.out << EncodeId(id, *encoding) << '\n';
     left -= static_cast<int64_t>(ids.size());
@@ -333,7 +333,7 @@ int ShowLayout(const LayoutCommandFlags& flags, Io& io) {
   const Reporter reporter(io.err, "layout");
   absl::StatusOr<Layout> layout = ResolveLayout(flags.layout);
   if (!layout.ok()) {
-    return reporter.Fail(kExitUsage, Std(layout.status().message()));
+    return reporter.Fail(kExitUsage, StdView(layout.status().message()));
   }
   const LayoutLimits limits = layout->Limits();
   const double cluster_rate =
@@ -396,6 +396,19 @@ int ShowLayout(const LayoutCommandFlags& flags, Io& io) {
   return kExitOk;
 }
 
+// Reads IDs (arguments or stdin) in `from` and prints each in `to`.
+int Convert(const Reporter& reporter, const std::vector<std::string>& inputs,
+            Encoding from, Encoding to, Io& io) {
+  return ForEachInput(inputs, io.in,
+                      [&](std::string_view text, int64_t stdin_line) {
+                        const std::optional<uint64_t> id =
+                            ParseInput(reporter, text, stdin_line, from);
+                        if (!id) return kExitBadData;
+                        io.out << EncodeId(*id, to) << '\n';
+                        return kExitOk;
+                      });
+}
+
 int Encode(const EncodeFlags& flags, Io& io) {
   const Reporter reporter(io.err, "encode");
   const std::optional<Encoding> from =
@@ -404,14 +417,7 @@ int Encode(const EncodeFlags& flags, Io& io) {
   const std::optional<Encoding> to =
       ResolveEncoding(reporter, "--to", flags.to);
   if (!to) return kExitUsage;
-  return ForEachInput(flags.ids, io.in,
-                      [&](std::string_view text, int64_t stdin_line) {
-                        const std::optional<uint64_t> id =
-                            ParseInput(reporter, text, stdin_line, *from);
-                        if (!id) return kExitBadData;
-                        io.out << EncodeId(*id, *to) << '\n';
-                        return kExitOk;
-                      });
+  return Convert(reporter, flags.ids, *from, *to, io);
 }
 
 int Parse(const ParseFlags& flags, Io& io) {
@@ -419,14 +425,7 @@ int Parse(const ParseFlags& flags, Io& io) {
   const std::optional<Encoding> from =
       ResolveEncoding(reporter, "--from", flags.from);
   if (!from) return kExitUsage;
-  return ForEachInput(flags.texts, io.in,
-                      [&](std::string_view text, int64_t stdin_line) {
-                        const std::optional<uint64_t> id =
-                            ParseInput(reporter, text, stdin_line, *from);
-                        if (!id) return kExitBadData;
-                        io.out << *id << '\n';
-                        return kExitOk;
-                      });
+  return Convert(reporter, flags.texts, *from, Encoding::kDecimal, io);
 }
 
 }  // namespace snowflake::cli

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "snowflake/id.h"
+#include "src/core/internal/absl_compat.h"
 
 namespace snowflake {
 namespace {
@@ -68,21 +69,17 @@ constexpr DecodeTable kBase62Table = MakeDecodeTable(kBase62Digits);
 constexpr DecodeTable kBase58Table = MakeDecodeTable(kBase58Digits);
 constexpr DecodeTable kCrockford32Table = MakeCrockfordTable();
 
-// Debian's Abseil has its own string_view (ABSL_OPTION_USE_STD_STRING_VIEW
-// is 0), which std::string_view does not convert to implicitly.
-absl::string_view AsAbsl(std::string_view text) {
-  return absl::string_view(text.data(), text.size());
-}
+using internal::AbslView;
 
 // Quotes `text` for an error message: escaped so the message stays on one
 // line, and shortened so a huge input cannot flood a log.
 std::string Quote(std::string_view text) {
   constexpr size_t kMaxQuoted = 40;
   if (text.size() <= kMaxQuoted) {
-    return absl::StrCat("\"", absl::CHexEscape(AsAbsl(text)), "\"");
+    return absl::StrCat("\"", absl::CHexEscape(AbslView(text)), "\"");
   }
   return absl::StrCat("\"",
-                      absl::CHexEscape(AsAbsl(text.substr(0, kMaxQuoted))),
+                      absl::CHexEscape(AbslView(text.substr(0, kMaxQuoted))),
                       "...\" (", text.size(), " characters)");
 }
 
@@ -106,9 +103,9 @@ std::string_view AlphabetHint(Encoding encoding) {
 absl::Status BadCharacter(std::string_view text, size_t index,
                           Encoding encoding) {
   return absl::InvalidArgumentError(absl::StrCat(
-      "bad character '", absl::CHexEscape(AsAbsl(text.substr(index, 1))),
-      "' at position ", index + 1, " of ", AsAbsl(EncodingName(encoding)),
-      " ID ", Quote(text), AsAbsl(AlphabetHint(encoding))));
+      "bad character '", absl::CHexEscape(AbslView(text.substr(index, 1))),
+      "' at position ", index + 1, " of ", AbslView(EncodingName(encoding)),
+      " ID ", Quote(text), AbslView(AlphabetHint(encoding))));
 }
 
 // Parses the digits text[begin, size) in base kBase (a template argument so
@@ -132,7 +129,7 @@ absl::StatusOr<uint64_t> ParseDigits(std::string_view text, size_t begin,
         }
       }
       return absl::InvalidArgumentError(
-          absl::StrCat(AsAbsl(EncodingName(encoding)), " ID ", Quote(text),
+          absl::StrCat(AbslView(EncodingName(encoding)), " ID ", Quote(text),
                        " overflows 64 bits"));
     }
     value = value * kBase + digit;
@@ -141,9 +138,10 @@ absl::StatusOr<uint64_t> ParseDigits(std::string_view text, size_t begin,
     // Decimal input is the value itself; other bases also show it in decimal.
     const std::string shown =
         encoding == Encoding::kDecimal ? "" : absl::StrCat(" is ", value);
-    return absl::InvalidArgumentError(absl::StrCat(
-        "not a valid ID: the sign bit is set (", AsAbsl(EncodingName(encoding)),
-        " ", Quote(text), shown, "; the largest ID is 9223372036854775807)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a valid ID: the sign bit is set (",
+                     AbslView(EncodingName(encoding)), " ", Quote(text), shown,
+                     "; the largest ID is 9223372036854775807)"));
   }
   return value;
 }
@@ -181,12 +179,13 @@ std::string_view EncodingName(Encoding encoding) {
 
 absl::StatusOr<Encoding> ParseEncodingName(std::string_view name) {
   for (Encoding encoding : AllEncodings()) {
-    if (absl::EqualsIgnoreCase(AsAbsl(name), AsAbsl(EncodingName(encoding)))) {
+    if (absl::EqualsIgnoreCase(AbslView(name),
+                               AbslView(EncodingName(encoding)))) {
       return encoding;
     }
   }
-  if (absl::EqualsIgnoreCase(AsAbsl(name), "dec")) return Encoding::kDecimal;
-  if (absl::EqualsIgnoreCase(AsAbsl(name), "crockford")) {
+  if (absl::EqualsIgnoreCase(AbslView(name), "dec")) return Encoding::kDecimal;
+  if (absl::EqualsIgnoreCase(AbslView(name), "crockford")) {
     return Encoding::kCrockford32;
   }
   return absl::InvalidArgumentError(absl::StrCat(
@@ -221,7 +220,7 @@ std::string EncodeId(uint64_t id, Encoding encoding) {
 absl::StatusOr<uint64_t> ParseId(std::string_view text, Encoding encoding) {
   if (text.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("empty ", AsAbsl(EncodingName(encoding)), " ID"));
+        absl::StrCat("empty ", AbslView(EncodingName(encoding)), " ID"));
   }
   switch (encoding) {
     case Encoding::kDecimal:

@@ -82,8 +82,6 @@ Generator::Generator(const GeneratorOptions& options, Clock& clock)
       max_borrow_ticks_(options.max_borrow_millis /
                         options.layout.unit_millis()),
       sequence_start_max_(options.sequence_start_max),
-      epoch_micros_(options.layout.epoch_millis() * 1000),
-      unit_micros_(options.layout.unit_millis() * 1000),
       clock_(clock),
       state_(std::min(options.first_tick, options.layout.max_tick() + 1)
              << options.layout.sequence_bits()),
@@ -173,7 +171,7 @@ absl::StatusOr<IdRun> Generator::Reserve(uint32_t max_count) {
       const int64_t last_tick =
           static_cast<int64_t>((cur - 1) >> sequence_bits_);
       const int64_t behind_micros =
-          epoch_micros_ + (last_tick - max_borrow_ticks_) * unit_micros_ -
+          layout_.MillisOfTick(last_tick - max_borrow_ticks_) * 1000 -
           now_micros;
       if (behind_micros > 0) {
         const bool refuse = behind_micros > tolerance_micros_;
@@ -195,9 +193,8 @@ absl::StatusOr<IdRun> Generator::Reserve(uint32_t max_count) {
         exhausted_waits_.fetch_add(1, std::memory_order_relaxed);
         noted_exhausted = true;
       }
-      const int64_t wait_micros = epoch_micros_ +
-                                  (tick - max_borrow_ticks_) * unit_micros_ -
-                                  now_micros;
+      const int64_t wait_micros =
+          layout_.MillisOfTick(tick - max_borrow_ticks_) * 1000 - now_micros;
       clock_.SleepForMicros(wait_micros);
       clock_wait_micros_.fetch_add(
           static_cast<uint64_t>(std::max<int64_t>(wait_micros, 0)),
@@ -212,7 +209,7 @@ absl::StatusOr<IdRun> Generator::Reserve(uint32_t max_count) {
                        high_water_mark(),
                        ", which has not been extended yet (is the state "
                        "store slow or failing?); retry shortly"),
-          std::max<int64_t>(unit_micros_ / 1000, 1));
+          layout_.unit_millis());
     }
     const uint64_t room = sequence_mask + 1 - (start & sequence_mask);
     const uint32_t count =

@@ -40,11 +40,6 @@ constexpr NamedLayout kPresets[] = {
     {"js53", {39, 6, 8, 10, kDefaultEpochMillis}},
 };
 
-int64_t FloorDiv(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 }  // namespace
 
 Layout::Layout() : Layout(LayoutSpec{}) {}
@@ -157,10 +152,6 @@ absl::StatusOr<IdParts> Layout::Decompose(uint64_t id) const {
   parts.sequence =
       static_cast<int64_t>(id & static_cast<uint64_t>(max_sequence()));
   return parts;
-}
-
-int64_t Layout::TickAtMicros(int64_t unix_micros) const {
-  return FloorDiv(unix_micros - epoch_micros_, unit_micros_);
 }
 
 LayoutLimits Layout::Limits() const {

@@ -37,12 +37,6 @@ struct ShutdownSignal {
   std::atomic<bool> starting{true};
 };
 
-std::string HostName() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
-  return buf;
-}
-
 // The lease of the configured worker mode.
 absl::StatusOr<std::unique_ptr<WorkerLease>> MakeLease(const Config& config) {
   if (config.worker_mode == "static") {

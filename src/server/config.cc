@@ -478,7 +478,7 @@ absl::StatusOr<int64_t> ParseEpoch(std::string_view text) {
   if (internal::ParseInt(text, millis)) return millis;
   absl::Time time;
   std::string error;
-  if (absl::ParseTime(absl::RFC3339_full, internal::ToAbsl(text), &time,
+  if (absl::ParseTime(absl::RFC3339_full, internal::AbslView(text), &time,
                       &error)) {
     return absl::ToUnixMillis(time);
   }
@@ -637,7 +637,7 @@ std::string FormatConfig(const LoadedConfig& loaded) {
     }
     std::string text = value.value;
     if (kind == Kind::kString) {
-      text = Cat("\"", internal::ToStd(absl::CEscape(value.value)), "\"");
+      text = Cat("\"", internal::StdView(absl::CEscape(value.value)), "\"");
     } else if (kind == Kind::kBool) {
       text = ParseBool(value.value).value_or(false) ? "true" : "false";
     }

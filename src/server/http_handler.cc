@@ -169,7 +169,7 @@ HttpResponse ErrorResponse(const absl::Status& status, Route route) {
   std::string_view code =
       kind == ErrorKind::kNone ? mapping.name : ErrorKindName(kind);
   HttpResponse response = ErrorResponse(
-      mapping.http_status, code, internal::ToStd(status.message()), route);
+      mapping.http_status, code, internal::StdView(status.message()), route);
   if (mapping.http_status == 503) {
     const int64_t drift = GetDriftMillis(status).value_or(0);
     response.retry_after_seconds = std::max<int64_t>(1, (drift + 999) / 1000);

@@ -9,15 +9,11 @@
 #include "spdlog/spdlog.h"
 
 namespace snowflake {
-namespace {
-
 std::string HostName() {
   char buf[256] = {};
   if (gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
   return buf;
 }
-
-}  // namespace
 
 Node::Node(NodeOptions options, std::unique_ptr<Clock> clock,
            std::unique_ptr<WorkerLease> lease)

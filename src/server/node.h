@@ -22,6 +22,10 @@
 
 namespace snowflake {
 
+// This machine's host name ("unknown" if it cannot be read): the default
+// node name.
+std::string HostName();
+
 struct NodeOptions {
   std::string name;    // For /v1/info; the host name if empty.
   std::string region;  // Free text for /v1/info.

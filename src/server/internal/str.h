@@ -14,15 +14,9 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "src/core/internal/absl_compat.h"  // AbslView, StdView
 
 namespace snowflake::internal {
-
-inline std::string_view ToStd(absl::string_view s) {
-  return {s.data(), s.size()};
-}
-inline absl::string_view ToAbsl(std::string_view s) {
-  return {s.data(), s.size()};
-}
 
 inline void AppendOne(std::string& out, std::string_view s) { out.append(s); }
 inline void AppendOne(std::string& out, const char* s) { out.append(s); }
