@@ -64,8 +64,12 @@ absl::StatusOr<int64_t> AwaitHighWaterMark(HwmStore& store,
                                            int64_t max_wait_millis);
 
 struct HwmKeeperOptions {
-  // How far ahead of the clock each new mark is set.
+  // How far ahead of the clock each new mark is set: how long issuing goes
+  // on while the store cannot be written.
   int64_t reserve_millis = 5000;
+  // How often the mark is raised: a new one is stored once the headroom
+  // falls below reserve - write interval. 0: half the reserve.
+  int64_t write_interval_millis = 0;
 };
 
 struct HwmKeeperStats {
@@ -76,8 +80,11 @@ struct HwmKeeperStats {
 };
 
 // Keeps a generator's high-water mark ahead of the clock from a background
-// thread: stores now + reserve whenever headroom falls below reserve / 2 (at
-// most once per reserve / 2), and only then raises the generator's bound.
+// thread: stores a new mark, reserve ahead, whenever the headroom falls below
+// reserve - write interval, and only then raises the generator's bound. A
+// new mark is never below the generator's bound or the last stored mark,
+// whatever the clock did in between. A failed store is retried at the next
+// poll; meanwhile the generator goes on below the bound it has.
 // Thread safety: all methods are thread-safe. Not copyable.
 class HwmKeeper {
  public:
@@ -95,6 +102,11 @@ class HwmKeeper {
   // at once. Idempotent.
   absl::Status Shutdown();
 
+  // Stops the thread without storing anything: for a generator whose worker
+  // ID is no longer held (its store belongs to the next holder). The caller
+  // stops the generator. Idempotent.
+  void Abandon();
+
   HwmKeeperStats stats() const;
 
  private:
@@ -102,6 +114,7 @@ class HwmKeeper {
             const HwmKeeperOptions& options);
   absl::Status Extend();
   void Run();
+  void StopThread();
 
   Generator& generator_;
   HwmStore& store_;
@@ -113,6 +126,7 @@ class HwmKeeper {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
   HwmKeeperStats stats_ ABSL_GUARDED_BY(mu_);
+  int64_t stored_tick_ ABSL_GUARDED_BY(mu_) = 0;  // The mark last stored.
   std::thread thread_;
 };
 

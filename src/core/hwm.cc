@@ -173,21 +173,34 @@ HwmKeeper::HwmKeeper(Generator& generator, HwmStore& store, Clock& clock,
 absl::StatusOr<std::unique_ptr<HwmKeeper>> HwmKeeper::Start(
     Generator& generator, HwmStore& store, Clock& clock,
     const HwmKeeperOptions& options) {
-  if (options.reserve_millis < 2 * generator.layout().unit_millis()) {
+  const int64_t unit = generator.layout().unit_millis();
+  if (options.reserve_millis < 2 * unit) {
     return absl::InvalidArgumentError(
         absl::StrCat("high-water mark reserve must be at least two ticks (",
-                     2 * generator.layout().unit_millis(), " ms), got ",
-                     options.reserve_millis, " ms"));
+                     2 * unit, " ms), got ", options.reserve_millis, " ms"));
+  }
+  HwmKeeperOptions effective = options;
+  if (effective.write_interval_millis == 0) {
+    effective.write_interval_millis = options.reserve_millis / 2;
+  }
+  if (effective.write_interval_millis < 1 ||
+      effective.write_interval_millis >= options.reserve_millis) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "high-water mark write interval (", effective.write_interval_millis,
+        " ms) must be positive and below the reserve (", options.reserve_millis,
+        " ms)"));
   }
   std::unique_ptr<HwmKeeper> keeper(
-      new HwmKeeper(generator, store, clock, options));
+      new HwmKeeper(generator, store, clock, effective));
   absl::Status status = keeper->Extend();
   if (!status.ok()) return status;
   keeper->thread_ = std::thread([k = keeper.get()] { k->Run(); });
   return keeper;
 }
 
-HwmKeeper::~HwmKeeper() {
+HwmKeeper::~HwmKeeper() { StopThread(); }
+
+void HwmKeeper::StopThread() {
   {
     MutexLock lock(&mu_);
     stopping_ = true;
@@ -198,12 +211,20 @@ HwmKeeper::~HwmKeeper() {
 
 absl::Status HwmKeeper::Extend() {
   const Layout& layout = generator_.layout();
+  // One clock read decides the new mark, and the mark never comes down: a
+  // clock stepped back between two stores, or read twice, cannot store a
+  // mark below one the generator already runs under.
   const int64_t now = layout.TickAtMicros(clock_.NowMicros());
   const int64_t base = std::max(now, generator_.NextFreeTick());
   const int64_t reserve_ticks =
       (options_.reserve_millis + layout.unit_millis() - 1) /
       layout.unit_millis();
-  const int64_t tick = base + reserve_ticks;
+  int64_t floor = generator_.high_water_mark();
+  {
+    MutexLock lock(&mu_);
+    floor = std::max(floor, stored_tick_);
+  }
+  const int64_t tick = std::max(base + reserve_ticks, floor);
   const int64_t millis = layout.MillisOfTick(tick);
   absl::Status status = store_.Store(millis);
   MutexLock lock(&mu_);
@@ -217,14 +238,18 @@ absl::Status HwmKeeper::Extend() {
   generator_.SetHighWaterMark(tick);
   ++stats_.stores;
   stats_.stored_unix_millis = millis;
+  stored_tick_ = std::max(stored_tick_, tick);
   stats_.last_error.clear();
   return absl::OkStatus();
 }
 
 void HwmKeeper::Run() {
   const Layout& layout = generator_.layout();
-  const int64_t poll_millis =
-      std::clamp<int64_t>(options_.reserve_millis / 8, 1, kMaxPollMillis);
+  const int64_t poll_millis = std::clamp<int64_t>(
+      options_.write_interval_millis / 4, 1, kMaxPollMillis);
+  // Store again once the headroom is down by one write interval.
+  const int64_t low_water_millis =
+      options_.reserve_millis - options_.write_interval_millis;
   MutexLock lock(&mu_);
   while (!stopping_) {
     wake_.WaitFor(&mu_, std::chrono::milliseconds(poll_millis));
@@ -234,11 +259,19 @@ void HwmKeeper::Run() {
     const int64_t used = std::max(now, generator_.NextFreeTick());
     const int64_t headroom_millis =
         (generator_.high_water_mark() - used) * layout.unit_millis();
-    if (headroom_millis < options_.reserve_millis / 2) {
+    if (headroom_millis < low_water_millis) {
       (void)Extend();  // A failure is counted; the next poll retries.
     }
     mu_.Lock();
   }
+}
+
+void HwmKeeper::Abandon() {
+  {
+    MutexLock lock(&mu_);
+    shut_down_ = true;
+  }
+  StopThread();
 }
 
 absl::Status HwmKeeper::Shutdown() {
@@ -246,10 +279,8 @@ absl::Status HwmKeeper::Shutdown() {
     MutexLock lock(&mu_);
     if (shut_down_) return absl::OkStatus();
     shut_down_ = true;
-    stopping_ = true;
-    wake_.SignalAll();
   }
-  if (thread_.joinable()) thread_.join();
+  StopThread();
   // After Stop() no ID can be issued, so the mark may come down to just
   // above the last one, and the next run need not wait out the reserve.
   const int64_t tick = generator_.Stop();

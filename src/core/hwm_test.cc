@@ -148,6 +148,69 @@ TEST_F(HwmTest, KeeperStoresAheadBeforeTheGeneratorGetsThere) {
   EXPECT_EQ(GetErrorKind(gen->Next().status()), ErrorKind::kStopped);
 }
 
+TEST_F(HwmTest, KeeperWritesEveryIntervalKeepingTheReserveAhead) {
+  SimulatedClock clock(kStartMillis * 1000);
+  auto store = OpenStore();
+  GeneratorOptions options;
+  options.high_water_mark = 0;
+  auto gen = std::move(*Generator::Create(options, clock));
+  HwmKeeperOptions keeper_options;
+  keeper_options.reserve_millis = 60'000;
+  keeper_options.write_interval_millis = 2'000;
+  auto keeper =
+      std::move(*HwmKeeper::Start(*gen, *store, clock, keeper_options));
+  const int64_t now_tick = Layout().TickAtMicros(clock.NowMicros());
+  EXPECT_EQ(gen->high_water_mark(), now_tick + 60'000);
+  // 1.5 s later the headroom (58.5 s) is above reserve - interval: no write.
+  clock.AdvanceMillis(1'500);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(keeper->stats().stores, 1u);
+  // One interval later it is below: a new mark, a full reserve ahead.
+  clock.AdvanceMillis(1'000);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (keeper->stats().stores < 2 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(gen->high_water_mark(), now_tick + 2'500 + 60'000);
+  ASSERT_TRUE(keeper->Shutdown().ok());
+}
+
+TEST_F(HwmTest, KeeperNeverStoresALowerMarkAfterTheClockStepsBack) {
+  SimulatedClock clock(kStartMillis * 1000);
+  auto store = OpenStore();
+  GeneratorOptions options;
+  options.high_water_mark = 0;
+  options.tolerance_millis = 0;
+  auto gen = std::move(*Generator::Create(options, clock));
+  HwmKeeperOptions keeper_options;
+  keeper_options.reserve_millis = 10'000;
+  keeper_options.write_interval_millis = 1'000;
+  auto keeper =
+      std::move(*HwmKeeper::Start(*gen, *store, clock, keeper_options));
+  const int64_t first_mark = gen->high_water_mark();
+  // The clock steps back a minute: the headroom looks huge, and a mark
+  // computed from the clock alone would be lower than the one in force.
+  clock.AdvanceMillis(-60'000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(gen->high_water_mark(), first_mark);
+  EXPECT_EQ(store->Load()->value(), Layout().MillisOfTick(first_mark));
+  // Back to where it was and on: every stored mark is at or above the last.
+  clock.AdvanceMillis(60'000 + 9'500);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (keeper->stats().stores < 2 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_GT(gen->high_water_mark(), first_mark);
+  EXPECT_GE(store->Load()->value(), Layout().MillisOfTick(first_mark));
+  keeper->Abandon();  // Stops without the final store.
+  EXPECT_EQ(store->Load()->value(),
+            Layout().MillisOfTick(gen->high_water_mark()));
+}
+
 TEST_F(HwmTest, KeeperStoreFailureStopsIssuingAtTheMark) {
   SimulatedClock clock(kStartMillis * 1000);
   auto store = OpenStore();
