@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -19,78 +18,24 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "snowflake/layout.h"
+#include "src/cli/fence_restore.h"
+#include "src/cli/internal/cluster_util.h"
 #include "src/etcd/etcd_client.h"
 #include "src/lease/etcd/etcd_schema.h"
+#include "src/lease/region_map.h"
 
 namespace snowflake::cli {
 namespace {
 
 using Json = nlohmann::ordered_json;
+using internal::Connect;
+using internal::Message;
+using internal::WorkerBitsOfConfig;
 
 constexpr std::string_view kCommand = "cluster";
 
-// One line on the error stream, as every other command writes it.
 int Fail(Io& io, int exit_code, std::string_view message) {
-  std::string line(message);
-  std::replace_if(
-      line.begin(), line.end(), [](char c) { return c == '\n' || c == '\r'; },
-      ' ');
-  io.err << "snowflake: " << kCommand << ": " << line << '\n';
-  return exit_code;
-}
-
-std::string Message(const absl::Status& status) {
-  return std::string(status.message().data(), status.message().size());
-}
-
-std::optional<int64_t> ParseInt(std::string_view text) {
-  int64_t value = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
-  return value;
-}
-
-struct Range {
-  int64_t first = 0;
-  int64_t last = 0;
-  bool Contains(int64_t id) const { return id >= first && id <= last; }
-  int64_t size() const { return last - first + 1; }
-};
-
-std::optional<Range> ParseRange(std::string_view text) {
-  const size_t dash = text.find('-');
-  if (dash == std::string_view::npos) return std::nullopt;
-  const std::optional<int64_t> first = ParseInt(text.substr(0, dash));
-  const std::optional<int64_t> last = ParseInt(text.substr(dash + 1));
-  if (!first || !last || *first < 0 || *last < *first) return std::nullopt;
-  return Range{*first, *last};
-}
-
-// The worker bits of a stored config, whatever its shape: a JSON object
-// with "worker_bits" or a "layout" text, or a text starting "T/W/S".
-std::optional<int> WorkerBitsOfConfig(const std::string& value) {
-  const Json json = Json::parse(value, nullptr, false);
-  std::string text = value;
-  if (json.is_object()) {
-    const auto bits = json.find("worker_bits");
-    if (bits != json.end() && bits->is_number_integer()) {
-      return bits->get<int>();
-    }
-    const auto layout = json.find("layout");
-    if (layout == json.end()) return std::nullopt;
-    if (layout->is_object()) return WorkerBitsOfConfig(layout->dump());
-    if (!layout->is_string()) return std::nullopt;
-    text = layout->get<std::string>();
-  }
-  const size_t first = text.find('/');
-  if (first == std::string::npos) return std::nullopt;
-  const size_t second = text.find('/', first + 1);
-  if (second == std::string::npos) return std::nullopt;
-  const std::optional<int64_t> bits =
-      ParseInt(std::string_view(text).substr(first + 1, second - first - 1));
-  if (!bits || *bits < 0 || *bits > 62) return std::nullopt;
-  return static_cast<int>(*bits);
+  return internal::Fail(io, kCommand, exit_code, message);
 }
 
 // What the cluster keeps for one worker ID.
@@ -107,26 +52,10 @@ struct WorkerRow {
 struct Snapshot {
   std::optional<std::string> config;
   std::map<int64_t, WorkerRow> workers;  // Holders and stored HWMs.
-  Range range;
+  WorkerRange range;
   bool range_from_config = false;
   int64_t held_in_range = 0;
 };
-
-absl::StatusOr<std::unique_ptr<etcd::EtcdClient>> Connect(
-    const ClusterFlags& flags) {
-  etcd::Options options;
-  options.endpoints = flags.endpoints;
-  options.timeout = std::chrono::milliseconds(flags.timeout_millis);
-  options.dial_timeout = std::chrono::milliseconds(flags.timeout_millis);
-  if (!flags.ca_file.empty() || !flags.cert_file.empty() ||
-      !flags.key_file.empty()) {
-    options.tls =
-        etcd::TlsOptions{flags.ca_file, flags.cert_file, flags.key_file};
-  }
-  options.username = flags.user;
-  options.password = flags.password;
-  return etcd::EtcdClient::Create(std::move(options));
-}
 
 absl::StatusOr<Snapshot> Read(const ClusterFlags& flags,
                               etcd::EtcdClient& client) {
@@ -181,13 +110,13 @@ absl::StatusOr<Snapshot> Read(const ClusterFlags& flags,
   }
 
   if (!flags.worker_range.empty()) {
-    snapshot.range = *ParseRange(flags.worker_range);
+    snapshot.range = *ParseWorkerRange(flags.worker_range);
   } else {
     std::optional<int> bits;
     if (snapshot.config) bits = WorkerBitsOfConfig(*snapshot.config);
     snapshot.range_from_config = bits.has_value();
-    snapshot.range =
-        Range{0, (int64_t{1} << bits.value_or(Layout().worker_bits())) - 1};
+    snapshot.range = WorkerRange{
+        0, (int64_t{1} << bits.value_or(Layout().worker_bits())) - 1};
   }
   for (const auto& [id, row] : snapshot.workers) {
     if (row.holder && snapshot.range.Contains(id)) ++snapshot.held_in_range;
@@ -319,29 +248,9 @@ void PrintTable(const ClusterFlags& flags, const Snapshot& snapshot, Io& io) {
 
 int Cluster(const ClusterFlags& flags_in, Clock& clock, Io& io) {
   ClusterFlags flags = flags_in;
-  while (flags.prefix.size() > 1 && flags.prefix.back() == '/') {
-    flags.prefix.pop_back();
-  }
-  if (flags.endpoints.empty()) {
-    return Fail(io, kExitUsage, "--etcd: give at least one etcd URL");
-  }
-  if (flags.cluster.empty() || flags.cluster.find('/') != std::string::npos) {
-    return Fail(io, kExitUsage,
-                "--cluster: a non-empty name without \"/\" is needed, got \"" +
-                    flags.cluster + "\"");
-  }
-  if (flags.prefix.empty() || flags.prefix.front() != '/') {
-    return Fail(
-        io, kExitUsage,
-        "--prefix: must start with \"/\", got \"" + flags.prefix + "\"");
-  }
-  if (!flags.worker_range.empty() && !ParseRange(flags.worker_range)) {
-    return Fail(io, kExitUsage,
-                "--worker-range: expected A-B with 0 <= A <= B, got \"" +
-                    flags.worker_range + "\"");
-  }
-  if (flags.timeout_millis <= 0) {
-    return Fail(io, kExitUsage, "--timeout-ms: must be positive");
+  if (int code = internal::CheckClusterFlags(flags, kCommand, io);
+      code != kExitOk) {
+    return code;
   }
   absl::StatusOr<std::unique_ptr<etcd::EtcdClient>> client = Connect(flags);
   if (!client.ok()) {
@@ -405,10 +314,43 @@ CLI::App* ClusterCommand::Add(CLI::App& app) {
                   "Deadline of each etcd call on each endpoint")
       ->type_name("MS")
       ->capture_default_str();
+
+  fence_restore_ = cmd->add_subcommand(
+      "fence-restore",
+      "After etcd was restored from an older snapshot: raise the stored "
+      "high-water mark of every worker ID of the cluster (also IDs that have "
+      "none) to at least now + outage budget + clock skew, so that no ID "
+      "issued before the restore is issued again");
+  // The connection flags above work after "fence-restore" too.
+  fence_restore_->fallthrough();
+  fence_restore_->footer(
+      "Takes the flags of snowflake cluster (--etcd, --cluster, --prefix, "
+      "--worker-range, --json, TLS and authentication) before or after "
+      "fence-restore. Run it after the restore, before nodes start again "
+      "(docs/operations.md). Each mark is raised by compare-and-set, never "
+      "lowered; running it twice is harmless.\n\n"
+      "Example:\n"
+      "  snowflake cluster fence-restore --etcd http://127.0.0.1:2379 "
+      "--cluster prod --dry-run");
+  fence_restore_
+      ->add_option("--outage-budget", fence_flags_.outage_budget_seconds,
+                   "The nodes' worker.outage_budget_s, in seconds")
+      ->type_name("S")
+      ->capture_default_str();
+  fence_restore_
+      ->add_option("--max-clock-skew-ms", fence_flags_.max_clock_skew_millis,
+                   "The nodes' clock.max_skew_ms")
+      ->type_name("MS")
+      ->capture_default_str();
+  fence_restore_->add_flag("--dry-run", fence_flags_.dry_run,
+                           "Print what would be written; write nothing");
   return cmd;
 }
 
 int ClusterCommand::Run(Clock& clock, Io& io) {
+  if (fence_restore_ != nullptr && fence_restore_->parsed()) {
+    return FenceRestore(flags_, fence_flags_, clock, io);
+  }
   return Cluster(flags_, clock, io);
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -14,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "src/cli/cli.h"
+#include "src/cli/fence_restore.h"
 #include "src/etcd/etcd_client.h"
 #include "src/lease/etcd/etcd_schema.h"
 #include "testing/etcd_launcher.h"
@@ -32,6 +34,8 @@ using ::testing::Not;
 // 2025-01-01T00:00:00.000Z and a HWM 1.5 s later.
 constexpr int64_t kNowMillis = 1735689600000;
 constexpr int64_t kHwmMillis = kNowMillis + 1500;
+
+std::string HwmText(int64_t millis) { return etcd_schema::EncodeHwm(millis); }
 
 struct Result {
   int code = -1;
@@ -226,6 +230,263 @@ TEST_F(ClusterCommandTest, UnreadableEntriesAreShownNotFatal) {
   EXPECT_THAT(r.out, HasSubstr("(unreadable entry)"));
   // Worker bits from a text config.
   EXPECT_THAT(r.out, HasSubstr("range    0-255 (the layout's): 1 held"));
+}
+
+TEST_F(ClusterCommandTest, ListsAConfigWithARegionMap) {
+  ASSERT_TRUE(client_
+                  ->Put("/snowflake/regions/config",
+                        etcd_schema::EncodeClusterConfig(
+                            *Layout::Parse("41/8/14"),
+                            RegionMap::Parse("us=0-99,eu=100-199").value()))
+                  .ok());
+  const Result r = Snowflake(
+      {"cluster", "--etcd", etcd_->ClientUrl(0), "--cluster", "regions"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("regions=eu=100-199,us=0-99"));
+  EXPECT_THAT(r.out, HasSubstr("range    0-255 (the layout's)"));
+}
+
+// fence-restore: the target of the tests' clock with the default flags.
+constexpr int64_t kFenceTarget = kNowMillis + 60'000 + 1'000;
+
+class FenceRestoreTest : public ClusterCommandTest {
+ protected:
+  // A cluster of the default layout (1024 worker IDs) with the marks given.
+  void WriteFenceCluster(const std::string& cluster,
+                         const std::map<int64_t, std::string>& marks) {
+    ASSERT_TRUE(client_
+                    ->Put(etcd_schema::ConfigKey("/snowflake", cluster),
+                          etcd_schema::EncodeClusterConfig(Layout(), {}))
+                    .ok());
+    for (const auto& [id, value] : marks) {
+      ASSERT_TRUE(
+          client_->Put(etcd_schema::HwmKey("/snowflake", cluster, id), value)
+              .ok());
+    }
+  }
+
+  // Every stored mark of `cluster`, by worker ID.
+  std::map<int64_t, std::string> Marks(const std::string& cluster) {
+    std::map<int64_t, std::string> marks;
+    auto kvs =
+        client_->GetPrefix(etcd_schema::HwmPrefix("/snowflake", cluster));
+    EXPECT_TRUE(kvs.ok()) << kvs.status();
+    if (!kvs.ok()) return marks;
+    for (const etcd::KeyValue& kv : *kvs) {
+      marks[etcd_schema::IdOfKey(kv.key).value_or(-1)] = kv.value;
+    }
+    return marks;
+  }
+
+  int64_t Mark(const std::string& cluster, int64_t id) {
+    auto marks = Marks(cluster);
+    auto it = marks.find(id);
+    if (it == marks.end()) return -1;
+    return etcd_schema::DecodeHwm(it->second).value_or(-2);
+  }
+
+  ClusterFlags Flags(const std::string& cluster) {
+    ClusterFlags flags;
+    flags.endpoints = {etcd_->ClientUrl(0)};
+    flags.cluster = cluster;
+    flags.json = true;
+    return flags;
+  }
+};
+
+TEST_F(FenceRestoreTest, RaisesEveryWorkerIdOfTheLayout) {
+  const int64_t higher = kFenceTarget + 600'000;
+  WriteFenceCluster("fence", {{3, HwmText(kNowMillis + 1503)},
+                              {7, HwmText(higher)},
+                              {9, HwmText(kNowMillis - 1000)},
+                              {5, "garbage"}});
+  const Result r = Snowflake({"cluster", "fence-restore", "--etcd",
+                              etcd_->ClientUrl(0), "--cluster", "fence"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.err, IsEmpty());
+  EXPECT_THAT(r.out, HasSubstr("worker IDs 0-1023 (the layout's)"));
+  EXPECT_THAT(r.out, HasSubstr("2025-01-01T00:01:01.000Z (1735689661000 ms)"));
+  EXPECT_THAT(r.out, HasSubstr("fenced   1023 worker IDs to the target: 2 "
+                               "raised, 1020 created, 1 unreadable replaced; "
+                               "1 already at or above it"));
+
+  const std::map<int64_t, std::string> marks = Marks("fence");
+  ASSERT_EQ(marks.size(), 1024u);
+  for (const auto& [id, value] : marks) {
+    const int64_t mark = etcd_schema::DecodeHwm(value).value_or(-1);
+    if (id == 7) {
+      EXPECT_EQ(mark, higher) << "a higher mark is never lowered";
+    } else {
+      EXPECT_EQ(mark, kFenceTarget) << id;
+    }
+  }
+
+  // Again: nothing left to do.
+  const Result again =
+      Snowflake({"cluster", "fence-restore", "--etcd", etcd_->ClientUrl(0),
+                 "--cluster", "fence", "--json"});
+  ASSERT_EQ(again.code, kExitOk) << again.err;
+  const nlohmann::json json = nlohmann::json::parse(again.out);
+  EXPECT_EQ(json["fenced"], 0);
+  EXPECT_EQ(json["unchanged"], 1024);
+  EXPECT_EQ(json["transactions"], 0);
+}
+
+TEST_F(FenceRestoreTest, JsonCountsAndBatchesOfAHundred) {
+  WriteFenceCluster("fence-json", {{3, HwmText(kNowMillis)}});
+  const Result r =
+      Snowflake({"cluster", "--etcd", etcd_->ClientUrl(0), "--cluster",
+                 "fence-json", "--json", "fence-restore", "--outage-budget",
+                 "120", "--max-clock-skew-ms", "250"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  const nlohmann::json json = nlohmann::json::parse(r.out);
+  const int64_t target = kNowMillis + 120'000 + 250;
+  EXPECT_EQ(json["cluster"], "fence-json");
+  EXPECT_EQ(json["range"]["first"], 0);
+  EXPECT_EQ(json["range"]["last"], 1023);
+  EXPECT_EQ(json["target_ms"], target);
+  EXPECT_EQ(json["target"], "2025-01-01T00:02:00.250Z");
+  EXPECT_EQ(json["dry_run"], false);
+  EXPECT_EQ(json["fenced"], 1024);
+  EXPECT_EQ(json["raised"], 1);
+  EXPECT_EQ(json["created"], 1023);
+  EXPECT_EQ(json["unchanged"], 0);
+  EXPECT_EQ(json["conflicts"], 0);
+  EXPECT_EQ(json["transactions"], 11);  // 1024 keys, 100 a transaction.
+  EXPECT_EQ(Mark("fence-json", 3), target);
+  EXPECT_EQ(Mark("fence-json", 1023), target);
+}
+
+TEST_F(FenceRestoreTest, WorkerRangeLimitsIt) {
+  WriteFenceCluster("fence-range", {});
+  const Result r =
+      Snowflake({"cluster", "fence-restore", "--etcd", etcd_->ClientUrl(0),
+                 "--cluster", "fence-range", "--worker-range", "10-12"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("worker IDs 10-12\n"));
+  EXPECT_THAT(r.out, HasSubstr("fenced   3 worker IDs"));
+  const std::map<int64_t, std::string> marks = Marks("fence-range");
+  ASSERT_EQ(marks.size(), 3u);
+  EXPECT_EQ(marks.begin()->first, 10);
+  EXPECT_EQ(marks.rbegin()->first, 12);
+}
+
+TEST_F(FenceRestoreTest, DryRunWritesNothing) {
+  WriteFenceCluster("fence-dry", {{3, HwmText(kNowMillis)}});
+  const Result r =
+      Snowflake({"cluster", "fence-restore", "--etcd", etcd_->ClientUrl(0),
+                 "--cluster", "fence-dry", "--dry-run"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("would fence 1024 worker IDs to the target: 1 "
+                               "raised, 1023 created"));
+  EXPECT_THAT(r.out, HasSubstr("dry run: nothing was written"));
+  EXPECT_EQ(Marks("fence-dry").size(), 1u);
+  EXPECT_EQ(Mark("fence-dry", 3), kNowMillis);
+}
+
+TEST_F(FenceRestoreTest, ConflictsAreRetriedAndNeverLowerAMark) {
+  WriteFenceCluster("fence-race",
+                    {{3, HwmText(kNowMillis)}, {4, HwmText(kNowMillis)}});
+  const int64_t higher = kFenceTarget + 5'000;
+  int calls = 0;
+  // Between the command's read and its first write, a node raises mark 4
+  // past the target, and mark 3 a little (and a new mark 5 appears): the
+  // first transaction fails its compares.
+  auto race = [&] {
+    if (calls++ > 0) return;
+    ASSERT_TRUE(client_
+                    ->Put(etcd_schema::HwmKey("/snowflake", "fence-race", 4),
+                          HwmText(higher))
+                    .ok());
+    ASSERT_TRUE(client_
+                    ->Put(etcd_schema::HwmKey("/snowflake", "fence-race", 3),
+                          HwmText(kNowMillis + 10))
+                    .ok());
+    ASSERT_TRUE(client_
+                    ->Put(etcd_schema::HwmKey("/snowflake", "fence-race", 5),
+                          HwmText(kNowMillis + 10))
+                    .ok());
+  };
+  std::istringstream in;
+  std::ostringstream out;
+  std::ostringstream err;
+  Io io{in, out, err};
+  snowflake::testing::SimulatedClock clock(kNowMillis * 1000);
+  ASSERT_EQ(FenceRestore(Flags("fence-race"), {}, clock, io, race), kExitOk)
+      << err.str();
+  const nlohmann::json json = nlohmann::json::parse(out.str());
+  EXPECT_EQ(json["conflicts"], 1);
+  EXPECT_EQ(json["transactions"], 12);
+  EXPECT_EQ(json["unchanged"], 1);
+  EXPECT_EQ(json["raised"], 2);  // 3 and 5.
+  EXPECT_EQ(json["created"], 1021);
+  EXPECT_EQ(Mark("fence-race", 4), higher);
+  EXPECT_EQ(Mark("fence-race", 3), kFenceTarget);
+  EXPECT_EQ(Mark("fence-race", 5), kFenceTarget);
+  EXPECT_EQ(Marks("fence-race").size(), 1024u);
+}
+
+TEST_F(FenceRestoreTest, GivesUpOnAKeyThatNeverSettles) {
+  WriteFenceCluster("fence-busy", {});
+  int64_t value = kNowMillis;
+  auto busy = [&] {
+    ASSERT_TRUE(client_
+                    ->Put(etcd_schema::HwmKey("/snowflake", "fence-busy", 1),
+                          HwmText(++value))
+                    .ok());
+  };
+  FencePlan plan;
+  plan.prefix = "/snowflake";
+  plan.cluster = "fence-busy";
+  plan.range = WorkerRange{0, 2};
+  plan.target_millis = kFenceTarget;
+  absl::StatusOr<FenceResult> result = RaiseHwms(*client_, plan, busy);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(std::string(result.status().message()),
+              HasSubstr("kept changing"));
+  // Nothing below the target was written over the busy key.
+  EXPECT_LT(Mark("fence-busy", 1), kFenceTarget);
+}
+
+TEST_F(FenceRestoreTest, NoSuchClusterAndBadFlags) {
+  const Result missing =
+      Snowflake({"cluster", "fence-restore", "--etcd", etcd_->ClientUrl(0),
+                 "--cluster", "nowhere"});
+  EXPECT_EQ(missing.code, kExitBadData);
+  EXPECT_THAT(missing.err,
+              HasSubstr("snowflake: cluster fence-restore: no such cluster: "
+                        "etcd key /snowflake/nowhere/config does not exist"));
+  EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1);
+  EXPECT_THAT(missing.out, IsEmpty());
+  EXPECT_TRUE(Marks("nowhere").empty());
+
+  WriteFenceCluster("fence-flags", {});
+  for (const std::vector<std::string>& extra :
+       std::vector<std::vector<std::string>>{
+           {"--outage-budget", "0"},
+           {"--max-clock-skew-ms", "-1"},
+           {"--worker-range", "1000-1024"},
+           {"--worker-range", "9-1"},
+           {"--outage-budget", "soon"},
+       }) {
+    std::vector<std::string> args = {"cluster",   "fence-restore",
+                                     "--etcd",    etcd_->ClientUrl(0),
+                                     "--cluster", "fence-flags"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const Result r = Snowflake(args);
+    EXPECT_EQ(r.code, kExitUsage) << extra[0] << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr("snowflake: cluster")) << extra[0];
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  EXPECT_TRUE(Marks("fence-flags").empty());
+
+  // A config without recognisable worker bits needs --worker-range.
+  ASSERT_TRUE(client_->Put("/snowflake/odd/config", "something else").ok());
+  const Result odd = Snowflake({"cluster", "fence-restore", "--etcd",
+                                etcd_->ClientUrl(0), "--cluster", "odd"});
+  EXPECT_EQ(odd.code, kExitBadData);
+  EXPECT_THAT(odd.err, HasSubstr("give --worker-range"));
 }
 
 TEST(ClusterCommandErrorsTest, BadFlagsAreUsageErrors) {

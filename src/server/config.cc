@@ -2,7 +2,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "CLI/CLI.hpp"
@@ -27,7 +29,10 @@ std::string PresetList() {
   return out;
 }
 
-enum class Kind { kString, kInt, kBool };
+// kRegions: the region map, a string in the flag's syntax or a TOML table.
+enum class Kind { kString, kInt, kBool, kRegions };
+
+constexpr std::string_view kRegionsKey = "regions";
 
 // Where a setting's raw text lands before validation.
 struct Raw {
@@ -93,6 +98,34 @@ absl::StatusOr<bool> ParseBool(std::string_view text) {
   return absl::InvalidArgumentError("must be true or false");
 }
 
+// What the etcd client accepts: "http://host:port", "https://host:port" or
+// "host:port", without a path.
+absl::Status CheckEndpoint(std::string_view text) {
+  std::string_view rest = text;
+  while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  if (rest.starts_with("https://")) {
+    rest.remove_prefix(8);
+  } else if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else if (rest.find("://") != std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        "unknown scheme; use http:// or https://");
+  }
+  const size_t colon = rest.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return absl::InvalidArgumentError("expected [http[s]://]HOST:PORT");
+  }
+  if (rest.substr(0, colon).find('/') != std::string_view::npos) {
+    return absl::InvalidArgumentError("a path is not allowed");
+  }
+  int64_t port = 0;
+  if (!internal::ParseInt(rest.substr(colon + 1), port) || port < 1 ||
+      port > 65535 || rest[colon + 1] == '+') {
+    return absl::InvalidArgumentError("the port must be 1 to 65535");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseListen(std::string_view text, Config& config) {
   const size_t colon = text.rfind(':');
   if (colon == std::string_view::npos || colon == 0) {
@@ -128,7 +161,8 @@ const std::vector<Setting>& Settings() {
          return absl::OkStatus();
        }},
       {"node.region", "--region", "SNOWFLAKE_REGION", Kind::kString, "",
-       "Region shown in /v1/info.",
+       "Region shown in /v1/info; with a region map (regions), the region "
+       "whose worker IDs this node uses.",
        [](std::string_view v, C& c, Raw&) {
          c.region = std::string(v);
          return absl::OkStatus();
@@ -177,11 +211,23 @@ const std::vector<Setting>& Settings() {
          return SetInt(v, 0, 60'000, c.max_borrow_millis);
        }},
       {"clock.max_start_wait_ms", "--max-start-wait-ms",
-       "SNOWFLAKE_MAX_START_WAIT_MS", Kind::kInt, "30000",
+       "SNOWFLAKE_MAX_START_WAIT_MS", Kind::kInt, "90000",
        "At start, the longest wait for the clock to pass the stored "
-       "high-water mark; further behind, the node refuses to start.",
+       "high-water mark; further behind, the node refuses to start. etcd "
+       "mode: at least worker.outage_budget_s, which a successor of a "
+       "crashed node may have to wait.",
        [](std::string_view v, C& c, Raw&) {
-         return SetInt(v, 0, 3'600'000, c.max_start_wait_millis);
+         return SetInt(v, 0, limits::kMaxMaxStartWaitMillis,
+                       c.max_start_wait_millis);
+       }},
+      {"clock.max_skew_ms", "--max-clock-skew-ms",
+       "SNOWFLAKE_MAX_CLOCK_SKEW_MS", Kind::kInt, "1000",
+       "The largest clock difference assumed between any two nodes (0 to "
+       "worker.outage_budget_s); a node taking over a worker ID waits it "
+       "out.",
+       [](std::string_view v, C& c, Raw&) {
+         return SetInt(v, 0, limits::kMaxOutageBudgetSeconds * 1000,
+                       c.max_clock_skew_millis);
        }},
       {"generator.sequence_start_max", "--sequence-start-max",
        "SNOWFLAKE_SEQUENCE_START_MAX", Kind::kInt, "0",
@@ -204,8 +250,8 @@ const std::vector<Setting>& Settings() {
        }},
       {"worker.range", "--worker-range", "SNOWFLAKE_WORKER_RANGE",
        Kind::kString, "",
-       "etcd mode: the worker IDs this node may claim, A-B inclusive (a "
-       "region's share); empty means all of the layout's.",
+       "etcd mode: the worker IDs this node may claim, A-B inclusive; empty "
+       "means its region's (with a region map) or all of the layout's.",
        [](std::string_view v, C& c, Raw&) {
          if (v.empty()) {
            c.worker_range_first = 0;
@@ -224,6 +270,19 @@ const std::vector<Setting>& Settings() {
          }
          c.worker_range_first = first;
          c.worker_range_last = last;
+         c.worker_range_source = WorkerRangeSource::kExplicit;
+         return absl::OkStatus();
+       }},
+      {kRegionsKey, "--regions", "SNOWFLAKE_REGIONS", Kind::kRegions, "",
+       "Region map: each region's worker IDs, e.g. us=0-341,eu=342-683 (in "
+       "the file, a [regions] table of us = \"0-341\" entries). When set, "
+       "node.region must be one of them and gives the node its worker IDs "
+       "(worker.range, if set, must lie inside). The same in every node of "
+       "a cluster.",
+       [](std::string_view v, C& c, Raw&) {
+         auto regions = RegionMap::Parse(v);
+         if (!regions.ok()) return regions.status();
+         c.regions = *std::move(regions);
          return absl::OkStatus();
        }},
       {"etcd.endpoints", "--etcd-endpoints", "SNOWFLAKE_ETCD_ENDPOINTS",
@@ -231,11 +290,22 @@ const std::vector<Setting>& Settings() {
        "etcd mode: client URLs, comma-separated; tried in order on failure.",
        [](std::string_view v, C& c, Raw&) {
          c.etcd_endpoints.clear();
-         for (std::string_view part : internal::Split(v, ',')) {
-           if (!part.empty()) c.etcd_endpoints.emplace_back(part);
-         }
-         if (c.etcd_endpoints.empty()) {
+         if (internal::Trim(v).empty()) {
            return absl::InvalidArgumentError("needs at least one URL");
+         }
+         int entry = 0;
+         for (std::string_view part : internal::Split(v, ',')) {
+           ++entry;
+           part = internal::Trim(part);
+           if (part.empty()) {
+             return absl::InvalidArgumentError(
+                 Cat("entry ", entry, " is empty"));
+           }
+           if (auto s = CheckEndpoint(part); !s.ok()) {
+             return absl::InvalidArgumentError(
+                 Cat("entry \"", part, "\": ", s.message()));
+           }
+           c.etcd_endpoints.emplace_back(part);
          }
          return absl::OkStatus();
        }},
@@ -310,6 +380,15 @@ const std::vector<Setting>& Settings() {
          }
          return absl::OkStatus();
        }},
+      {"node.start_timeout_s", "--start-timeout", "SNOWFLAKE_START_TIMEOUT",
+       Kind::kInt, "0",
+       "etcd mode: how long a starting node keeps retrying to reach its "
+       "coordinator and to find a free worker ID before it exits; 0 means "
+       "forever.",
+       [](std::string_view v, C& c, Raw&) {
+         return SetInt(v, 0, limits::kMaxStartTimeoutSeconds,
+                       c.start_timeout_seconds);
+       }},
       {"worker.id", "--worker-id", "SNOWFLAKE_WORKER_ID", Kind::kInt, "0",
        "The worker ID in static mode; must fit the layout's worker bits and "
        "be unique in the cluster.",
@@ -330,6 +409,25 @@ const std::vector<Setting>& Settings() {
        "How far ahead of the clock the high-water mark is stored.",
        [](std::string_view v, C& c, Raw&) {
          return SetInt(v, 100, 3'600'000, c.hwm_reserve_millis);
+       }},
+      {"worker.outage_budget_s", "--outage-budget", "SNOWFLAKE_OUTAGE_BUDGET",
+       Kind::kInt, "60",
+       "etcd mode: how far ahead of the clock (seconds) the high-water mark "
+       "is stored in the coordinator: how long a coordinator outage may "
+       "last before nodes stop issuing, and the longest a successor of a "
+       "crashed node's worker ID may have to wait.",
+       [](std::string_view v, C& c, Raw&) {
+         return SetInt(v, 1, limits::kMaxOutageBudgetSeconds,
+                       c.outage_budget_seconds);
+       }},
+      {"worker.hwm_write_interval_ms", "--hwm-write-interval-ms",
+       "SNOWFLAKE_HWM_WRITE_INTERVAL_MS", Kind::kInt, "2000",
+       "etcd mode: how often the stored high-water mark is raised; at most "
+       "half of worker.outage_budget_s.",
+       [](std::string_view v, C& c, Raw&) {
+         return SetInt(v, limits::kMinHwmWriteIntervalMillis,
+                       limits::kMaxOutageBudgetSeconds * 1000,
+                       c.hwm_write_interval_millis);
        }},
       {"limits.max_batch", "--max-batch", "SNOWFLAKE_MAX_BATCH", Kind::kInt,
        "100000", "Largest count of GET /v1/ids; larger gets 413.",
@@ -429,10 +527,11 @@ absl::Status ReadFile(const std::string& path,
     bool type_ok = false;
     if (const auto* v = node.as_string()) {
       text = v->get();
-      type_ok = setting->kind == Kind::kString;
+      type_ok =
+          setting->kind == Kind::kString || setting->kind == Kind::kRegions;
     } else if (const auto* v = node.as_integer()) {
       text = Cat(v->get());
-      type_ok = setting->kind != Kind::kBool;
+      type_ok = setting->kind == Kind::kInt || setting->kind == Kind::kString;
     } else if (const auto* v = node.as_boolean()) {
       text = v->get() ? "true" : "false";
       type_ok = setting->kind == Kind::kBool;
@@ -453,16 +552,40 @@ absl::Status ReadFile(const std::string& path,
     if (!type_ok) {
       const char* want = setting->kind == Kind::kInt    ? "an integer"
                          : setting->kind == Kind::kBool ? "true or false"
-                                                        : "a string";
+                         : setting->kind == Kind::kRegions
+                             ? "a table of NAME = \"A-B\""
+                             : "a string";
       status.Update(absl::InvalidArgumentError(
           Cat(key, " = ", text, " (", where, "): must be ", want)));
       return;
     }
     out[key] = Found{std::move(text), where};
   };
+  // [regions] us = "0-341": one setting, in the flag's syntax.
+  auto visit_regions = [&](const toml::table& regions) {
+    int line = static_cast<int>(regions.source().begin.line);
+    std::string text;
+    for (const auto& [name, node] : regions) {
+      const int entry_line = static_cast<int>(node.source().begin.line);
+      if (line == 0) line = entry_line;
+      const auto* range = node.as_string();
+      if (range == nullptr) {
+        status.Update(absl::InvalidArgumentError(
+            Cat(kRegionsKey, ".", name.str(), " (file ", path, " line ",
+                entry_line, "): must be a string \"A-B\", e.g. \"0-341\"")));
+        return;
+      }
+      if (!text.empty()) text += ",";
+      Append(text, name.str(), "=", range->get());
+    }
+    out[std::string(kRegionsKey)] =
+        Found{std::move(text), Cat("file ", path, " line ", line)};
+  };
   for (const auto& [name, node] : table) {
     const std::string key(name.str());
-    if (const toml::table* section = node.as_table()) {
+    if (key == kRegionsKey && node.is_table()) {
+      visit_regions(*node.as_table());
+    } else if (const toml::table* section = node.as_table()) {
       for (const auto& [sub_name, sub_node] : *section) {
         visit(Cat(key, ".", sub_name.str()), sub_node);
       }
@@ -486,10 +609,91 @@ absl::StatusOr<int64_t> ParseEpoch(std::string_view text) {
       "must be Unix milliseconds or RFC 3339, e.g. 2025-01-01T00:00:00Z");
 }
 
+using WhereFn = std::function<std::string(const std::string& key)>;
+
+// The region map: checked against the layout; the node's region gives its
+// worker range (or bounds an explicit one, or the static worker ID).
+absl::Status ApplyRegion(const WhereFn& where, Config& config) {
+  if (config.regions.empty()) return absl::OkStatus();
+  const std::string regions_key(kRegionsKey);
+  if (auto s = config.regions.Validate(config.layout.max_worker()); !s.ok()) {
+    return absl::InvalidArgumentError(Cat(where(regions_key), ": ", s.message(),
+                                          " (layout ", config.layout.ToString(),
+                                          ")"));
+  }
+  const std::optional<WorkerRange> range = config.regions.Find(config.region);
+  if (!range) {
+    return absl::InvalidArgumentError(Cat(
+        where("node.region"), ": region \"", config.region,
+        "\" is not in the region map (its regions: ", config.regions.Names(),
+        "; ", where(regions_key), ")"));
+  }
+  const std::string in_region =
+      Cat(" lies outside region ", config.region, "'s worker IDs ",
+          range->ToString(), " (", where(regions_key), ")");
+  if (config.worker_range_source == WorkerRangeSource::kExplicit) {
+    if (!range->Contains(
+            WorkerRange{config.worker_range_first, config.worker_range_last})) {
+      return absl::InvalidArgumentError(Cat(where("worker.range"), in_region));
+    }
+  } else {
+    config.worker_range_first = range->first;
+    config.worker_range_last = range->last;
+    config.worker_range_source = WorkerRangeSource::kRegion;
+  }
+  if (config.worker_mode == "static" && !range->Contains(config.worker_id)) {
+    return absl::InvalidArgumentError(Cat(where("worker.id"), in_region));
+  }
+  return absl::OkStatus();
+}
+
+// The outage budget and what depends on it (DESIGN section 5).
+absl::Status CheckTiming(const WhereFn& where, const Config& config) {
+  const int64_t budget_millis = config.outage_budget_seconds * 1000;
+  const LayoutLimits limits = config.layout.Limits();
+  const int64_t range_millis = limits.end_millis - config.layout.epoch_millis();
+  if (budget_millis >= range_millis) {
+    return absl::InvalidArgumentError(
+        Cat(where("worker.outage_budget_s"),
+            ": must be below the layout's time range of ", range_millis,
+            " ms (", config.layout.ToString(), ")"));
+  }
+  if (config.hwm_write_interval_millis * 2 > budget_millis) {
+    return absl::InvalidArgumentError(
+        Cat(where("worker.hwm_write_interval_ms"), ": must be at most half of ",
+            where("worker.outage_budget_s"),
+            ", so that a failed write can be retried before the stored "
+            "high-water mark runs out"));
+  }
+  if (config.max_clock_skew_millis > budget_millis) {
+    return absl::InvalidArgumentError(
+        Cat(where("clock.max_skew_ms"), ": must be at most ",
+            where("worker.outage_budget_s"), " (", budget_millis, " ms)"));
+  }
+  if (config.worker_mode != "etcd") return absl::OkStatus();
+  if (config.max_start_wait_millis < budget_millis) {
+    return absl::InvalidArgumentError(
+        Cat(where("clock.max_start_wait_ms"), ": must be at least ",
+            where("worker.outage_budget_s"), " (", budget_millis,
+            " ms) in etcd mode, or a successor of a crashed node could "
+            "never start"));
+  }
+  const int64_t keep_alive_millis = config.lease_ttl_seconds * 1000 / 3;
+  if (keep_alive_millis >= budget_millis) {
+    return absl::InvalidArgumentError(
+        Cat(where("etcd.lease_ttl_s"), ": its keep-alive interval (TTL/3 = ",
+            keep_alive_millis, " ms) must be below ",
+            where("worker.outage_budget_s"), " (", budget_millis,
+            " ms), or a node could exhaust its stored high-water mark "
+            "between two keep-alives"));
+  }
+  return absl::OkStatus();
+}
+
 // Cross-field checks and the layout, which depends on three keys.
 absl::Status Finish(const Raw& raw, const std::map<std::string, Found>& eff,
                     Config& config) {
-  auto where = [&](const std::string& key) {
+  const WhereFn where = [&](const std::string& key) {
     const Found& f = eff.at(key);
     return Cat(key, " = \"", f.value, "\" (", f.source, ")");
   };
@@ -534,7 +738,8 @@ absl::Status Finish(const Raw& raw, const std::map<std::string, Found>& eff,
                                           ": the layout's sequence is 0 to ",
                                           config.layout.max_sequence()));
   }
-  return absl::OkStatus();
+  if (auto s = ApplyRegion(where, config); !s.ok()) return s;
+  return CheckTiming(where, config);
 }
 
 }  // namespace
@@ -622,6 +827,8 @@ absl::StatusOr<LoadedConfig> LoadConfig(const std::vector<std::string>& args,
     loaded.values.push_back({key, found.value, found.source});
     effective[key] = std::move(found);
   }
+  loaded.config.worker_id_explicit =
+      effective.at("worker.id").source != "default";
   if (auto s = Finish(raw, effective, loaded.config); !s.ok()) return s;
   return loaded;
 }
@@ -636,7 +843,15 @@ std::string FormatConfig(const LoadedConfig& loaded) {
       if (s.key == value.key) kind = s.kind;
     }
     std::string text = value.value;
-    if (kind == Kind::kString) {
+    if (kind == Kind::kRegions) {
+      // An inline table: [regions] in the file's own form.
+      text = "{";
+      for (const auto& [name, range] : loaded.config.regions.regions()) {
+        Append(text, text.size() > 1 ? ", " : " ", name, " = \"",
+               range.ToString(), "\"");
+      }
+      text += text.size() > 1 ? " }" : "}";
+    } else if (kind == Kind::kString) {
       text = Cat("\"", internal::StdView(absl::CEscape(value.value)), "\"");
     } else if (kind == Kind::kBool) {
       text = ParseBool(value.value).value_or(false) ? "true" : "false";

@@ -14,9 +14,17 @@
 
 #include "absl/status/statusor.h"
 #include "snowflake/layout.h"
+#include "src/lease/region_map.h"
 #include "src/server/limits.h"
 
 namespace snowflake {
+
+// Where Config's worker range came from.
+enum class WorkerRangeSource {
+  kLayout,    // Neither worker.range nor a region map: all the layout's IDs.
+  kExplicit,  // worker.range (inside the region's range, if there is a map).
+  kRegion,    // The range of node.region in the region map.
+};
 
 // The validated, effective configuration.
 struct Config {
@@ -30,10 +38,18 @@ struct Config {
   int64_t sequence_start_max = 0;
   std::string worker_mode = "static";  // "static" or "etcd".
   int64_t worker_id = 0;
+  // Whether worker.id was set (file, env or flag) rather than defaulted:
+  // several static nodes on the default ID 0 would issue duplicates.
+  bool worker_id_explicit = false;
   // The worker-ID range this node may claim (etcd mode), inclusive; -1 for
-  // range_last means the layout's last ID.
+  // range_last means the layout's last ID (only with kLayout).
   int64_t worker_range_first = 0;
   int64_t worker_range_last = -1;
+  WorkerRangeSource worker_range_source = WorkerRangeSource::kLayout;
+  // The cluster's region map; empty when it has none. When not empty,
+  // `region` is in it and the worker range lies inside the region's (static
+  // mode: `worker_id` does).
+  RegionMap regions;
   std::vector<std::string> etcd_endpoints = {"http://127.0.0.1:2379"};
   std::string etcd_prefix = "/snowflake";
   std::string cluster = "default";
@@ -48,6 +64,19 @@ struct Config {
   std::string state_dir = "./state";
   int64_t hwm_reserve_millis = limits::kDefaultHwmReserveMillis;
   int64_t max_start_wait_millis = limits::kDefaultMaxStartWaitMillis;
+  // Coordinator mode: how far ahead of the clock the stored HWM is kept, so
+  // how long a coordinator outage may last before nodes stop issuing (and
+  // the longest a successor of a crashed node's worker ID may wait).
+  int64_t outage_budget_seconds = limits::kDefaultOutageBudgetSeconds;
+  // Coordinator mode: how often the stored HWM is raised; at most half the
+  // outage budget.
+  int64_t hwm_write_interval_millis = limits::kDefaultHwmWriteIntervalMillis;
+  // The largest clock difference assumed between any two nodes; at most the
+  // outage budget.
+  int64_t max_clock_skew_millis = limits::kDefaultMaxClockSkewMillis;
+  // How long a starting node retries reaching its coordinator (and finding
+  // a free worker ID) before it exits; 0: forever.
+  int64_t start_timeout_seconds = 0;
   std::string node_name;
   std::string region;
   int64_t max_batch = limits::kDefaultMaxBatch;

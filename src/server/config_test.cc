@@ -67,6 +67,15 @@ TEST_F(ConfigTest, Defaults) {
   EXPECT_EQ(c.tolerance_millis, 5);
   EXPECT_FALSE(c.access_log);
   EXPECT_EQ(SourceOf(*loaded, "worker.id"), "default");
+  EXPECT_FALSE(c.worker_id_explicit);
+  EXPECT_EQ(c.outage_budget_seconds, 60);
+  EXPECT_EQ(c.hwm_write_interval_millis, 2000);
+  EXPECT_EQ(c.max_clock_skew_millis, 1000);
+  EXPECT_EQ(c.start_timeout_seconds, 0);
+  EXPECT_EQ(c.max_start_wait_millis, 90000);
+  EXPECT_TRUE(c.regions.empty());
+  EXPECT_EQ(c.worker_range_source, WorkerRangeSource::kLayout);
+  EXPECT_EQ(c.worker_range_last, -1);
 }
 
 TEST_F(ConfigTest, PrecedenceFlagOverEnvOverFileOverDefault) {
@@ -259,6 +268,264 @@ TEST_F(ConfigTest, ActionsAndPrintConfig) {
   EXPECT_EQ(reread->config.listen_port, 9000);
 }
 
+TEST_F(ConfigTest, WorkerIdExplicitFromAnySource) {
+  EXPECT_TRUE(Load({"--worker-id", "0"})->config.worker_id_explicit);
+  EXPECT_TRUE(Load({"--config", WriteFile("[worker]\nid = 0\n")})
+                  ->config.worker_id_explicit);
+  env_["SNOWFLAKE_WORKER_ID"] = "3";
+  EXPECT_TRUE(Load({})->config.worker_id_explicit);
+}
+
+TEST_F(ConfigTest, OutageBudgetSettingsFromEverySource) {
+  const std::string path = WriteFile(
+      "[worker]\noutage_budget_s = 120\n"
+      "[node]\nstart_timeout_s = 45\n");
+  env_["SNOWFLAKE_HWM_WRITE_INTERVAL_MS"] = "500";
+  auto loaded =
+      Load({"--config", path, "--max-clock-skew-ms", "250", "--coordinator",
+            "etcd", "--max-start-wait-ms", "120000"});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const Config& c = loaded->config;
+  EXPECT_EQ(c.outage_budget_seconds, 120);
+  EXPECT_EQ(c.hwm_write_interval_millis, 500);
+  EXPECT_EQ(c.max_clock_skew_millis, 250);
+  EXPECT_EQ(c.start_timeout_seconds, 45);
+  EXPECT_EQ(SourceOf(*loaded, "worker.outage_budget_s"),
+            "file " + path + " line 2");
+  EXPECT_EQ(SourceOf(*loaded, "node.start_timeout_s"),
+            "file " + path + " line 4");
+  EXPECT_EQ(SourceOf(*loaded, "worker.hwm_write_interval_ms"),
+            "env SNOWFLAKE_HWM_WRITE_INTERVAL_MS");
+  EXPECT_EQ(SourceOf(*loaded, "clock.max_skew_ms"), "flag --max-clock-skew-ms");
+  env_.clear();
+  EXPECT_EQ(Load({"--outage-budget", "7"})->config.outage_budget_seconds, 7);
+  env_["SNOWFLAKE_START_TIMEOUT"] = "9";
+  EXPECT_EQ(Load({})->config.start_timeout_seconds, 9);
+}
+
+// Every check of the outage budget and what depends on it: one line, naming
+// each setting involved with its value and source.
+TEST_F(ConfigTest, OutageBudgetChecks) {
+  struct Case {
+    std::vector<std::string> flags;
+    std::vector<std::string> expect;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"--outage-budget", "0"},
+            {"worker.outage_budget_s = \"0\" (flag --outage-budget)",
+             "between 1 and"}},
+           {{"--outage-budget", "x"}, {"worker.outage_budget_s = \"x\""}},
+           // 10 time bits of 1 ms: a range of 1024 ms.
+           {{"--layout", "10/10/12", "--outage-budget", "2"},
+            {"worker.outage_budget_s = \"2\"", "time range of 1024 ms"}},
+           {{"--hwm-write-interval-ms", "99"},
+            {"worker.hwm_write_interval_ms = \"99\"", "between 100 and"}},
+           {{"--outage-budget", "3"},
+            {"worker.hwm_write_interval_ms = \"2000\" (default)",
+             "half of worker.outage_budget_s = \"3\" (flag --outage-budget)"}},
+           {{"--max-clock-skew-ms", "-1"}, {"clock.max_skew_ms = \"-1\""}},
+           {{"--max-clock-skew-ms", "60001"},
+            {"clock.max_skew_ms = \"60001\" (flag --max-clock-skew-ms)",
+             "at most worker.outage_budget_s = \"60\" (default)"}},
+           {{"--coordinator", "etcd", "--max-start-wait-ms", "30000"},
+            {"clock.max_start_wait_ms = \"30000\" (flag --max-start-wait-ms)",
+             "at least worker.outage_budget_s = \"60\" (default)",
+             "successor"}},
+           {{"--coordinator", "etcd", "--outage-budget", "120",
+             "--max-start-wait-ms", "119999"},
+            {"clock.max_start_wait_ms = \"119999\"",
+             "worker.outage_budget_s = \"120\""}},
+           {{"--coordinator", "etcd", "--lease-ttl", "180"},
+            {"etcd.lease_ttl_s = \"180\" (flag --lease-ttl)",
+             "TTL/3 = 60000 ms", "worker.outage_budget_s = \"60\""}},
+           {{"--start-timeout", "-1"}, {"node.start_timeout_s = \"-1\""}},
+       }) {
+    auto loaded = Load(c.flags);
+    ASSERT_FALSE(loaded.ok()) << c.flags[1];
+    EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
+    const std::string message(loaded.status().message());
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    for (const std::string& expect : c.expect) {
+      EXPECT_THAT(message, HasSubstr(expect)) << c.flags[1];
+    }
+  }
+}
+
+TEST_F(ConfigTest, OutageBudgetEdgesThatPass) {
+  for (const std::vector<std::string>& flags :
+       std::vector<std::vector<std::string>>{
+           {"--outage-budget", "4"},  // Interval 2000 = half of 4 s.
+           {"--max-clock-skew-ms", "60000"},
+           {"--max-clock-skew-ms", "0"},
+           {"--layout", "10/10/12", "--outage-budget", "1",
+            "--hwm-write-interval-ms", "500"},
+           {"--coordinator", "etcd", "--max-start-wait-ms", "60000"},
+           {"--coordinator", "etcd", "--lease-ttl", "179"},
+           // Static mode ignores the coordinator-only checks.
+           {"--max-start-wait-ms", "30000", "--lease-ttl", "3600"},
+       }) {
+    auto loaded = Load(flags);
+    EXPECT_TRUE(loaded.ok()) << flags[1] << ": " << loaded.status();
+  }
+}
+
+TEST_F(ConfigTest, EtcdEndpointEntriesAreChecked) {
+  struct Case {
+    std::string value;
+    std::string expect;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"", "needs at least one URL"},
+           {"http://127.0.0.1:1,,http://127.0.0.1:2", "entry 2 is empty"},
+           {"http://127.0.0.1:1,", "entry 2 is empty"},
+           {"ftp://127.0.0.1:1", "entry \"ftp://127.0.0.1:1\": unknown scheme"},
+           {"http://127.0.0.1", "entry \"http://127.0.0.1\""},
+           {"127.0.0.1:0", "entry \"127.0.0.1:0\": the port"},
+           {"127.0.0.1:99999", "entry \"127.0.0.1:99999\""},
+           {"http://h:2379/v3", "entry \"http://h:2379/v3\""},
+           {"http://h:x", "entry \"http://h:x\""},
+       }) {
+    auto loaded = Load({"--etcd-endpoints", c.value});
+    ASSERT_FALSE(loaded.ok()) << c.value;
+    EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(loaded.status().message(),
+                HasSubstr("etcd.endpoints = \"" + c.value + "\""));
+    EXPECT_THAT(loaded.status().message(), HasSubstr(c.expect)) << c.value;
+  }
+  auto loaded = Load({"--etcd-endpoints",
+                      " http://a:2379 ,https://b:2379/,c:2379,[::1]:2379"});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.etcd_endpoints,
+            (std::vector<std::string>{"http://a:2379", "https://b:2379/",
+                                      "c:2379", "[::1]:2379"}));
+}
+
+TEST_F(ConfigTest, RegionMapGivesTheWorkerRange) {
+  auto loaded = Load({"--coordinator", "etcd", "--regions",
+                      "us=0-341,eu=342-683", "--region", "eu"});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const Config& c = loaded->config;
+  EXPECT_EQ(c.regions.ToString(), "eu=342-683,us=0-341");
+  EXPECT_EQ(c.worker_range_first, 342);
+  EXPECT_EQ(c.worker_range_last, 683);
+  EXPECT_EQ(c.worker_range_source, WorkerRangeSource::kRegion);
+  EXPECT_EQ(SourceOf(*loaded, "regions"), "flag --regions");
+
+  // An explicit range inside the region's narrows it.
+  auto narrow =
+      Load({"--coordinator", "etcd", "--regions", "us=0-341,eu=342-683",
+            "--region", "eu", "--worker-range", "400-410"});
+  ASSERT_TRUE(narrow.ok()) << narrow.status();
+  EXPECT_EQ(narrow->config.worker_range_first, 400);
+  EXPECT_EQ(narrow->config.worker_range_last, 410);
+  EXPECT_EQ(narrow->config.worker_range_source, WorkerRangeSource::kExplicit);
+
+  // Without a map, an explicit range is just that.
+  auto plain = Load({"--worker-range", "1-2"});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->config.worker_range_source, WorkerRangeSource::kExplicit);
+}
+
+TEST_F(ConfigTest, RegionMapFromEnvAndFile) {
+  env_["SNOWFLAKE_REGIONS"] = "us=0-341,eu=342-683";
+  env_["SNOWFLAKE_REGION"] = "us";
+  auto from_env = Load({});
+  ASSERT_TRUE(from_env.ok()) << from_env.status();
+  EXPECT_EQ(from_env->config.regions.Find("us"), (WorkerRange{0, 341}));
+  EXPECT_EQ(SourceOf(*from_env, "regions"), "env SNOWFLAKE_REGIONS");
+  env_.clear();
+
+  const std::string path = WriteFile(
+      "[node]\nregion = \"ap\"\n\n"
+      "[regions]\nus = \"0-341\"\neu = \"342-683\"\nap = \"684-1023\"\n");
+  auto from_file = Load({"--config", path, "--coordinator", "etcd"});
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_EQ(from_file->config.regions.ToString(),
+            "ap=684-1023,eu=342-683,us=0-341");
+  EXPECT_EQ(from_file->config.worker_range_first, 684);
+  EXPECT_EQ(from_file->config.worker_range_last, 1023);
+  EXPECT_EQ(SourceOf(*from_file, "regions"), "file " + path + " line 4");
+
+  // Inline, dotted or in the flag's syntax, all the same.
+  for (const std::string& text :
+       {std::string("regions = { us = \"0-341\", eu = \"342-683\" }\n"),
+        std::string("regions.us = \"0-341\"\nregions.eu = \"342-683\"\n"),
+        std::string("regions = \"us=0-341,eu=342-683\"\n")}) {
+    auto loaded = Load({"--config", WriteFile(text), "--region", "us"});
+    ASSERT_TRUE(loaded.ok()) << text << loaded.status();
+    EXPECT_EQ(loaded->config.regions.ToString(), "eu=342-683,us=0-341") << text;
+  }
+}
+
+TEST_F(ConfigTest, RegionMapErrors) {
+  struct Case {
+    std::vector<std::string> flags;
+    std::vector<std::string> expect;
+  };
+  const std::string map = "us=0-341,eu=342-683";
+  for (const Case& c : std::vector<Case>{
+           {{"--regions", map, "--region", "ap"},
+            {"node.region = \"ap\" (flag --region)", "region \"ap\"",
+             "its regions: eu, us"}},
+           {{"--regions", map},
+            {"node.region = \"\" (default)", "its regions: eu, us"}},
+           {{"--coordinator", "etcd", "--regions", map, "--region", "us",
+             "--worker-range", "300-400"},
+            {"worker.range = \"300-400\" (flag --worker-range)",
+             "region us's worker IDs 0-341",
+             "regions = \"us=0-341,eu=342-683\" (flag --regions)"}},
+           {{"--regions", "us=0-341,eu=341-683", "--region", "us"},
+            {"regions = \"us=0-341,eu=341-683\"", "us=0-341", "eu=341-683",
+             "overlap"}},
+           {{"--regions", "us=0-341,eu=342-1024", "--region", "us"},
+            {"regions = \"us=0-341,eu=342-1024\"", "eu=342-1024",
+             "worker IDs 0-1023"}},
+           {{"--regions", "us=0-341,eu", "--region", "us"},
+            {"regions = \"us=0-341,eu\"", "entry \"eu\""}},
+           // Static mode: the worker ID must lie in the node's region.
+           {{"--regions", map, "--region", "eu"},
+            {"worker.id = \"0\" (default)", "region eu's worker IDs 342-683"}},
+       }) {
+    auto loaded = Load(c.flags);
+    ASSERT_FALSE(loaded.ok()) << c.flags[1];
+    EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
+    for (const std::string& expect : c.expect) {
+      EXPECT_THAT(loaded.status().message(), HasSubstr(expect)) << c.flags[1];
+    }
+  }
+  EXPECT_TRUE(
+      Load({"--regions", map, "--region", "eu", "--worker-id", "342"}).ok());
+
+  auto bad_type = Load({"--config", WriteFile("[regions]\nus = 5\n")});
+  ASSERT_FALSE(bad_type.ok());
+  EXPECT_THAT(bad_type.status().message(),
+              HasSubstr("regions.us (file " + file_ + " line 2)"));
+  auto bad_top = Load({"--config", WriteFile("regions = 5\n")});
+  ASSERT_FALSE(bad_top.ok());
+  EXPECT_THAT(bad_top.status().message(), HasSubstr("a table of NAME"));
+}
+
+TEST_F(ConfigTest, PrintConfigRoundTripsTheRegionMap) {
+  auto loaded = Load({"--print-config", "--regions", "us=0-341,eu=342-683",
+                      "--region", "eu", "--coordinator", "etcd"});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const std::string text = FormatConfig(*loaded);
+  EXPECT_THAT(text, HasSubstr("regions = { eu = \"342-683\", us = \"0-341\" }"
+                              "  # flag --regions\n"));
+  auto reread = Load({"--config", WriteFile(text)});
+  ASSERT_TRUE(reread.ok()) << reread.status() << "\n" << text;
+  EXPECT_EQ(reread->config.regions, loaded->config.regions);
+  EXPECT_EQ(reread->config.worker_range_first, 342);
+
+  auto empty = Load({"--print-config"});
+  ASSERT_TRUE(empty.ok());
+  const std::string empty_text = FormatConfig(*empty);
+  EXPECT_THAT(empty_text, HasSubstr("regions = {}  # default\n"));
+  auto reread_empty = Load({"--config", WriteFile(empty_text)});
+  ASSERT_TRUE(reread_empty.ok()) << reread_empty.status();
+  EXPECT_TRUE(reread_empty->config.regions.empty());
+}
+
 TEST_F(ConfigTest, MarkdownTableListsEverySetting) {
   const std::string table = ConfigMarkdownTable();
   auto loaded = Load({});
@@ -283,6 +550,24 @@ TEST(ConfigDocsTest, ConfigurationMdMatchesCode) {
   EXPECT_THAT(text.str(), HasSubstr(ConfigMarkdownTable()))
       << "Regenerate the table in docs/configuration.md:\n"
       << ConfigMarkdownTable();
+}
+
+// The example file in docs/configuration.md must be a valid configuration.
+TEST_F(ConfigTest, ConfigurationMdExampleFileLoads) {
+  std::ifstream file(std::string(SNOWFLAKE_SOURCE_DIR) +
+                     "/docs/configuration.md");
+  std::stringstream text;
+  text << file.rdbuf();
+  const std::string doc = text.str();
+  const size_t begin = doc.find("```toml\n");
+  ASSERT_NE(begin, std::string::npos);
+  const size_t end = doc.find("```", begin + 8);
+  ASSERT_NE(end, std::string::npos);
+  auto loaded =
+      Load({"--config", WriteFile(doc.substr(begin + 8, end - begin - 8))});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.regions.size(), 3u);
+  EXPECT_EQ(loaded->config.worker_id, 3);
 }
 
 // docs/metrics.md must name every metric family the node exports.

@@ -1,5 +1,5 @@
-// Every limit of the HTTP server in one place: the defaults that
-// configuration may override, and the hard bounds it is checked against.
+// Every limit of the node in one place: the defaults that configuration may
+// override, and the hard bounds it is checked against.
 #ifndef SNOWFLAKE_SRC_SERVER_LIMITS_H_
 #define SNOWFLAKE_SRC_SERVER_LIMITS_H_
 
@@ -34,8 +34,25 @@ inline constexpr int64_t kDefaultMaxConnections = 10'000;
 inline constexpr int64_t kDefaultDrainTimeoutMillis = 10'000;
 
 // On start, how long to wait for the clock to pass the stored high-water
-// mark before refusing to start.
-inline constexpr int64_t kDefaultMaxStartWaitMillis = 30'000;
+// mark before refusing to start. At least the outage budget in coordinator
+// mode: a successor of a crashed node may have to wait that long.
+inline constexpr int64_t kDefaultMaxStartWaitMillis = 90'000;
+inline constexpr int64_t kMaxMaxStartWaitMillis = 86'400'000;
+
+// Coordinator mode: how far ahead of the clock the stored high-water mark is
+// kept, i.e. how long a coordinator outage stops nobody.
+inline constexpr int64_t kDefaultOutageBudgetSeconds = 60;
+inline constexpr int64_t kMaxOutageBudgetSeconds = 86'400;
+
+// Coordinator mode: how often the stored high-water mark is raised.
+inline constexpr int64_t kDefaultHwmWriteIntervalMillis = 2'000;
+inline constexpr int64_t kMinHwmWriteIntervalMillis = 100;
+
+// The largest clock difference assumed between any two nodes.
+inline constexpr int64_t kDefaultMaxClockSkewMillis = 1'000;
+
+// The longest start timeout (0 in configuration: wait forever).
+inline constexpr int64_t kMaxStartTimeoutSeconds = 7 * 86'400;
 
 // How far ahead of the clock the high-water mark is kept.
 inline constexpr int64_t kDefaultHwmReserveMillis = 5'000;

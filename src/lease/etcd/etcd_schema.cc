@@ -7,6 +7,25 @@
 namespace snowflake::etcd_schema {
 namespace {
 
+constexpr char kRegionsField[] = "regions";
+
+std::string TrimBlanks(const std::string& text) {
+  const size_t first = text.find_first_not_of(" \t");
+  if (first == std::string::npos) return "";
+  const size_t last = text.find_last_not_of(" \t");
+  return text.substr(first, last - first + 1);
+}
+
+bool ValidFieldName(const std::string& name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
 absl::StatusOr<int64_t> ParseInt(const std::string& text) {
   int64_t value = 0;
   const char* end = text.data() + text.size();
@@ -105,6 +124,53 @@ absl::StatusOr<int64_t> DecodeHwm(const std::string& text) {
                                "\"");
   }
   return *value;
+}
+
+std::string EncodeClusterConfig(const Layout& layout,
+                                const RegionMap& regions) {
+  std::string text = layout.ToString();
+  if (!regions.empty()) {
+    text += "; ";
+    text += kRegionsField;
+    text += "=" + regions.ToString();
+  }
+  return text;
+}
+
+absl::StatusOr<ClusterConfig> DecodeClusterConfig(const std::string& text) {
+  auto bad = [&](const std::string& why) {
+    return absl::DataLossError("cluster config \"" + text + "\": " + why);
+  };
+  ClusterConfig config;
+  size_t start = text.find(';');
+  config.layout = TrimBlanks(text.substr(0, start));
+  if (config.layout.empty()) return bad("no layout");
+  bool have_regions = false;
+  while (start != std::string::npos) {
+    const size_t end = text.find(';', start + 1);
+    const std::string field =
+        TrimBlanks(text.substr(start + 1, end - (start + 1)));
+    start = end;
+    const size_t equals = field.find('=');
+    const std::string name = TrimBlanks(field.substr(0, equals));
+    if (equals == std::string::npos || !ValidFieldName(name)) {
+      return bad("field \"" + field + "\" is not NAME=VALUE");
+    }
+    const std::string value = TrimBlanks(field.substr(equals + 1));
+    if (name != kRegionsField) {
+      return absl::FailedPreconditionError(
+          "cluster config \"" + text + "\": unknown field \"" + name +
+          "\" (written by a newer version of snowflaked?)");
+    }
+    if (have_regions) return bad("field \"regions\" appears twice");
+    have_regions = true;
+    absl::StatusOr<RegionMap> regions = RegionMap::Parse(value);
+    if (!regions.ok()) {
+      return bad(std::string(regions.status().message()));
+    }
+    config.regions = regions->ToString();
+  }
+  return config;
 }
 
 }  // namespace snowflake::etcd_schema

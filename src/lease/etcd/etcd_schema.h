@@ -1,7 +1,8 @@
 // The key space a cluster keeps in etcd (DESIGN section 5), shared by the
 // etcd lease and the `snowflake cluster` command:
 //
-//   <prefix>/<cluster>/config         layout and epoch, written once
+//   <prefix>/<cluster>/config         layout, epoch and region map, written
+//                                     once (EncodeClusterConfig)
 //   <prefix>/<cluster>/workers/<id>   the holder of worker ID <id> (JSON),
 //                                     bound to the holder's etcd lease
 //   <prefix>/<cluster>/hwm/<id>       that ID's high-water mark, Unix ms
@@ -16,6 +17,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "snowflake/layout.h"
+#include "src/lease/region_map.h"
 
 namespace snowflake::etcd_schema {
 
@@ -57,6 +60,41 @@ absl::StatusOr<Holder> DecodeHolder(const std::string& json);
 // The value of an hwm/ key. Errors: kDataLoss naming the text.
 std::string EncodeHwm(int64_t unix_millis);
 absl::StatusOr<int64_t> DecodeHwm(const std::string& text);
+
+// The value of the config key, what every node of the cluster must agree
+// on. The text is versioned by its fields:
+//
+//   LAYOUT[; NAME=VALUE]...
+//
+// LAYOUT is Layout::ToString() ("41/10/12 unit=1ms epoch=1735689600000");
+// the first version of the schema stored it alone. Fields added since follow
+// it, each "; NAME=VALUE" (NAME of [a-z0-9_], VALUE without ';'):
+//
+//   regions=eu=342-683,us=0-341   the region map, RegionMap::ToString();
+//                                 written only when the map is not empty
+//
+// So a cluster without regions keeps exactly the first version's text, and
+// old values decode with no regions. A field is added only with a new
+// meaning that a node must not ignore: decoders refuse names they do not
+// know, so an older node never joins a cluster it does not fully understand.
+struct ClusterConfig {
+  std::string layout;   // Layout::ToString() text.
+  std::string regions;  // RegionMap::ToString(); empty when none.
+
+  friend bool operator==(const ClusterConfig&, const ClusterConfig&) = default;
+};
+
+// The stored text of a cluster's config: the layout's text alone when
+// `regions` is empty, else "LAYOUT; regions=MAP".
+std::string EncodeClusterConfig(const Layout& layout, const RegionMap& regions);
+
+// Splits a stored config back into its fields; the region map comes back in
+// canonical form (RegionMap::ToString()). The layout text is returned as
+// stored, not parsed: compare it with Layout::ToString(). Errors: kDataLoss
+// naming the text when it is empty, a field is malformed or the region map
+// does not parse; kFailedPrecondition naming the field when it has a name
+// this version does not know (written by a newer version).
+absl::StatusOr<ClusterConfig> DecodeClusterConfig(const std::string& text);
 
 }  // namespace snowflake::etcd_schema
 

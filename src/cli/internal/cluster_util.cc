@@ -1,0 +1,110 @@
+#include "src/cli/internal/cluster_util.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <utility>
+
+#include "src/lease/region_map.h"
+
+namespace snowflake::cli::internal {
+namespace {
+
+std::optional<int64_t> ParseInt(std::string_view text) {
+  int64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+int Fail(Io& io, std::string_view command, int exit_code,
+         std::string_view message) {
+  std::string line(message);
+  std::replace_if(
+      line.begin(), line.end(), [](char c) { return c == '\n' || c == '\r'; },
+      ' ');
+  io.err << "snowflake: " << command << ": " << line << '\n';
+  return exit_code;
+}
+
+std::string Message(const absl::Status& status) {
+  return std::string(status.message().data(), status.message().size());
+}
+
+int CheckClusterFlags(ClusterFlags& flags, std::string_view command, Io& io) {
+  while (flags.prefix.size() > 1 && flags.prefix.back() == '/') {
+    flags.prefix.pop_back();
+  }
+  if (flags.endpoints.empty()) {
+    return Fail(io, command, kExitUsage, "--etcd: give at least one etcd URL");
+  }
+  if (flags.cluster.empty() || flags.cluster.find('/') != std::string::npos) {
+    return Fail(io, command, kExitUsage,
+                "--cluster: a non-empty name without \"/\" is needed, got \"" +
+                    flags.cluster + "\"");
+  }
+  if (flags.prefix.empty() || flags.prefix.front() != '/') {
+    return Fail(
+        io, command, kExitUsage,
+        "--prefix: must start with \"/\", got \"" + flags.prefix + "\"");
+  }
+  if (!flags.worker_range.empty() &&
+      !ParseWorkerRange(flags.worker_range).ok()) {
+    return Fail(io, command, kExitUsage,
+                "--worker-range: expected A-B with 0 <= A <= B, got \"" +
+                    flags.worker_range + "\"");
+  }
+  if (flags.timeout_millis <= 0) {
+    return Fail(io, command, kExitUsage, "--timeout-ms: must be positive");
+  }
+  return kExitOk;
+}
+
+absl::StatusOr<std::unique_ptr<etcd::EtcdClient>> Connect(
+    const ClusterFlags& flags) {
+  etcd::Options options;
+  options.endpoints = flags.endpoints;
+  options.timeout = std::chrono::milliseconds(flags.timeout_millis);
+  options.dial_timeout = std::chrono::milliseconds(flags.timeout_millis);
+  if (!flags.ca_file.empty() || !flags.cert_file.empty() ||
+      !flags.key_file.empty()) {
+    options.tls =
+        etcd::TlsOptions{flags.ca_file, flags.cert_file, flags.key_file};
+  }
+  options.username = flags.user;
+  options.password = flags.password;
+  return etcd::EtcdClient::Create(std::move(options));
+}
+
+std::optional<int> WorkerBitsOfConfig(const std::string& value) {
+  using Json = nlohmann::ordered_json;
+  const Json json = Json::parse(value, nullptr, false);
+  std::string text = value;
+  if (json.is_object()) {
+    const auto bits = json.find("worker_bits");
+    if (bits != json.end() && bits->is_number_integer()) {
+      return bits->get<int>();
+    }
+    const auto layout = json.find("layout");
+    if (layout == json.end()) return std::nullopt;
+    if (layout->is_object()) return WorkerBitsOfConfig(layout->dump());
+    if (!layout->is_string()) return std::nullopt;
+    text = layout->get<std::string>();
+  }
+  const size_t first = text.find('/');
+  if (first == std::string::npos) return std::nullopt;
+  const size_t second = text.find('/', first + 1);
+  if (second == std::string::npos) return std::nullopt;
+  const std::optional<int64_t> bits =
+      ParseInt(std::string_view(text).substr(first + 1, second - first - 1));
+  if (!bits || *bits < 0 || *bits > 62) return std::nullopt;
+  return static_cast<int>(*bits);
+}
+
+}  // namespace snowflake::cli::internal

@@ -1,0 +1,42 @@
+// What `snowflake cluster` and its subcommands share: flag checks, the etcd
+// connection, one-line failures and reading the stored config.
+#ifndef SNOWFLAKE_CLI_INTERNAL_CLUSTER_UTIL_H_
+#define SNOWFLAKE_CLI_INTERNAL_CLUSTER_UTIL_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "src/cli/cluster_flags.h"
+#include "src/cli/commands.h"
+#include "src/etcd/etcd_client.h"
+
+namespace snowflake::cli::internal {
+
+// Writes "snowflake: <command>: <message>" as one line to the error stream
+// and returns `exit_code`.
+int Fail(Io& io, std::string_view command, int exit_code,
+         std::string_view message);
+
+// A status's message as a std::string.
+std::string Message(const absl::Status& status);
+
+// Checks the shared flags and strips trailing slashes from the prefix.
+// Returns kExitOk, or kExitUsage after one line on the error stream.
+int CheckClusterFlags(ClusterFlags& flags, std::string_view command, Io& io);
+
+// A client for `flags`' endpoints, TLS files and credentials.
+absl::StatusOr<std::unique_ptr<etcd::EtcdClient>> Connect(
+    const ClusterFlags& flags);
+
+// The worker bits of a stored config, whatever its shape: the schema's text
+// ("41/10/12 unit=1ms ...", with or without fields after it), or a JSON
+// object with "worker_bits" or a "layout" text. nullopt when it has none.
+std::optional<int> WorkerBitsOfConfig(const std::string& value);
+
+}  // namespace snowflake::cli::internal
+
+#endif  // SNOWFLAKE_CLI_INTERNAL_CLUSTER_UTIL_H_
