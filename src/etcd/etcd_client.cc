@@ -1,96 +1,24 @@
 #include "src/etcd/etcd_client.h"
 
-#include <grpcpp/grpcpp.h>
-
-#include <fstream>
-#include <functional>
-#include <sstream>
-#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "etcd/rpc.grpc.pb.h"
-#include "snowflake/mutex.h"
+#include "src/etcd/internal/key_watch.h"
 #include "src/etcd/internal/request_util.h"
+#include "src/etcd/internal/transport.h"
 
 namespace snowflake::etcd {
 namespace {
 
 namespace pb = ::etcdserverpb;
-
-// gRPC's reconnect backoff, kept short so that a restarted member is used
-// again within about a second.
-constexpr int kMinReconnectBackoffMs = 100;
-constexpr int kMaxReconnectBackoffMs = 1000;
-// Large prefixes (every worker of a cluster) fit easily.
-constexpr int kMaxReceiveBytes = 64 << 20;
-// The metadata key etcd reads the auth token from.
-constexpr char kTokenMetadata[] = "token";
-
-struct Endpoint {
-  internal::EndpointAddress address;
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<pb::KV::Stub> kv;
-  std::unique_ptr<pb::Lease::Stub> lease;
-  std::unique_ptr<pb::Auth::Stub> auth;
-};
-
-// One attempt of a call on one endpoint, with a prepared context.
-using Attempt = std::function<grpc::Status(Endpoint&, grpc::ClientContext*)>;
-
-absl::StatusOr<std::string> ReadPemFile(const std::string& path,
-                                        const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream contents;
-  if (in) contents << in.rdbuf();
-  if (!in || contents.str().empty()) {
-    return absl::NotFoundError(absl::StrCat("etcd TLS ", what, " file \"", path,
-                                            "\": cannot read it"));
-  }
-  return contents.str();
-}
-
-std::chrono::system_clock::time_point DeadlineAfter(
-    std::chrono::milliseconds timeout) {
-  return std::chrono::system_clock::now() + timeout;
-}
-
-absl::Status FromGrpc(const grpc::Status& status,
-                      std::chrono::milliseconds timeout) {
-  if (status.ok()) return absl::OkStatus();
-  std::string message = status.error_message();
-  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-    absl::StrAppend(&message, " (no answer within ", timeout.count(), " ms)");
-  }
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      message);
-}
-
-// Whether etcd wants a fresh token: it expired (simple tokens live
-// --auth-token-ttl, 5 minutes by default, after their last use) or the auth
-// store changed since it was issued.
-bool TokenRejected(const grpc::Status& status) {
-  return status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
-         status.error_message().find("auth: revision in header is old") !=
-             std::string::npos;
-}
-
-KeyValue FromProto(const mvccpb::KeyValue& kv) {
-  KeyValue out;
-  out.key = kv.key();
-  out.value = kv.value();
-  out.create_revision = kv.create_revision();
-  out.mod_revision = kv.mod_revision();
-  out.version = kv.version();
-  out.lease = kv.lease();
-  return out;
-}
+using internal::Stubs;
 
 std::vector<KeyValue> FromProto(const pb::RangeResponse& response) {
   std::vector<KeyValue> out;
   out.reserve(response.kvs_size());
   for (const mvccpb::KeyValue& kv : response.kvs()) {
-    out.push_back(FromProto(kv));
+    out.push_back(internal::ToKeyValue(kv));
   }
   return out;
 }
@@ -173,189 +101,30 @@ OpResult FromProto(const pb::ResponseOp& response) {
 
 class EtcdClient::Impl {
  public:
-  Impl(Options options, std::vector<Endpoint> endpoints)
-      : options_(std::move(options)), endpoints_(std::move(endpoints)) {}
+  explicit Impl(std::shared_ptr<internal::Transport> transport)
+      : transport(std::move(transport)) {}
 
-  // Runs `attempt` on the endpoints, from the one that answered last, until
-  // one answers or fails with an error that another would repeat.
-  absl::Status Call(std::string_view op, const Attempt& attempt);
-
-  std::string CurrentEndpoint() const {
-    MutexLock lock(&mu_);
-    return endpoints_[preferred_].address.url;
+  // Runs `attempt` with fail-over; on success reports the header of
+  // `response`.
+  template <typename Response>
+  absl::Status Call(std::string_view op, const Response& response,
+                    const internal::Attempt& attempt) {
+    absl::Status status = transport->Call(op, attempt);
+    if (status.ok()) transport->ReportHeader(response.header());
+    return status;
   }
 
- private:
-  absl::Status TryEndpoint(Endpoint& endpoint, const Attempt& attempt);
-  // Waits (up to the dial timeout) until `endpoint` has a connection or its
-  // attempt has failed; a call then fails at once with gRPC's reason.
-  absl::Status Connect(Endpoint& endpoint);
-  // Gets a fresh token from `endpoint` into token_ and `token`.
-  absl::Status Authenticate(Endpoint& endpoint, std::string* token);
-
-  const Options options_;
-  // Fixed after construction; stubs and channels are thread-safe.
-  std::vector<Endpoint> endpoints_;
-
-  mutable Mutex mu_;
-  size_t preferred_ ABSL_GUARDED_BY(mu_) = 0;
-  std::string token_ ABSL_GUARDED_BY(mu_);
+  // Shared with the watches, which may outlive the client.
+  const std::shared_ptr<internal::Transport> transport;
 };
-
-absl::Status EtcdClient::Impl::Call(std::string_view op,
-                                    const Attempt& attempt) {
-  size_t start;
-  {
-    MutexLock lock(&mu_);
-    start = preferred_;
-  }
-  std::vector<internal::AttemptError> failures;
-  for (size_t i = 0; i < endpoints_.size(); ++i) {
-    const size_t index = (start + i) % endpoints_.size();
-    Endpoint& endpoint = endpoints_[index];
-    absl::Status status = internal::WithTlsHint(endpoint.address.tls,
-                                                TryEndpoint(endpoint, attempt));
-    if (!internal::ShouldFailOver(status.code())) {
-      // It answered, even if with an error.
-      MutexLock lock(&mu_);
-      preferred_ = index;
-    }
-    if (status.ok()) return status;
-    failures.push_back({endpoint.address.url, std::move(status)});
-    if (!internal::ShouldFailOver(failures.back().status.code())) break;
-  }
-  return internal::CallError(op, failures);
-}
-
-absl::Status EtcdClient::Impl::TryEndpoint(Endpoint& endpoint,
-                                           const Attempt& attempt) {
-  if (absl::Status status = Connect(endpoint); !status.ok()) return status;
-  const bool auth = !options_.username.empty();
-  std::string token;
-  if (auth) {
-    {
-      MutexLock lock(&mu_);
-      token = token_;
-    }
-    if (token.empty()) {
-      if (absl::Status status = Authenticate(endpoint, &token); !status.ok()) {
-        return status;
-      }
-    }
-  }
-  for (bool retried = false;; retried = true) {
-    grpc::ClientContext context;
-    context.set_deadline(DeadlineAfter(options_.timeout));
-    if (auth) context.AddMetadata(kTokenMetadata, token);
-    grpc::Status status = attempt(endpoint, &context);
-    if (auth && !retried && TokenRejected(status)) {
-      if (absl::Status again = Authenticate(endpoint, &token); !again.ok()) {
-        return again;
-      }
-      continue;
-    }
-    return FromGrpc(status, options_.timeout);
-  }
-}
-
-absl::Status EtcdClient::Impl::Connect(Endpoint& endpoint) {
-  const auto deadline = DeadlineAfter(options_.dial_timeout);
-  grpc_connectivity_state state = endpoint.channel->GetState(true);
-  // In TRANSIENT_FAILURE gRPC keeps reconnecting in the background (with a
-  // backoff of at most kMaxReconnectBackoffMs), and a call fails at once
-  // with the reason of the last attempt: no need to wait for that.
-  while (state != GRPC_CHANNEL_READY &&
-         state != GRPC_CHANNEL_TRANSIENT_FAILURE) {
-    if (!endpoint.channel->WaitForStateChange(state, deadline)) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("no connection within the dial timeout (",
-                       options_.dial_timeout.count(), " ms)"));
-    }
-    state = endpoint.channel->GetState(true);
-  }
-  return absl::OkStatus();
-}
-
-absl::Status EtcdClient::Impl::Authenticate(Endpoint& endpoint,
-                                            std::string* token) {
-  grpc::ClientContext context;
-  context.set_deadline(DeadlineAfter(options_.timeout));
-  pb::AuthenticateRequest request;
-  request.set_name(options_.username);
-  request.set_password(options_.password);
-  pb::AuthenticateResponse response;
-  grpc::Status status =
-      endpoint.auth->Authenticate(&context, request, &response);
-  if (!status.ok()) {
-    absl::Status error = FromGrpc(status, options_.timeout);
-    return absl::Status(error.code(),
-                        absl::StrCat("authenticating as \"", options_.username,
-                                     "\": ", error.message()));
-  }
-  *token = response.token();
-  MutexLock lock(&mu_);
-  token_ = *token;
-  return absl::OkStatus();
-}
 
 absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(
     Options options) {
-  if (options.endpoints.empty()) {
-    return absl::InvalidArgumentError("etcd: no endpoint given");
-  }
-  if (options.timeout.count() <= 0 || options.dial_timeout.count() <= 0) {
-    return absl::InvalidArgumentError("etcd: timeouts must be positive");
-  }
-  std::shared_ptr<grpc::ChannelCredentials> tls_credentials;
-  if (options.tls.has_value()) {
-    const TlsOptions& tls = *options.tls;
-    if (tls.cert_file.empty() != tls.key_file.empty()) {
-      return absl::InvalidArgumentError(
-          "etcd TLS: a client certificate needs its key and vice versa");
-    }
-    grpc::SslCredentialsOptions ssl;
-    if (!tls.ca_file.empty()) {
-      absl::StatusOr<std::string> ca = ReadPemFile(tls.ca_file, "CA");
-      if (!ca.ok()) return ca.status();
-      ssl.pem_root_certs = *std::move(ca);
-    }
-    if (!tls.cert_file.empty()) {
-      absl::StatusOr<std::string> cert =
-          ReadPemFile(tls.cert_file, "certificate");
-      if (!cert.ok()) return cert.status();
-      absl::StatusOr<std::string> key = ReadPemFile(tls.key_file, "key");
-      if (!key.ok()) return key.status();
-      ssl.pem_cert_chain = *std::move(cert);
-      ssl.pem_private_key = *std::move(key);
-    }
-    tls_credentials = grpc::SslCredentials(ssl);
-  }
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kMinReconnectBackoffMs);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, kMinReconnectBackoffMs);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxReconnectBackoffMs);
-  args.SetMaxReceiveMessageSize(kMaxReceiveBytes);
-
-  std::vector<Endpoint> endpoints;
-  for (const std::string& url : options.endpoints) {
-    absl::StatusOr<internal::EndpointAddress> address =
-        internal::ParseEndpoint(url, options.tls.has_value());
-    if (!address.ok()) return address.status();
-    Endpoint endpoint;
-    endpoint.address = *std::move(address);
-    std::shared_ptr<grpc::ChannelCredentials> credentials =
-        !endpoint.address.tls ? grpc::InsecureChannelCredentials()
-        : tls_credentials     ? tls_credentials
-                              : grpc::SslCredentials({});
-    endpoint.channel =
-        grpc::CreateCustomChannel(endpoint.address.target, credentials, args);
-    endpoint.kv = pb::KV::NewStub(endpoint.channel);
-    endpoint.lease = pb::Lease::NewStub(endpoint.channel);
-    endpoint.auth = pb::Auth::NewStub(endpoint.channel);
-    endpoints.push_back(std::move(endpoint));
-  }
-  return std::unique_ptr<EtcdClient>(new EtcdClient(
-      std::make_unique<Impl>(std::move(options), std::move(endpoints))));
+  absl::StatusOr<std::shared_ptr<internal::Transport>> transport =
+      internal::Transport::Create(std::move(options));
+  if (!transport.ok()) return transport.status();
+  return std::unique_ptr<EtcdClient>(
+      new EtcdClient(std::make_unique<Impl>(*std::move(transport))));
 }
 
 EtcdClient::EtcdClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -363,7 +132,14 @@ EtcdClient::EtcdClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 EtcdClient::~EtcdClient() = default;
 
 std::string EtcdClient::CurrentEndpoint() const {
-  return impl_->CurrentEndpoint();
+  return impl_->transport->CurrentEndpoint();
+}
+
+absl::StatusOr<std::unique_ptr<KeyWatch>> EtcdClient::Watch(
+    const std::string& key, int64_t start_revision,
+    std::function<void(const WatchEvent&)> on_event) {
+  return internal::KeyWatchImpl::Start(impl_->transport, key, start_revision,
+                                       std::move(on_event));
 }
 
 absl::StatusOr<std::optional<KeyValue>> EtcdClient::Get(
@@ -372,12 +148,12 @@ absl::StatusOr<std::optional<KeyValue>> EtcdClient::Get(
   request.set_key(key);
   pb::RangeResponse response;
   absl::Status status = impl_->Call(
-      "Range", [&](Endpoint& endpoint, grpc::ClientContext* context) {
-        return endpoint.kv->Range(context, request, &response);
+      "Range", response, [&](Stubs& stubs, grpc::ClientContext* context) {
+        return stubs.kv->Range(context, request, &response);
       });
   if (!status.ok()) return status;
   if (response.kvs_size() == 0) return std::optional<KeyValue>();
-  return std::optional<KeyValue>(FromProto(response.kvs(0)));
+  return std::optional<KeyValue>(internal::ToKeyValue(response.kvs(0)));
 }
 
 absl::StatusOr<std::vector<KeyValue>> EtcdClient::GetPrefix(
@@ -387,8 +163,8 @@ absl::StatusOr<std::vector<KeyValue>> EtcdClient::GetPrefix(
   const pb::RangeRequest& request = op.request_range();
   pb::RangeResponse response;
   absl::Status status = impl_->Call(
-      "Range", [&](Endpoint& endpoint, grpc::ClientContext* context) {
-        return endpoint.kv->Range(context, request, &response);
+      "Range", response, [&](Stubs& stubs, grpc::ClientContext* context) {
+        return stubs.kv->Range(context, request, &response);
       });
   if (!status.ok()) return status;
   return FromProto(response);
@@ -401,9 +177,9 @@ absl::Status EtcdClient::Put(const std::string& key, const std::string& value,
   request.set_value(value);
   request.set_lease(lease);
   pb::PutResponse response;
-  return impl_->Call("Put",
-                     [&](Endpoint& endpoint, grpc::ClientContext* context) {
-                       return endpoint.kv->Put(context, request, &response);
+  return impl_->Call("Put", response,
+                     [&](Stubs& stubs, grpc::ClientContext* context) {
+                       return stubs.kv->Put(context, request, &response);
                      });
 }
 
@@ -412,8 +188,8 @@ absl::StatusOr<int64_t> EtcdClient::Delete(const std::string& key) {
   request.set_key(key);
   pb::DeleteRangeResponse response;
   absl::Status status = impl_->Call(
-      "DeleteRange", [&](Endpoint& endpoint, grpc::ClientContext* context) {
-        return endpoint.kv->DeleteRange(context, request, &response);
+      "DeleteRange", response, [&](Stubs& stubs, grpc::ClientContext* context) {
+        return stubs.kv->DeleteRange(context, request, &response);
       });
   if (!status.ok()) return status;
   return response.deleted();
@@ -427,9 +203,9 @@ absl::StatusOr<TxnResult> EtcdClient::Txn(const Transaction& txn) {
   for (const Op& op : txn.success) ToProto(op, request.add_success());
   for (const Op& op : txn.failure) ToProto(op, request.add_failure());
   pb::TxnResponse response;
-  absl::Status status =
-      impl_->Call("Txn", [&](Endpoint& endpoint, grpc::ClientContext* context) {
-        return endpoint.kv->Txn(context, request, &response);
+  absl::Status status = impl_->Call(
+      "Txn", response, [&](Stubs& stubs, grpc::ClientContext* context) {
+        return stubs.kv->Txn(context, request, &response);
       });
   if (!status.ok()) return status;
   TxnResult result;
@@ -446,8 +222,8 @@ absl::StatusOr<Lease> EtcdClient::LeaseGrant(int64_t ttl_seconds) {
   request.set_ttl(ttl_seconds);
   pb::LeaseGrantResponse response;
   absl::Status status = impl_->Call(
-      "LeaseGrant", [&](Endpoint& endpoint, grpc::ClientContext* context) {
-        return endpoint.lease->LeaseGrant(context, request, &response);
+      "LeaseGrant", response, [&](Stubs& stubs, grpc::ClientContext* context) {
+        return stubs.lease->LeaseGrant(context, request, &response);
       });
   if (!status.ok()) return status;
   if (!response.error().empty()) {
@@ -462,8 +238,8 @@ absl::Status EtcdClient::LeaseRevoke(int64_t id) {
   request.set_id(id);
   pb::LeaseRevokeResponse response;
   return impl_->Call(
-      "LeaseRevoke", [&](Endpoint& endpoint, grpc::ClientContext* context) {
-        return endpoint.lease->LeaseRevoke(context, request, &response);
+      "LeaseRevoke", response, [&](Stubs& stubs, grpc::ClientContext* context) {
+        return stubs.lease->LeaseRevoke(context, request, &response);
       });
 }
 
@@ -472,9 +248,9 @@ absl::StatusOr<int64_t> EtcdClient::LeaseKeepAliveOnce(int64_t id) {
   request.set_id(id);
   pb::LeaseKeepAliveResponse response;
   absl::Status status = impl_->Call(
-      "LeaseKeepAlive",
-      [&](Endpoint& endpoint, grpc::ClientContext* context) -> grpc::Status {
-        auto stream = endpoint.lease->LeaseKeepAlive(context);
+      "LeaseKeepAlive", response,
+      [&](Stubs& stubs, grpc::ClientContext* context) -> grpc::Status {
+        auto stream = stubs.lease->LeaseKeepAlive(context);
         if (!stream->Write(request)) return stream->Finish();
         if (!stream->Read(&response)) {
           grpc::Status finished = stream->Finish();
@@ -498,8 +274,9 @@ absl::StatusOr<LeaseStatus> EtcdClient::LeaseTimeToLive(int64_t id,
   request.set_keys(with_keys);
   pb::LeaseTimeToLiveResponse response;
   absl::Status status = impl_->Call(
-      "LeaseTimeToLive", [&](Endpoint& endpoint, grpc::ClientContext* context) {
-        return endpoint.lease->LeaseTimeToLive(context, request, &response);
+      "LeaseTimeToLive", response,
+      [&](Stubs& stubs, grpc::ClientContext* context) {
+        return stubs.lease->LeaseTimeToLive(context, request, &response);
       });
   if (!status.ok()) return status;
   LeaseStatus out;

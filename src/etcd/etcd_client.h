@@ -1,12 +1,14 @@
-// A small synchronous client for etcd's v3 gRPC API: the key-value, lease and
-// authentication calls that worker leases need. Every call has a deadline,
-// fails over between endpoints, and may use TLS and a username/password. No
-// gRPC type appears here, so users do not compile gRPC headers.
+// A small synchronous client for etcd's v3 gRPC API: the key-value, lease,
+// watch and authentication calls that worker leases need. Every call has a
+// deadline, fails over between endpoints, and may use TLS and a
+// username/password. No gRPC type appears here, so users do not compile gRPC
+// headers.
 #ifndef SNOWFLAKE_SRC_ETCD_ETCD_CLIENT_H_
 #define SNOWFLAKE_SRC_ETCD_ETCD_CLIENT_H_
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +29,18 @@ struct TlsOptions {
   std::string key_file;
 };
 
+// What etcd says about itself in every response.
+struct ResponseHeader {
+  uint64_t cluster_id = 0;
+  // The member that answered.
+  uint64_t member_id = 0;
+  // The store's revision when the request was applied (lease calls: the
+  // current one; watch responses: their events', or later). Never 0: a
+  // response without one (a watch's compaction notice) is not reported.
+  int64_t revision = 0;
+  uint64_t raft_term = 0;
+};
+
 struct Options {
   // "http://host:port" or "https://host:port" (a bare "host:port" means
   // http, or https when `tls` is set). Tried in order; see EtcdClient.
@@ -41,6 +55,13 @@ struct Options {
   // call (re-authenticating once when etcd rejects the token).
   std::string username;
   std::string password;
+  // When set, called with the header of every successful response of every
+  // call and of every watch response, on the thread that made the call (a
+  // watch's own thread for watch responses), before the call returns. So it
+  // must be thread-safe; responses on different threads may reach it out of
+  // revision order. Lets a caller notice an etcd restored from an older
+  // snapshot (a lower revision) or replaced (another cluster_id).
+  std::function<void(const ResponseHeader&)> on_header;
 };
 
 struct KeyValue {
@@ -132,6 +153,41 @@ struct LeaseStatus {
   std::vector<std::string> keys;
 };
 
+// One change of a watched key, or news about the watch itself.
+struct WatchEvent {
+  enum class Type {
+    kPut,
+    kDelete,
+    // The stream broke (endpoint down, frozen, lost its leader); the watch
+    // is being re-opened. Delivered once per break.
+    kBroken,
+    // Events since the last one seen were compacted away and are lost; the
+    // watch goes on from the oldest revision etcd kept (in `revision`), so
+    // nothing after that is missed. Read the key again.
+    kCompacted,
+  };
+  Type type = Type::kPut;
+  // kPut: the new value. kDelete: the key, with mod_revision the revision
+  // of the deletion.
+  KeyValue kv;
+  // The header revision of the response that carried the event;
+  // kCompacted: etcd's compaction revision.
+  int64_t revision = 0;
+  // kBroken, kCompacted: why.
+  std::string error;
+};
+
+// A running watch. Destroying it cancels the watch and joins its thread,
+// promptly even while etcd is down; it must not be destroyed from its own
+// on_event.
+class KeyWatch {
+ public:
+  virtual ~KeyWatch() = default;
+};
+
+// Pause between two attempts to re-open a broken watch.
+inline constexpr std::chrono::milliseconds kWatchRetryInterval{150};
+
 // Thread-safe; calls may run concurrently.
 //
 // Fail-over: a call starts at the endpoint that last answered. When an
@@ -180,6 +236,20 @@ class EtcdClient {
   // The remaining time of lease `id` (and its keys when `with_keys`).
   absl::StatusOr<LeaseStatus> LeaseTimeToLive(int64_t id,
                                               bool with_keys = false);
+
+  // Watches `key` from `start_revision` (inclusive; 0: changes after now).
+  // Returns once etcd has created the watch on some endpoint (fail-over and
+  // errors as for the other calls); events may arrive before it returns.
+  // `on_event` runs on the watch's own thread, one event at a time, in
+  // revision order. When the stream breaks it gets kBroken once, and the
+  // watch is re-opened (the next endpoint, a new connection, about every
+  // kWatchRetryInterval) from the revision after the last event seen, so no
+  // event is missed; if that revision was compacted, kCompacted, and the
+  // watch goes on from the compaction revision. The watch may outlive the
+  // client.
+  absl::StatusOr<std::unique_ptr<KeyWatch>> Watch(
+      const std::string& key, int64_t start_revision,
+      std::function<void(const WatchEvent&)> on_event);
 
   // The endpoint that answered last (where the next call starts).
   std::string CurrentEndpoint() const;

@@ -2,8 +2,10 @@
 #include "src/etcd/etcd_client.h"
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -371,6 +373,204 @@ TEST(EtcdClusterTest, KeepsWorkingWithOneMemberKilled) {
   ASSERT_TRUE(kv.ok() && kv->has_value()) << kv.status();
   EXPECT_EQ((*kv)->value, "3");
   ASSERT_OK(client->LeaseRevoke(lease->id));
+}
+
+// Makes a call every 150 ms on its own thread, like the lease's keep-alive
+// loop, and remembers the outcome of each.
+class CallLoop {
+ public:
+  explicit CallLoop(std::function<absl::Status()> call)
+      : call_(std::move(call)), thread_([this] { Run(); }) {}
+  ~CallLoop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+
+  // Whether a call that starts from now on succeeds within `timeout`.
+  bool SucceedsWithin(milliseconds timeout) {
+    const auto start = steady_clock::now();
+    std::unique_lock<std::mutex> lock(mu_);
+    return changed_.wait_for(lock, timeout,
+                             [&] { return last_success_start_ >= start; });
+  }
+  std::string LastError() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_error_;
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      lock.unlock();
+      const auto start = steady_clock::now();
+      absl::Status status = call_();
+      lock.lock();
+      if (status.ok()) {
+        last_success_start_ = start;
+      } else {
+        last_error_ = status.ToString();
+      }
+      changed_.notify_all();
+      changed_.wait_for(lock, milliseconds(150), [&] { return stop_; });
+    }
+  }
+
+  const std::function<absl::Status()> call_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool stop_ = false;
+  steady_clock::time_point last_success_start_;
+  std::string last_error_;
+  std::thread thread_;
+};
+
+// The reported failure: a keep-alive loop with the lease's timeouts, and
+// members that stop for a while and come back on the same ports.
+class EtcdReconnectTest : public ::testing::Test {
+ protected:
+  void StartCluster(int members) {
+    EtcdLauncherOptions options;
+    options.members = members;
+    etcd_ = StartEtcd(options);
+    ASSERT_NE(etcd_, nullptr);
+    Options client_options;
+    client_options.endpoints = etcd_->ClientUrls();
+    client_options.timeout = milliseconds(1600);
+    client_options.dial_timeout = milliseconds(1600);
+    client_ = Connect(client_options);
+    ASSERT_NE(client_, nullptr);
+    absl::StatusOr<Lease> lease = client_->LeaseGrant(60);
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    loop_ = std::make_unique<CallLoop>([this, id = lease->id] {
+      return client_->LeaseKeepAliveOnce(id).status();
+    });
+    ASSERT_TRUE(loop_->SucceedsWithin(milliseconds(3000)));
+  }
+  // Stops member `i` for `down`, starts it again, and expects calls to
+  // succeed again within a few seconds.
+  void Bounce(int i, milliseconds down) {
+    SCOPED_TRACE(i);
+    ASSERT_OK(etcd_->Kill(i));
+    std::this_thread::sleep_for(down);
+    ASSERT_OK(etcd_->Restart(i));
+    EXPECT_TRUE(loop_->SucceedsWithin(milliseconds(5000)))
+        << "last error: " << loop_->LastError();
+    // And a call on a fresh thread, not only the loop's.
+    EXPECT_TRUE(Eventually([&] { return client_->Put("bounce/a", "1").ok(); },
+                           milliseconds(3000)));
+  }
+  void TearDown() override { loop_.reset(); }
+
+  std::unique_ptr<EtcdLauncher> etcd_;
+  std::unique_ptr<EtcdClient> client_;
+  std::unique_ptr<CallLoop> loop_;
+};
+
+TEST_F(EtcdReconnectTest, CallsSucceedAgainAfterTheOnlyMemberRestarts) {
+  StartCluster(1);
+  Bounce(0, milliseconds(3000));
+  Bounce(0, milliseconds(3000));
+}
+
+TEST_F(EtcdReconnectTest, CallsSucceedAgainAfterALongOutage) {
+  StartCluster(1);
+  Bounce(0, milliseconds(11000));
+}
+
+TEST_F(EtcdReconnectTest, CallsSucceedAfterEveryMemberRestartedInTurn) {
+  StartCluster(3);
+  for (int i = 0; i < 3; ++i) Bounce(i, milliseconds(3000));
+  // Every member was restarted once; each must serve again on its own.
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE(i);
+    Options options;
+    options.endpoints = {etcd_->ClientUrl(i)};
+    std::unique_ptr<EtcdClient> single = Connect(options);
+    EXPECT_TRUE(Eventually([&] { return single->Get("bounce/a").ok(); },
+                           milliseconds(3000)));
+  }
+}
+
+TEST(EtcdHeaderTest, EverySuccessfulCallReportsItsHeader) {
+  std::unique_ptr<EtcdLauncher> etcd = StartEtcd();
+  ASSERT_NE(etcd, nullptr);
+  std::mutex mu;
+  std::vector<ResponseHeader> headers;
+  Options options;
+  options.endpoints = etcd->ClientUrls();
+  options.on_header = [&](const ResponseHeader& header) {
+    std::lock_guard<std::mutex> lock(mu);
+    headers.push_back(header);
+  };
+  std::unique_ptr<EtcdClient> client = Connect(options);
+  ASSERT_NE(client, nullptr);
+  auto count = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return headers.size();
+  };
+  auto last = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return headers.empty() ? ResponseHeader{} : headers.back();
+  };
+
+  ASSERT_OK(client->Put("header/a", "1"));
+  ASSERT_EQ(count(), 1u);
+  const ResponseHeader first = last();
+  EXPECT_NE(first.cluster_id, 0u);
+  EXPECT_NE(first.member_id, 0u);
+  EXPECT_GT(first.raft_term, 0u);
+  EXPECT_GT(first.revision, 0);
+  ASSERT_OK(client->Put("header/a", "2"));
+  EXPECT_EQ(last().revision, first.revision + 1);
+
+  // Each call reports exactly one header, from the same cluster, at the
+  // current revision.
+  int64_t revision = first.revision + 1;
+  auto expect_one = [&](const char* what, bool ok, int64_t revision_step) {
+    SCOPED_TRACE(what);
+    ASSERT_TRUE(ok);
+    revision += revision_step;
+    EXPECT_EQ(last().cluster_id, first.cluster_id);
+    EXPECT_EQ(last().revision, revision);
+  };
+  size_t before = count();
+  expect_one("Get", client->Get("header/a").ok(), 0);
+  expect_one("GetPrefix", client->GetPrefix("header/").ok(), 0);
+  Transaction txn;
+  txn.success.push_back(Op::Put("header/b", "1"));
+  expect_one("Txn", client->Txn(txn).ok(), 1);
+  expect_one("Delete", client->Delete("header/b").ok(), 1);
+  absl::StatusOr<Lease> lease = client->LeaseGrant(30);
+  expect_one("LeaseGrant", lease.ok(), 0);
+  expect_one("LeaseKeepAliveOnce", client->LeaseKeepAliveOnce(lease->id).ok(),
+             0);
+  expect_one("LeaseTimeToLive", client->LeaseTimeToLive(lease->id).ok(), 0);
+  expect_one("LeaseRevoke", client->LeaseRevoke(lease->id).ok(), 0);
+  EXPECT_EQ(count(), before + 8);
+
+  // A failed call reports nothing.
+  before = count();
+  EXPECT_FALSE(client->LeaseRevoke(lease->id).ok());
+  EXPECT_EQ(count(), before);
+
+  // Watch responses report theirs (the creation's at least).
+  absl::StatusOr<std::unique_ptr<KeyWatch>> watch =
+      client->Watch("header/a", 0, [](const WatchEvent&) {});
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  EXPECT_GT(count(), before);
+  EXPECT_EQ(last().cluster_id, first.cluster_id);
+  EXPECT_EQ(last().revision, revision);
+
+  // Another client sees the same cluster.
+  std::unique_ptr<EtcdClient> other = Connect(options);
+  ASSERT_OK(other->Put("header/a", "3"));
+  EXPECT_EQ(last().cluster_id, first.cluster_id);
+  EXPECT_EQ(last().revision, revision + 1);
 }
 
 TEST(EtcdTlsTest, WorksWithTheRightCertificatesAndFailsClearlyWithout) {
