@@ -18,10 +18,12 @@
 #include "snowflake/clock.h"
 #include "spdlog/spdlog.h"
 #include "src/lease/etcd/etcd_lease.h"
+#include "src/lease/state_dir.h"
 #include "src/lease/static_lease.h"
 #include "src/server/config.h"
 #include "src/server/http_handler.h"
 #include "src/server/http_listener.h"
+#include "src/server/kernel_clock.h"
 #include "src/server/logging.h"
 #include "src/server/metrics.h"
 #include "src/server/node.h"
@@ -57,7 +59,9 @@ absl::StatusOr<std::unique_ptr<WorkerLease>> MakeLease(const Config& config) {
   options.range_first = config.worker_range_first;
   options.range_last = config.worker_range_last < 0 ? config.layout.max_worker()
                                                     : config.worker_range_last;
+  options.regions = config.regions;
   options.ttl_seconds = config.lease_ttl_seconds;
+  options.max_clock_skew_millis = config.max_clock_skew_millis;
   const std::string listen =
       config.listen_host + ":" + std::to_string(config.listen_port);
   options.node_name =
@@ -68,13 +72,61 @@ absl::StatusOr<std::unique_ptr<WorkerLease>> MakeLease(const Config& config) {
   options.addresses = config.advertise.empty()
                           ? std::vector<std::string>{listen}
                           : config.advertise;
-  options.identity_file = config.state_dir + "/identity-" + config.cluster;
+  options.state_dir = config.state_dir;
   auto lease = EtcdLease::Create(std::move(options));
   if (!lease.ok()) return lease.status();
   return std::unique_ptr<WorkerLease>(*std::move(lease));
 }
 
+// Warnings about how this node is set up that cannot be refused outright.
+void WarnAboutSetup(const Config& config, const StateDir& state_dir) {
+  if (config.worker_mode == "static" && !config.worker_id_explicit) {
+    spdlog::warn(
+        "event=default_worker_id worker_id={} action=\"only one node may run "
+        "with this worker ID, on any host: a second one issues the same IDs. "
+        "Give each static node its own --worker-id, or use --coordinator "
+        "etcd\"",
+        config.worker_id);
+  }
+  if (state_dir.fresh()) {
+    spdlog::warn(
+        "event=state_dir_empty state_dir={} action=\"no high-water mark or "
+        "identity here: a first start, or the state directory was lost. If "
+        "this node issued IDs before, restore the directory; {}\"",
+        config.state_dir,
+        config.worker_mode == "static"
+            ? "without it, a clock behind the last run can repeat IDs"
+            : "meanwhile the coordinator's marks protect its IDs");
+  }
+  const KernelClockState clock = ReadKernelClock();
+  if (!clock.synchronized) {
+    spdlog::warn(
+        "event=clock_unsynchronized max_clock_skew_ms={} action=\"the kernel "
+        "says the clock is not synchronized (NTP): uniqueness across "
+        "takeovers assumes clocks within --max-clock-skew-ms of each other; "
+        "fix time synchronization on this host\"",
+        config.max_clock_skew_millis);
+  } else if (clock.max_error_seconds * 2000 > config.max_clock_skew_millis) {
+    spdlog::warn(
+        "event=clock_error_high max_error_ms={} max_clock_skew_ms={} "
+        "action=\"the kernel's maximum clock error exceeds half the assumed "
+        "skew between nodes; fix time synchronization or raise "
+        "--max-clock-skew-ms\"",
+        static_cast<int64_t>(clock.max_error_seconds * 1000),
+        config.max_clock_skew_millis);
+  }
+}
+
 int Run(const Config& config) {
+  // Locked first: two nodes on one state directory would share a worker
+  // ID's local mark.
+  auto state_dir = StateDir::Open(config.state_dir);
+  if (!state_dir.ok()) {
+    spdlog::critical("event=start_failed error=\"{}\"",
+                     state_dir.status().ToString());
+    return 1;
+  }
+  WarnAboutSetup(config, **state_dir);
   auto lease = MakeLease(config);
   if (!lease.ok()) {
     spdlog::critical("event=start_failed error=\"{}\"",
@@ -90,13 +142,22 @@ int Run(const Config& config) {
   NodeOptions node_options;
   node_options.name = config.node_name;
   node_options.region = config.region;
+  node_options.cluster = config.cluster;
   node_options.clock_source = config.clock_source;
   node_options.generator.layout = config.layout;
   node_options.generator.tolerance_millis = config.tolerance_millis;
   node_options.generator.max_borrow_millis = config.max_borrow_millis;
   node_options.generator.sequence_start_max = config.sequence_start_max;
-  node_options.hwm_reserve_millis = config.hwm_reserve_millis;
+  if (config.worker_mode == "static") {
+    node_options.hwm_reserve_millis = config.hwm_reserve_millis;
+  } else {
+    // The coordinator's mark is the fence: keep it one outage budget ahead,
+    // so an outage shorter than that stops nobody.
+    node_options.hwm_reserve_millis = config.outage_budget_seconds * 1000;
+    node_options.hwm_write_interval_millis = config.hwm_write_interval_millis;
+  }
   node_options.max_start_wait_millis = config.max_start_wait_millis;
+  node_options.start_timeout_millis = config.start_timeout_seconds * 1000;
   Node node(node_options, *std::move(clock), *std::move(lease));
 
   Metrics metrics(BuildInfo{SNOWFLAKE_VERSION, config.layout.ToString(),

@@ -275,7 +275,7 @@ HttpResponse HttpHandler::Handle(const HttpRequest& request) const {
     case Route::kHealthz:
       return JsonOk({{"status", "alive"}}, route);
     case Route::kReadyz: {
-      if (auto s = node_.CheckCanIssue(); !s.ok()) {
+      if (auto s = node_.CheckReady(); !s.ok()) {
         return ErrorResponse(s, route);
       }
       return JsonOk({{"status", "ready"}}, route);
@@ -363,6 +363,15 @@ HttpResponse HttpHandler::IssueIds(const RequestTarget& target,
     }
     issued += run->count;
   }
+  if (!node_.StillIssuing(generator)) {
+    // The worker ID was lost while these were taken: drop them (they are
+    // never issued again) rather than hand out IDs of a claim now gone.
+    return ErrorResponse(
+        absl::UnavailableError(
+            "node lost its worker ID while issuing; retry (another node, or "
+            "this one once it has acquired again)"),
+        route);
+  }
   if (*format == Format::kJson) body += single ? "}\n" : "]}\n";
   metrics_.AddIdsIssued(static_cast<uint64_t>(count));
   return Ok(*format == Format::kJson   ? kJson
@@ -408,6 +417,7 @@ HttpResponse HttpHandler::Info() const {
   nlohmann::json info = {
       {"node", s.name},
       {"region", s.region},
+      {"cluster", s.cluster},
       {"version", options_.version},
       {"ready", s.ready},
       {"not_ready_reason", s.not_ready_reason},
@@ -428,6 +438,9 @@ HttpResponse HttpHandler::Info() const {
         {"held", s.lease.held},
         {"worker_id", s.lease.worker_id},
         {"expires_in_ms", s.lease.expires_in_millis},
+        {"presumed_expired", s.lease.presumed_expired},
+        {"lost_reason", s.lease.lost_reason},
+        {"claims_lost", s.lease.claims_lost},
         {"coordinator_up", s.lease.coordinator_up},
         {"renew_failures", s.lease.renew_failures},
         {"acquire_conflicts", s.lease.acquire_conflicts},

@@ -224,16 +224,32 @@ std::string Metrics::Render(const NodeStatus& node) const {
   Single(out, "snowflake_worker_id", "gauge",
          "The worker ID this node holds (-1 before it holds one).",
          static_cast<double>(node.started ? node.lease.worker_id : -1));
+  Header(out, "snowflake_worker", "gauge",
+         "1 per worker ID this node holds, labelled with its cluster and "
+         "region: count by (cluster, worker_id) > 1 is a conflict.");
+  if (node.started && node.lease.worker_id >= 0) {
+    Append(out, "snowflake_worker{cluster=\"", EscapeLabel(node.cluster),
+           "\",region=\"", EscapeLabel(node.region), "\",worker_id=\"",
+           node.lease.worker_id, "\"} 1\n");
+  }
   Single(out, "snowflake_coordinator_up", "gauge",
          "1 if the last call to the coordinator succeeded (always 1 in static "
          "mode), else 0.",
          node.lease.coordinator_up ? 1 : 0);
   Single(out, "snowflake_lease_time_left_seconds", "gauge",
-         "Time until the node's fencing deadline, when it stops issuing "
-         "unless the lease is renewed (-1: never, static mode).",
+         "Time until the lease is presumed expired unless renewed (-1: "
+         "never, static mode); issuing goes on below the stored HWM.",
          node.lease.expires_in_millis < 0
              ? -1.0
              : static_cast<double>(node.lease.expires_in_millis) / 1e3);
+  Single(out, "snowflake_lease_presumed_expired", "gauge",
+         "1 while the coordinator is unreachable past the lease deadline: "
+         "issuing goes on below the stored HWM only.",
+         node.lease.presumed_expired ? 1 : 0);
+  Single(out, "snowflake_lease_claims_lost_total", "counter",
+         "Times the coordinator said this node's claim was gone (expired, "
+         "revoked, deleted, taken, or etcd restored from a snapshot).",
+         static_cast<double>(node.lease.claims_lost));
   Single(out, "snowflake_lease_renew_failures_total", "counter",
          "Lease keep-alives that failed.",
          static_cast<double>(node.lease.renew_failures));

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -29,34 +30,89 @@ Node::~Node() {
 
 absl::Status Node::Start() {
   if (generator() != nullptr) return absl::OkStatus();
-  // A coordinator that is briefly unreachable (an election, a slow member)
-  // is retried for a while; every other error is final.
-  constexpr auto kRetryFor = std::chrono::seconds(10);
-  constexpr auto kRetryEvery = std::chrono::milliseconds(500);
-  const auto give_up = std::chrono::steady_clock::now() + kRetryFor;
-  for (;;) {
+  // A coordinator that cannot be reached yet (not started, an election, a
+  // restart) or a range with no free ID is waited for, as a service started
+  // by systemd beside its coordinator expects; every other error is final.
+  constexpr auto kRetryEvery = std::chrono::milliseconds(1000);
+  const auto started = std::chrono::steady_clock::now();
+  for (int attempt = 1;; ++attempt) {
     absl::Status s = StartGeneration();
     if (s.ok()) break;
-    const bool transient = (s.code() == absl::StatusCode::kUnavailable ||
-                            s.code() == absl::StatusCode::kDeadlineExceeded) &&
-                           GetErrorKind(s) == ErrorKind::kNone;
-    if (!transient || std::chrono::steady_clock::now() >= give_up ||
-        shutting_down_.load()) {
+    const absl::StatusCode code = s.code();
+    // A claim lost while starting (deleted during the takeover wait, say)
+    // is acquired again like any other.
+    const bool transient = ((code == absl::StatusCode::kUnavailable ||
+                             code == absl::StatusCode::kDeadlineExceeded ||
+                             code == absl::StatusCode::kResourceExhausted ||
+                             code == absl::StatusCode::kAborted) &&
+                            GetErrorKind(s) == ErrorKind::kNone) ||
+                           lease_->Lost();
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    if (!transient || shutting_down_.load() ||
+        (options_.start_timeout_millis > 0 &&
+         waited.count() >= options_.start_timeout_millis)) {
       return s;
     }
-    spdlog::warn("event=start_retry error=\"{}\"", s.ToString());
-    std::this_thread::sleep_for(kRetryEvery);
+    spdlog::warn(
+        "event=start_retry attempt={} waited_ms={} error=\"{}\" "
+        "action=\"not ready; retrying every {} ms{}\"",
+        attempt, waited.count(), s.ToString(), kRetryEvery.count(),
+        options_.start_timeout_millis > 0
+            ? absl::StrCat(" for up to ", options_.start_timeout_millis,
+                           " ms (--start-timeout)")
+            : std::string(" (no --start-timeout: for ever)"));
+    if (!WaitUnlessStopping(kRetryEvery.count())) return s;
   }
   supervisor_ = std::thread([this] { Supervise(); });
   return absl::OkStatus();
+}
+
+bool Node::WaitUnlessStopping(int64_t millis) {
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(millis);
+  while (!shutting_down_.load(std::memory_order_acquire)) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= until) return true;
+    std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(
+        until - now, std::chrono::milliseconds(50)));
+  }
+  return false;
 }
 
 absl::Status Node::StartGeneration() {
   auto grant = lease_->Acquire();
   if (!grant.ok()) return grant.status();
   const int64_t wait_start = clock_->NowMicros();
-  auto first_tick = AwaitHighWaterMark(*grant->hwm_store, layout(), *clock_,
-                                       options_.max_start_wait_millis);
+  if (grant->takeover_wait_millis > 0) {
+    // A holder whose claim vanished (a restore, a deleted key) must have
+    // learned it and stopped before this node issues under the same ID.
+    spdlog::info(
+        "event=takeover_wait worker_id={} wait_ms={} reason=\"the ID has "
+        "history and was not this node's last\"",
+        grant->worker_id, grant->takeover_wait_millis);
+    if (!WaitUnlessStopping(grant->takeover_wait_millis)) {
+      return absl::UnavailableError("node is shutting down");
+    }
+  }
+  absl::StatusOr<int64_t> first_tick;
+  const bool same_id = grant->worker_id == retired_worker_;
+  if (same_id && grant->own_mark) {
+    // Nobody held the ID since this process did: go on right above its own
+    // last ID instead of waiting out its own reserve.
+    first_tick = retired_next_free_tick_;
+  } else if (same_id && grant->coordinator_store != nullptr) {
+    // The local floor is this process's own reservation; its own IDs end
+    // at retired_next_free_tick_.
+    first_tick = AwaitHighWaterMark(*grant->coordinator_store, layout(),
+                                    *clock_, options_.max_start_wait_millis);
+    if (first_tick.ok()) {
+      first_tick = std::max(*first_tick, retired_next_free_tick_);
+    }
+  } else {
+    first_tick = AwaitHighWaterMark(*grant->hwm_store, layout(), *clock_,
+                                    options_.max_start_wait_millis);
+  }
   if (!first_tick.ok()) return first_tick.status();
   start_wait_millis_.store((clock_->NowMicros() - wait_start) / 1000);
 
@@ -70,6 +126,7 @@ absl::Status Node::StartGeneration() {
 
   HwmKeeperOptions keeper_options;
   keeper_options.reserve_millis = options_.hwm_reserve_millis;
+  keeper_options.write_interval_millis = options_.hwm_write_interval_millis;
   auto keeper =
       HwmKeeper::Start(**generator, *grant->hwm_store, *clock_, keeper_options);
   if (!keeper.ok()) return keeper.status();
@@ -82,11 +139,14 @@ absl::Status Node::StartGeneration() {
 
 void Node::RetireGeneration() {
   generator_ptr_.store(nullptr, std::memory_order_release);
-  keeper_ptr_.store(nullptr, std::memory_order_release);
   if (generator_ == nullptr) return;
   // Stop first: once Stop returns, no call in flight can still issue.
-  generator_->Stop();
-  keeper_.reset();  // Its thread ends; the lost lease's store is not used.
+  retired_next_free_tick_ = generator_->Stop();
+  retired_worker_ = generator_->worker_id();
+  // The keeper's store now belongs to the next holder: store nothing more.
+  // It stays alive, as Status() may be reading it.
+  keeper_->Abandon();
+  retired_keepers_.push_back(std::move(keeper_));
   retired_generators_.push_back(std::move(generator_));
 }
 
@@ -109,11 +169,20 @@ void Node::LogLeaseChanges() {
     } else {
       spdlog::error(
           "event=fenced worker_id={} reason=\"{}\" action=\"not issuing "
-          "(503) until the lease is renewed or acquired again\"",
-          info.worker_id,
-          lease_->Lost() ? "lease lost" : "fencing deadline passed");
+          "(503) until a worker ID is acquired again\"",
+          info.worker_id, info.lost_reason);
     }
     logged_lease_valid_ = valid;
+  }
+  if (info.presumed_expired != logged_presumed_expired_) {
+    if (info.presumed_expired) {
+      spdlog::warn(
+          "event=lease_presumed_expired worker_id={} action=\"coordinator "
+          "unreachable past the lease deadline; issuing below the stored "
+          "high-water mark until it runs out\"",
+          info.worker_id);
+    }
+    logged_presumed_expired_ = info.presumed_expired;
   }
 }
 
@@ -131,9 +200,9 @@ void Node::Supervise() {
     const int64_t old_worker = generator_ ? generator_->worker_id() : -1;
     RetireGeneration();
     spdlog::error(
-        "event=lease_lost worker_id={} action=\"stopped issuing; acquiring "
-        "again\"",
-        old_worker);
+        "event=lease_lost worker_id={} reason=\"{}\" action=\"stopped "
+        "issuing; acquiring again\"",
+        old_worker, lease_->Info().lost_reason);
     for (;;) {
       {
         MutexLock lock(&supervisor_mu_);
@@ -165,16 +234,16 @@ absl::Status Node::Shutdown() {
   }
   if (supervisor_.joinable()) supervisor_.join();
   absl::Status result;
-  if (HwmKeeper* keeper = keeper_ptr_.load(std::memory_order_acquire)) {
-    result.Update(keeper->Shutdown());
-  } else if (Generator* generator = this->generator()) {
-    generator->Stop();
+  // The supervisor has ended, so keeper_ and generator_ are the current
+  // generation's (null if none is running).
+  if (keeper_ != nullptr) {
+    result.Update(keeper_->Shutdown());
+  } else if (generator_ != nullptr) {
+    generator_->Stop();
   }
   result.Update(lease_->Release());
   return result;
 }
-
-bool Node::Ready() const { return CheckCanIssue().ok(); }
 
 absl::Status Node::CheckCanIssue() const {
   if (shutting_down_.load(std::memory_order_acquire)) {
@@ -186,18 +255,39 @@ absl::Status Node::CheckCanIssue() const {
         "to pass the stored high-water mark");
   }
   if (!lease_->Valid()) {
-    return absl::UnavailableError("node does not hold a valid worker lease");
+    return absl::UnavailableError(
+        "node lost its worker ID and is acquiring one again");
   }
   return absl::OkStatus();
+}
+
+absl::Status Node::CheckReady() const {
+  if (absl::Status s = CheckCanIssue(); !s.ok()) return s;
+  const Generator* generator = this->generator();
+  if (generator == nullptr) return CheckCanIssue();
+  const int64_t now = layout().TickAtMicros(clock_->NowMicros());
+  if (generator->high_water_mark() <=
+      std::max(now, generator->NextFreeTick())) {
+    return absl::UnavailableError(
+        "the stored high-water mark has run out and cannot be raised (the "
+        "coordinator unreachable for longer than the outage budget, or the "
+        "state store failing)");
+  }
+  return absl::OkStatus();
+}
+
+bool Node::StillIssuing(const Generator* generator) const {
+  return generator == this->generator() && lease_->Valid();
 }
 
 NodeStatus Node::Status() const {
   NodeStatus status;
   status.name = options_.name.empty() ? HostName() : options_.name;
   status.region = options_.region;
+  status.cluster = options_.cluster;
   status.clock_source = options_.clock_source;
   status.layout = layout();
-  const absl::Status can_issue = CheckCanIssue();
+  const absl::Status can_issue = CheckReady();
   status.ready = can_issue.ok();
   status.not_ready_reason = std::string(can_issue.message());
   status.shutting_down = shutting_down_.load(std::memory_order_acquire);

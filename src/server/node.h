@@ -27,24 +27,32 @@ namespace snowflake {
 std::string HostName();
 
 struct NodeOptions {
-  std::string name;    // For /v1/info; the host name if empty.
-  std::string region;  // Free text for /v1/info.
+  std::string name;     // For /v1/info; the host name if empty.
+  std::string region;   // Free text for /v1/info.
+  std::string cluster;  // For the worker gauge's labels.
   std::string clock_source = "wall";
   // Layout, tolerance, borrow and sequence start; worker_id and the tick
   // bounds are filled in from the lease.
   GeneratorOptions generator;
+  // How far ahead of the clock the HWM is stored (the outage budget in
+  // coordinator modes), and how often it is raised (0: half of that).
   int64_t hwm_reserve_millis = 5000;
-  int64_t max_start_wait_millis = 30000;
+  int64_t hwm_write_interval_millis = 0;
+  int64_t max_start_wait_millis = 90000;
+  // How long Start keeps retrying a coordinator that cannot be reached (or
+  // a range with no free ID); 0: for ever.
+  int64_t start_timeout_millis = 0;
 };
 
 // Everything /v1/info and /metrics show, read at one moment.
 struct NodeStatus {
   std::string name;
   std::string region;
+  std::string cluster;
   std::string clock_source;
   Layout layout;
   bool started = false;  // Generator running.
-  bool ready = false;    // Started, lease valid, not shutting down.
+  bool ready = false;    // Started, lease valid, HWM headroom, not stopping.
   bool shutting_down = false;
   std::string not_ready_reason;  // Empty when ready.
   LeaseInfo lease;
@@ -71,9 +79,11 @@ class Node {
   Node& operator=(const Node&) = delete;
 
   // Acquires the lease, waits for the clock to pass the stored HWM, creates
-  // the generator and starts keeping its HWM ahead. Blocks. Errors: the
-  // lease's, AwaitHighWaterMark's (kUnavailable with the gap when the clock
-  // is too far behind), Generator::Create's, the first HWM store's.
+  // the generator and starts keeping its HWM ahead. Blocks; a coordinator
+  // that cannot be reached, or a range with no free ID, is retried (logged)
+  // until start_timeout_millis. Errors: the lease's, AwaitHighWaterMark's
+  // (kUnavailable with the gap when the clock is too far behind),
+  // Generator::Create's, the first HWM store's.
   //
   // Then watches the lease: once it is lost, the generator is stopped
   // (nothing more is issued under the old worker ID) and the node acquires
@@ -88,9 +98,16 @@ class Node {
   // Idempotent. Returns the first error met (all steps are attempted).
   absl::Status Shutdown();
 
-  bool Ready() const;
-  // OK if IDs may be issued now, else kUnavailable saying why.
+  bool Ready() const { return CheckReady().ok(); }
+  // OK if IDs may be issued now, else kUnavailable saying why. Cheap: the
+  // generator itself refuses at its HWM.
   absl::Status CheckCanIssue() const;
+  // CheckCanIssue, and the HWM not run out: what /readyz answers.
+  absl::Status CheckReady() const;
+  // After IDs were taken from `generator`: true if it is still the current
+  // one under a valid lease. Otherwise the caller drops them (they are never
+  // issued again) and answers 503.
+  bool StillIssuing(const Generator* generator) const;
   // Null until Start succeeds.
   Generator* generator() const {
     return generator_ptr_.load(std::memory_order_acquire);
@@ -107,9 +124,11 @@ class Node {
 
   // Builds and publishes a generator under a freshly acquired lease.
   absl::Status StartGeneration();
-  // Stops and unpublishes the current generator (kept alive: requests in
-  // flight may still hold it, and it refuses them).
+  // Stops and unpublishes the current generator and its keeper (both kept
+  // alive: requests and status readers in flight may still hold them).
   void RetireGeneration();
+  // Sleeps up to `millis`; false if shutdown began meanwhile.
+  bool WaitUnlessStopping(int64_t millis);
   // Re-acquires after a lost lease until it succeeds or shutdown begins.
   void Supervise();
   // Logs when the lease turns invalid or valid and the coordinator down or
@@ -121,6 +140,10 @@ class Node {
   std::unique_ptr<Generator> generator_;
   std::unique_ptr<HwmKeeper> keeper_;
   std::vector<std::unique_ptr<Generator>> retired_generators_;
+  std::vector<std::unique_ptr<HwmKeeper>> retired_keepers_;
+  // The last retired generator's worker ID and next free tick (-1: none).
+  int64_t retired_worker_ = -1;
+  int64_t retired_next_free_tick_ = 0;
   std::atomic<Generator*> generator_ptr_{nullptr};
   std::atomic<HwmKeeper*> keeper_ptr_{nullptr};
   std::atomic<bool> shutting_down_{false};
@@ -132,6 +155,7 @@ class Node {
   // What LogLeaseChanges last reported (supervisor thread only).
   bool logged_lease_valid_ = true;
   bool logged_coordinator_up_ = true;
+  bool logged_presumed_expired_ = false;
   std::thread supervisor_;
 };
 

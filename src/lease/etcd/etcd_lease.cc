@@ -12,15 +12,19 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "src/lease/etcd/etcd_schema.h"
+#include "src/lease/static_lease.h"
 
 namespace snowflake {
 namespace {
 
 namespace schema = etcd_schema;
 
-int64_t MonotonicMicros() {
+// CLOCK_BOOTTIME keeps counting while the machine is suspended, as etcd's
+// clock does; CLOCK_MONOTONIC would stop, and a resumed node would think
+// its lease younger than it is.
+int64_t BoottimeMicros() {
   timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(CLOCK_BOOTTIME, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
@@ -43,65 +47,82 @@ std::optional<int64_t> ReadIdentity(const std::string& path) {
   return std::nullopt;
 }
 
+// The local floors in `state_dir`, by worker ID (Unix ms).
+std::map<int64_t, int64_t> ReadFloors(const std::string& state_dir,
+                                      int64_t first, int64_t last) {
+  std::map<int64_t, int64_t> floors;
+  if (state_dir.empty()) return floors;
+  for (int64_t id = first; id <= last; ++id) {
+    const std::string path = StaticHwmPath(state_dir, id);
+    if (!std::filesystem::exists(path)) continue;
+    auto store = FileHwmStore::Open(path);
+    if (!store.ok()) continue;
+    auto mark = (*store)->Load();
+    // An unreadable floor counts as far in the future: that ID is tried
+    // last, and its Load fails loudly if it is ever claimed.
+    floors[id] = mark.ok() ? mark->value_or(0) : INT64_MAX / 2;
+  }
+  return floors;
+}
+
 }  // namespace
 
-// The HWM of one worker ID in etcd. Raising it is a transaction that holds
-// only while the worker key is still bound to the lease that claimed it, so
-// a node that lost its claim can never move the mark its successor waits
-// for.
-class EtcdLease::HwmStoreImpl final : public HwmStore {
+// Watches every response header: etcd's revision only grows and its
+// cluster ID never changes, unless it was restored from an older snapshot
+// (or the endpoints now reach another cluster). A lower revision may also
+// come from a member that lags; the keep-alive thread then checks with a
+// linearizable read before it calls the claim lost.
+class EtcdLease::RevisionGuard {
  public:
-  HwmStoreImpl(EtcdLease& owner, int64_t worker_id, int64_t lease_id)
-      : owner_(owner),
-        worker_key_(schema::WorkerKey(owner.options_.prefix,
-                                      owner.options_.cluster, worker_id)),
-        hwm_key_(schema::HwmKey(owner.options_.prefix, owner.options_.cluster,
-                                worker_id)),
-        lease_id_(lease_id) {}
-
-  absl::StatusOr<std::optional<int64_t>> Load() override {
-    auto kv = owner_.client_->Get(hwm_key_);
-    if (!kv.ok()) return kv.status();
-    if (!kv->has_value()) return std::optional<int64_t>();
-    auto mark = schema::DecodeHwm((*kv)->value);
-    if (!mark.ok()) {
-      return absl::DataLossError(
-          absl::StrCat("etcd key ", hwm_key_, ": ", mark.status().message()));
+  void Observe(const etcd::ResponseHeader& header) {
+    if (header.cluster_id != 0) {
+      uint64_t seen = 0;
+      if (!cluster_id_.compare_exchange_strong(seen, header.cluster_id) &&
+          seen != header.cluster_id) {
+        other_cluster_.store(header.cluster_id);
+      }
     }
-    return std::optional<int64_t>(*mark);
-  }
-
-  absl::Status Store(int64_t unix_millis) override {
-    etcd::Transaction txn;
-    txn.compare.push_back(etcd::Compare::LeaseIs(worker_key_, lease_id_));
-    txn.success.push_back(
-        etcd::Op::Put(hwm_key_, schema::EncodeHwm(unix_millis)));
-    auto result = owner_.client_->Txn(txn);
-    if (!result.ok()) return result.status();
-    if (!result->succeeded) {
-      owner_.MarkLost();
-      return absl::FailedPreconditionError(absl::StrCat(
-          worker_key_, " is no longer held by this node's lease ", lease_id_,
-          " (expired or taken); its high-water mark is left alone"));
+    int64_t max = max_revision_.load();
+    while (header.revision > max &&
+           !max_revision_.compare_exchange_weak(max, header.revision)) {
     }
-    return absl::OkStatus();
+    if (header.revision < max) suspect_.store(true);
   }
-
-  std::string Describe() const override {
-    return absl::StrCat("etcd key ", hwm_key_);
+  // A reason to fence now (another cluster answered), else "".
+  std::string OtherCluster() const {
+    const uint64_t other = other_cluster_.load();
+    if (other == 0) return "";
+    return absl::StrCat("etcd answered with cluster ID ", other, " instead of ",
+                        cluster_id_.load(),
+                        ": it was restored or replaced, or the endpoints "
+                        "reach another cluster");
+  }
+  bool TakeSuspect() { return suspect_.exchange(false); }
+  int64_t max_revision() const { return max_revision_.load(); }
+  void Reset() {
+    cluster_id_.store(0);
+    other_cluster_.store(0);
+    max_revision_.store(0);
+    suspect_.store(false);
   }
 
  private:
-  EtcdLease& owner_;
-  const std::string worker_key_;
-  const std::string hwm_key_;
-  const int64_t lease_id_;
+  std::atomic<uint64_t> cluster_id_{0};
+  std::atomic<uint64_t> other_cluster_{0};
+  std::atomic<int64_t> max_revision_{0};
+  std::atomic<bool> suspect_{false};
 };
 
 int64_t EtcdLease::SafetyMarginMillis(int64_t ttl_seconds) {
   // Covers the gap between sending a keep-alive and etcd applying it, and a
   // difference in clock rates; at least 200 ms.
   return std::max<int64_t>(200, ttl_seconds * 1000 / 10);
+}
+
+int64_t EtcdLease::TakeoverWaitMillis(int64_t ttl_seconds,
+                                      int64_t max_clock_skew_millis) {
+  return ttl_seconds * 1000 / 3 + SafetyMarginMillis(ttl_seconds) +
+         max_clock_skew_millis;
 }
 
 absl::StatusOr<std::unique_ptr<EtcdLease>> EtcdLease::Create(
@@ -125,21 +146,29 @@ absl::StatusOr<std::unique_ptr<EtcdLease>> EtcdLease::Create(
       std::clamp<int64_t>(options.ttl_seconds * 1000 / 6, 200, 2000));
   options.client.timeout = per_call;
   options.client.dial_timeout = per_call;
+  auto guard = std::make_shared<RevisionGuard>();
+  options.client.on_header = [guard](const etcd::ResponseHeader& header) {
+    guard->Observe(header);
+  };
   auto client = etcd::EtcdClient::Create(options.client);
   if (!client.ok()) return client.status();
   return std::unique_ptr<EtcdLease>(
-      new EtcdLease(std::move(options), *std::move(client)));
+      new EtcdLease(std::move(options), *std::move(client), std::move(guard)));
 }
 
 EtcdLease::EtcdLease(EtcdLeaseOptions options,
-                     std::unique_ptr<etcd::EtcdClient> client)
-    : options_(std::move(options)), client_(std::move(client)) {}
+                     std::unique_ptr<etcd::EtcdClient> client,
+                     std::shared_ptr<RevisionGuard> guard)
+    : options_(std::move(options)),
+      client_(std::move(client)),
+      guard_(std::move(guard)) {}
 
-EtcdLease::~EtcdLease() { StopKeepAlive(); }
+EtcdLease::~EtcdLease() { StopWorkers(); }
 
 absl::Status EtcdLease::CheckClusterConfig() {
   const std::string key = schema::ConfigKey(options_.prefix, options_.cluster);
-  const std::string want = options_.layout.ToString();
+  const std::string want =
+      schema::EncodeClusterConfig(options_.layout, options_.regions);
   etcd::Transaction txn;
   txn.compare.push_back(etcd::Compare::Absent(key));
   txn.success.push_back(etcd::Op::Put(key, want));
@@ -151,48 +180,79 @@ absl::Status EtcdLease::CheckClusterConfig() {
     return absl::UnavailableError(
         absl::StrCat("etcd key ", key, " vanished while being read; retry"));
   }
-  const std::string& have = result->results[0].kvs[0].value;
-  if (have == want) return absl::OkStatus();
-  return absl::FailedPreconditionError(absl::StrCat(
-      "cluster \"", options_.cluster, "\" (etcd key ", key,
-      ") was created with layout ", have, ", but this node has layout ", want,
-      ". A cluster's layout and epoch are fixed for life: fix --layout, "
-      "--epoch or --unit-ms, or use another --cluster"));
+  const std::string& have_text = result->results[0].kvs[0].value;
+  if (have_text == want) return absl::OkStatus();
+  auto have = schema::DecodeClusterConfig(have_text);
+  if (!have.ok()) return have.status();
+  const std::string layout = options_.layout.ToString();
+  if (have->layout != layout) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cluster \"", options_.cluster, "\" (etcd key ", key,
+        ") was created with layout ", have->layout,
+        ", but this node has layout ", layout,
+        ". A cluster's layout and epoch are fixed for life: fix --layout, "
+        "--epoch or --unit-ms, or use another --cluster"));
+  }
+  const std::string regions = options_.regions.ToString();
+  if (have->regions != regions) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cluster \"", options_.cluster, "\" (etcd key ", key,
+                     ") was created with region map \"",
+                     have->regions.empty() ? "none" : have->regions,
+                     "\", but this node has region map \"",
+                     regions.empty() ? "none" : regions,
+                     "\". Every node of a cluster must carry the same map: fix "
+                     "[regions] / --regions"));
+  }
+  return absl::OkStatus();
 }
 
-std::vector<int64_t> EtcdLease::Candidates(
+// Free IDs of the range, soonest to start first, each with whether it has
+// history. The ID this node held last comes first unless taking it means
+// waiting longer than a takeover; then IDs without history; then the
+// others by how long their HWM makes a successor wait (oldest first).
+std::vector<std::pair<int64_t, bool>> EtcdLease::Candidates(
     const std::vector<etcd::KeyValue>& held,
     const std::vector<etcd::KeyValue>& hwms) {
   std::set<int64_t> taken;
   for (const etcd::KeyValue& kv : held) {
     if (auto id = schema::IdOfKey(kv.key)) taken.insert(*id);
   }
-  std::map<int64_t, int64_t> mark_of;
+  std::map<int64_t, int64_t> mark_of =
+      ReadFloors(options_.state_dir, options_.range_first, options_.range_last);
+  std::set<int64_t> stored;
   for (const etcd::KeyValue& kv : hwms) {
     auto id = schema::IdOfKey(kv.key);
     auto mark = schema::DecodeHwm(kv.value);
-    if (id && mark.ok()) mark_of[*id] = *mark;
+    if (!id || !mark.ok()) continue;
+    stored.insert(*id);
+    mark_of[*id] = std::max(mark_of[*id], *mark);
   }
-  std::vector<std::pair<int64_t, int64_t>> free;  // (HWM, ID)
+  const std::optional<int64_t> last = ReadIdentity(IdentityFile());
+  const int64_t now = WallMillis();
+  const int64_t takeover =
+      TakeoverWaitMillis(options_.ttl_seconds, options_.max_clock_skew_millis);
+  // (wait in ms, mark, ID, history)
+  std::vector<std::tuple<int64_t, int64_t, int64_t, bool>> free;
   for (int64_t id = options_.range_first; id <= options_.range_last; ++id) {
-    if (taken.count(id) == 0) {
-      auto it = mark_of.find(id);
-      free.emplace_back(it == mark_of.end() ? 0 : it->second, id);
-    }
+    if (taken.count(id) != 0) continue;
+    auto it = mark_of.find(id);
+    const bool history = it != mark_of.end();
+    const int64_t mark = history ? it->second : 0;
+    int64_t wait = std::max<int64_t>(mark - now, 0);
+    if (history && !(last && *last == id)) wait = std::max(wait, takeover);
+    if (last && *last == id && wait <= takeover) wait = -1;
+    free.emplace_back(wait, mark, id, history);
   }
   std::sort(free.begin(), free.end());
-  std::vector<int64_t> order;
-  const std::optional<int64_t> last = ReadIdentity(options_.identity_file);
-  for (const auto& [mark, id] : free) {
-    if (last && id == *last)
-      order.insert(order.begin(), id);
-    else
-      order.push_back(id);
+  std::vector<std::pair<int64_t, bool>> order;
+  for (const auto& [wait, mark, id, history] : free) {
+    order.emplace_back(id, history);
   }
   return order;
 }
 
-absl::StatusOr<int64_t> EtcdLease::Claim(int64_t lease_id) {
+absl::StatusOr<EtcdLease::Claimed> EtcdLease::Claim(int64_t lease_id) {
   auto held = client_->GetPrefix(
       schema::WorkersPrefix(options_.prefix, options_.cluster));
   if (!held.ok()) return held.status();
@@ -200,7 +260,7 @@ absl::StatusOr<int64_t> EtcdLease::Claim(int64_t lease_id) {
       client_->GetPrefix(schema::HwmPrefix(options_.prefix, options_.cluster));
   if (!hwms.ok()) return hwms.status();
 
-  for (int64_t id : Candidates(*held, *hwms)) {
+  for (const auto& [id, history] : Candidates(*held, *hwms)) {
     schema::Holder holder;
     holder.node = options_.node_name;
     holder.worker_id = id;
@@ -220,11 +280,11 @@ absl::StatusOr<int64_t> EtcdLease::Claim(int64_t lease_id) {
     txn.failure.push_back(etcd::Op::Get(key));
     auto result = client_->Txn(txn);
     if (!result.ok()) return result.status();
-    if (result->succeeded) return id;
+    if (result->succeeded) return Claimed{id, result->revision, history};
     // A retried attempt may report our own earlier success as a conflict.
     if (!result->results.empty() && !result->results[0].kvs.empty() &&
         result->results[0].kvs[0].lease == lease_id) {
-      return id;
+      return Claimed{id, result->results[0].kvs[0].mod_revision, history};
     }
     acquire_conflicts_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -244,96 +304,206 @@ absl::StatusOr<int64_t> EtcdLease::Claim(int64_t lease_id) {
       "no free worker ID in range ", options_.range_first, "-",
       options_.range_last, " of cluster \"", options_.cluster,
       "\": ", holders.size(), " of ", size, " held (",
-      absl::StrJoin(holders, ", "), "); widen --worker-range, or stop a node"));
+      absl::StrJoin(holders, ", "), "); widen the range, or stop a node"));
 }
 
 absl::StatusOr<LeaseGrant> EtcdLease::Acquire() {
-  StopKeepAlive();
-  // A lease left from a previous grant (lost, or fenced off while etcd was
-  // unreachable) goes first, so its keys cannot block the claim.
+  StopWorkers();
+  // A lease left from a previous grant (lost, or never confirmed) goes
+  // first, so its keys cannot block the claim.
   if (const int64_t old = lease_id_.exchange(0); old != 0) {
     (void)client_->LeaseRevoke(old);
   }
   worker_id_.store(-1);
   deadline_micros_.store(0);
   lost_.store(false);
+  recheck_.store(false);
+  {
+    MutexLock lock(&mu_);
+    lost_reason_.clear();
+  }
+  // A fresh claim in the etcd as it is now: forget the revisions of the
+  // one we fenced on (after a restore they are above etcd's forever).
+  guard_->Reset();
 
   absl::Status config = CheckClusterConfig();
   coordinator_up_.store(config.code() != absl::StatusCode::kUnavailable &&
                         config.code() != absl::StatusCode::kDeadlineExceeded);
   if (!config.ok()) return config;
 
-  const int64_t sent = MonotonicMicros();
+  const int64_t sent = BoottimeMicros();
   auto lease = client_->LeaseGrant(options_.ttl_seconds);
   if (!lease.ok()) return lease.status();
   SetDeadline(sent, lease->ttl_seconds);
 
-  auto id = Claim(lease->id);
-  if (!id.ok()) {
+  auto claimed = Claim(lease->id);
+  if (!claimed.ok()) {
     (void)client_->LeaseRevoke(lease->id);
     deadline_micros_.store(0);
-    return id.status();
+    return claimed.status();
   }
+  const int64_t id = claimed->worker_id;
   lease_id_.store(lease->id);
-  worker_id_.store(*id);
-  SaveIdentity(*id);
+  worker_id_.store(id);
+  const std::optional<int64_t> identity = ReadIdentity(IdentityFile());
+  SaveIdentity(id);
 
-  auto store = std::make_unique<HwmStoreImpl>(*this, *id, lease->id);
-  HwmStore* grant_store = store.get();
+  // From here on, a deleted or re-bound claim key is noticed within
+  // milliseconds; events since the claim's revision are not missed.
+  auto watch = client_->Watch(
+      schema::WorkerKey(options_.prefix, options_.cluster, id),
+      claimed->revision + 1,
+      [this, lease_id = lease->id](const etcd::WatchEvent& event) {
+        OnWatchEvent(event, lease_id);
+      });
+  if (!watch.ok()) {
+    (void)client_->LeaseRevoke(lease->id);
+    lease_id_.store(0);
+    return watch.status();
+  }
+  watch_ = *std::move(watch);
+
+  auto store = std::make_unique<EtcdHwmStore>(
+      *client_, schema::WorkerKey(options_.prefix, options_.cluster, id),
+      schema::HwmKey(options_.prefix, options_.cluster, id), lease->id,
+      [this](const std::string& reason) { MarkLost(reason); });
+  const int64_t previous_revision = store_ != nullptr && last_worker_id_ == id
+                                        ? store_->known_revision()
+                                        : -1;
+  auto mark = store->Load();
+  if (!mark.ok()) return mark.status();
+  LeaseGrant grant;
+  grant.worker_id = id;
+  grant.coordinator_store = store.get();
+  grant.own_mark = previous_revision == store->known_revision();
+  const bool own_last = identity && *identity == id;
+  if (claimed->history && !own_last && !grant.own_mark) {
+    grant.takeover_wait_millis =
+        TakeoverWaitMillis(lease->ttl_seconds, options_.max_clock_skew_millis);
+  }
+  std::unique_ptr<FlooredHwmStore> floored;
+  if (!options_.state_dir.empty()) {
+    auto local = FileHwmStore::Open(StaticHwmPath(options_.state_dir, id));
+    if (!local.ok()) return local.status();
+    floored = std::make_unique<FlooredHwmStore>(*std::move(local), *store);
+  }
+  grant.hwm_store = floored ? static_cast<HwmStore*>(floored.get())
+                            : static_cast<HwmStore*>(store.get());
   {
     MutexLock lock(&mu_);
     if (store_) retired_stores_.push_back(std::move(store_));
+    if (floored_) retired_stores_.push_back(std::move(floored_));
     store_ = std::move(store);
+    floored_ = std::move(floored);
     stop_keep_alive_ = false;
   }
-  keep_alive_ = std::thread(
-      [this, id = lease->id, ttl = lease->ttl_seconds] { KeepAlive(id, ttl); });
+  last_worker_id_ = id;
+  keep_alive_ =
+      std::thread([this, lease_id = lease->id, ttl = lease->ttl_seconds] {
+        KeepAlive(lease_id, ttl);
+      });
   acquisitions_.fetch_add(1, std::memory_order_relaxed);
-  return LeaseGrant{*id, grant_store};
+  return grant;
 }
 
-void EtcdLease::SetDeadline(int64_t monotonic_micros_sent,
-                            int64_t ttl_seconds) {
-  const int64_t deadline = monotonic_micros_sent + ttl_seconds * 1'000'000 -
+void EtcdLease::SetDeadline(int64_t boottime_micros_sent, int64_t ttl_seconds) {
+  const int64_t deadline = boottime_micros_sent + ttl_seconds * 1'000'000 -
                            SafetyMarginMillis(ttl_seconds) * 1000;
   // Keep-alives are sent one at a time, so a later one never lowers it.
   deadline_micros_.store(deadline, std::memory_order_release);
 }
 
-void EtcdLease::KeepAlive(int64_t lease_id, int64_t ttl_seconds) {
-  const auto period =
-      std::chrono::milliseconds(std::max<int64_t>(ttl_seconds * 1000 / 3, 100));
-  // After a failure, try again soon: an etcd election takes a second or two,
-  // and waiting a whole period after a failed attempt could let the fencing
-  // deadline pass although etcd was back in time.
-  constexpr auto kRetry = std::chrono::milliseconds(150);
-  bool failed = false;
-  for (;;) {
-    {
-      MutexLock lock(&mu_);
-      if (!stop_keep_alive_) wake_.WaitFor(&mu_, failed ? kRetry : period);
-      if (stop_keep_alive_) return;
-    }
-    const int64_t sent = MonotonicMicros();
-    auto ttl = client_->LeaseKeepAliveOnce(lease_id);
-    failed = !ttl.ok();
-    if (!ttl.ok()) {
-      renew_failures_.fetch_add(1, std::memory_order_relaxed);
-      coordinator_up_.store(false);
-      continue;  // Valid() turns false by itself at the deadline.
-    }
-    coordinator_up_.store(true);
-    if (*ttl <= 0) {
-      // etcd no longer knows the lease: the ID may already be someone
-      // else's. Stop for good; the daemon acquires again.
-      MarkLost();
-      return;
-    }
-    SetDeadline(sent, *ttl);
+void EtcdLease::OnWatchEvent(const etcd::WatchEvent& event, int64_t lease_id) {
+  switch (event.type) {
+    case etcd::WatchEvent::Type::kDelete:
+      MarkLost(absl::StrCat(
+          "claim key ", event.kv.key,
+          " was deleted (lease revoked or expired, or deleted by hand)"));
+      break;
+    case etcd::WatchEvent::Type::kPut:
+      if (event.kv.lease != lease_id) {
+        MarkLost(absl::StrCat("claim key ", event.kv.key,
+                              " is now bound to another lease (",
+                              event.kv.lease, ")"));
+      }
+      break;
+    case etcd::WatchEvent::Type::kCompacted:
+      recheck_.store(true);  // Events were missed: read the claim again.
+      break;
+    case etcd::WatchEvent::Type::kBroken:
+      break;  // Unreachable is not lost; the watch resumes by itself.
   }
 }
 
-void EtcdLease::StopKeepAlive() {
+void EtcdLease::VerifyClaim(int64_t lease_id) {
+  const int64_t seen = guard_->max_revision();
+  const std::string key =
+      schema::WorkerKey(options_.prefix, options_.cluster, worker_id_.load());
+  etcd::Transaction txn;  // No compare: a linearizable read of the claim.
+  txn.success.push_back(etcd::Op::Get(key));
+  auto result = client_->Txn(txn);
+  if (!result.ok()) {
+    recheck_.store(true);  // Try again on the next round.
+    return;
+  }
+  if (result->revision < seen) {
+    MarkLost(absl::StrCat(
+        "etcd's revision went back from ", seen, " to ", result->revision,
+        ": it was restored from an older snapshot; claims made since then "
+        "are gone"));
+    return;
+  }
+  if (result->results.empty() || result->results[0].kvs.empty() ||
+      result->results[0].kvs[0].lease != lease_id) {
+    MarkLost(absl::StrCat("claim key ", key, " is gone or re-bound"));
+  }
+}
+
+void EtcdLease::KeepAlive(int64_t lease_id, int64_t ttl_seconds) {
+  const int64_t period_micros =
+      std::max<int64_t>(ttl_seconds * 1000 / 3, 100) * 1000;
+  // After a failure, try again soon: an etcd election takes a second or
+  // two, and a restarted member should be seen at once.
+  constexpr int64_t kRetryMicros = 150'000;
+  // How often the guard's and the watch's requests are looked at.
+  constexpr auto kPoll = std::chrono::milliseconds(50);
+  int64_t next_renew = BoottimeMicros() + period_micros;
+  for (;;) {
+    {
+      MutexLock lock(&mu_);
+      if (!stop_keep_alive_) wake_.WaitFor(&mu_, kPoll);
+      if (stop_keep_alive_) return;
+    }
+    if (lost_.load()) return;  // The daemon acquires again.
+    if (std::string other = guard_->OtherCluster(); !other.empty()) {
+      MarkLost(other);
+      return;
+    }
+    if (guard_->TakeSuspect() || recheck_.exchange(false)) {
+      VerifyClaim(lease_id);
+      continue;
+    }
+    if (BoottimeMicros() < next_renew) continue;
+    const int64_t sent = BoottimeMicros();
+    auto ttl = client_->LeaseKeepAliveOnce(lease_id);
+    if (!ttl.ok()) {
+      renew_failures_.fetch_add(1, std::memory_order_relaxed);
+      coordinator_up_.store(false);
+      next_renew = BoottimeMicros() + kRetryMicros;
+      continue;  // Unreachable is not lost: issuing goes on below the HWM.
+    }
+    coordinator_up_.store(true);
+    if (*ttl <= 0) {
+      MarkLost("etcd says the lease has expired or was revoked");
+      return;
+    }
+    SetDeadline(sent, *ttl);
+    next_renew = sent + period_micros;
+  }
+}
+
+void EtcdLease::StopWorkers() {
+  watch_.reset();  // Cancels and joins the watch.
   {
     MutexLock lock(&mu_);
     stop_keep_alive_ = true;
@@ -342,15 +512,25 @@ void EtcdLease::StopKeepAlive() {
   if (keep_alive_.joinable()) keep_alive_.join();
 }
 
+void EtcdLease::MarkLost(const std::string& reason) {
+  {
+    MutexLock lock(&mu_);
+    if (lost_reason_.empty()) lost_reason_ = reason;
+  }
+  if (!lost_.exchange(true, std::memory_order_acq_rel)) {
+    claims_lost_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 bool EtcdLease::Valid() const {
-  return !lost_.load(std::memory_order_acquire) &&
-         MonotonicMicros() < deadline_micros_.load(std::memory_order_acquire);
+  return lease_id_.load(std::memory_order_acquire) != 0 &&
+         !lost_.load(std::memory_order_acquire);
 }
 
 bool EtcdLease::Lost() const { return lost_.load(std::memory_order_acquire); }
 
 absl::Status EtcdLease::Release() {
-  StopKeepAlive();
+  StopWorkers();
   deadline_micros_.store(0);
   const int64_t lease = lease_id_.exchange(0);
   if (lease == 0) return absl::OkStatus();
@@ -369,25 +549,40 @@ LeaseInfo EtcdLease::Info() const {
           ? ""
           : absl::StrCat("etcd key ",
                          schema::HwmKey(options_.prefix, options_.cluster,
-                                        info.worker_id));
-  const int64_t left =
-      deadline_micros_.load(std::memory_order_acquire) - MonotonicMicros();
+                                        info.worker_id),
+                         options_.state_dir.empty()
+                             ? ""
+                             : absl::StrCat(" (local floor ",
+                                            StaticHwmPath(options_.state_dir,
+                                                          info.worker_id),
+                                            ")"));
+  const int64_t deadline = deadline_micros_.load(std::memory_order_acquire);
+  const int64_t left = deadline - BoottimeMicros();
   info.expires_in_millis = std::max<int64_t>(left / 1000, 0);
+  info.presumed_expired = info.held && left <= 0;
   info.coordinator_up = coordinator_up_.load();
   info.renew_failures = renew_failures_.load();
   info.acquire_conflicts = acquire_conflicts_.load();
   info.acquisitions = acquisitions_.load();
+  info.claims_lost = claims_lost_.load();
+  {
+    MutexLock lock(&mu_);
+    if (lost_.load()) info.lost_reason = lost_reason_;
+  }
   return info;
 }
 
+std::string EtcdLease::IdentityFile() const {
+  if (options_.state_dir.empty()) return "";
+  return options_.state_dir + "/identity-" + options_.cluster;
+}
+
 void EtcdLease::SaveIdentity(int64_t worker_id) {
-  if (options_.identity_file.empty()) return;
+  const std::string file = IdentityFile();
+  if (file.empty()) return;
   std::error_code ec;
-  const std::filesystem::path path(options_.identity_file);
-  if (path.has_parent_path()) {
-    std::filesystem::create_directories(path.parent_path(), ec);
-  }
-  const std::string tmp = options_.identity_file + ".tmp";
+  std::filesystem::create_directories(options_.state_dir, ec);
+  const std::string tmp = file + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
     out << "# The worker ID this node held last; it prefers it when free.\n"
@@ -395,7 +590,7 @@ void EtcdLease::SaveIdentity(int64_t worker_id) {
         << "\n";
     if (!out) return;  // Only a preference: never fatal.
   }
-  std::filesystem::rename(tmp, options_.identity_file, ec);
+  std::filesystem::rename(tmp, file, ec);
 }
 
 }  // namespace snowflake

@@ -1,7 +1,8 @@
-// The `etcd` worker lease (DESIGN section 5): claims a free worker ID of the
-// node's range on etcd, keeps the claim alive, fences itself before etcd can
-// give the ID to anyone else, keeps the ID's high-water mark in etcd, and
-// gives the ID back on graceful shutdown.
+// The `etcd` worker lease (docs/operations.md): claims a free worker ID of
+// the node's range on etcd, keeps the claim alive, keeps the ID's
+// high-water mark (HWM) in etcd (the fence between holders), notices at
+// once when the claim is gone (watch) or etcd was restored from an older
+// snapshot (revisions), and gives the ID back on graceful shutdown.
 #ifndef SNOWFLAKE_SRC_LEASE_ETCD_ETCD_LEASE_H_
 #define SNOWFLAKE_SRC_LEASE_ETCD_ETCD_LEASE_H_
 
@@ -15,6 +16,9 @@
 #include "snowflake/layout.h"
 #include "snowflake/mutex.h"
 #include "src/etcd/etcd_client.h"
+#include "src/lease/etcd/etcd_hwm_store.h"
+#include "src/lease/region_map.h"
+#include "src/lease/state_dir.h"
 #include "src/lease/worker_lease.h"
 
 namespace snowflake {
@@ -23,16 +27,20 @@ struct EtcdLeaseOptions {
   etcd::Options client;  // Endpoints, TLS, auth. Timeouts are derived.
   std::string prefix = "/snowflake";
   std::string cluster = "default";
-  Layout layout;            // Must match the cluster's stored config.
+  Layout layout;            // Must match the cluster's stored config,
+  RegionMap regions;        // and so must the region map.
   int64_t range_first = 0;  // The node's worker-ID range, inclusive.
   int64_t range_last = 1023;
   int64_t ttl_seconds = 30;
   std::string node_name;
   std::string region;
   std::vector<std::string> addresses;  // For discovery.
-  // Remembers the last worker ID so a restarted node prefers it. Empty:
-  // none.
-  std::string identity_file;
+  // Holds the identity file (the last worker ID, preferred when free) and a
+  // local HWM floor per worker ID. Empty: neither (tests only).
+  std::string state_dir;
+  // The largest clock difference assumed between two nodes: a node taking
+  // over an ID with history waits this much longer.
+  int64_t max_clock_skew_millis = 1000;
 };
 
 // Thread safety: as WorkerLease. Not copyable.
@@ -43,57 +51,88 @@ class EtcdLease final : public WorkerLease {
       EtcdLeaseOptions options);
   ~EtcdLease() override;
 
-  // Checks the cluster config (writing it if absent), grants a lease, claims
-  // a worker ID (this node's last one if free, else the free one with the
-  // oldest HWM) and starts keeping the lease alive. Errors:
-  // kFailedPrecondition on a layout/epoch mismatch (naming both),
-  // kResourceExhausted when no ID of the range is free (naming the range and
-  // the holders), kUnavailable when etcd cannot be reached.
+  // Checks the cluster config (writing it if absent), grants a lease,
+  // claims the free worker ID that can start soonest (this node's last one
+  // first), starts keeping the lease alive and watching the claim.
+  // Errors: kFailedPrecondition on a layout or region map mismatch (naming
+  // both), kResourceExhausted when no ID of the range is free (naming the
+  // range and the holders), kUnavailable when etcd cannot be reached.
   absl::StatusOr<LeaseGrant> Acquire() override;
   bool Valid() const override;
   bool Lost() const override;
-  // Stops keep-alives and revokes the lease: the ID is free at once.
+  // Stops keep-alives and the watch, and revokes the lease: the ID is free
+  // at once.
   absl::Status Release() override;
   LeaseInfo Info() const override;
 
   // The fencing deadline's distance below the granted TTL.
   static int64_t SafetyMarginMillis(int64_t ttl_seconds);
+  // How long a node taking over an ID with history waits before issuing:
+  // one keep-alive interval and the margin, so that a holder whose claim
+  // vanished has learned it and stopped, plus the clock-skew bound.
+  static int64_t TakeoverWaitMillis(int64_t ttl_seconds,
+                                    int64_t max_clock_skew_millis);
 
  private:
-  class HwmStoreImpl;
-  explicit EtcdLease(EtcdLeaseOptions options,
-                     std::unique_ptr<etcd::EtcdClient> client);
+  class RevisionGuard;
+  struct Claimed {
+    int64_t worker_id = -1;
+    int64_t revision = 0;  // etcd's revision right after the claim.
+    bool history = false;  // The ID has a stored or local HWM.
+  };
+  EtcdLease(EtcdLeaseOptions options, std::unique_ptr<etcd::EtcdClient> client,
+            std::shared_ptr<RevisionGuard> guard);
 
   absl::Status CheckClusterConfig();
-  absl::StatusOr<int64_t> Claim(int64_t lease_id);
-  std::vector<int64_t> Candidates(const std::vector<etcd::KeyValue>& held,
-                                  const std::vector<etcd::KeyValue>& hwms);
+  absl::StatusOr<Claimed> Claim(int64_t lease_id);
+  std::vector<std::pair<int64_t, bool>> Candidates(
+      const std::vector<etcd::KeyValue>& held,
+      const std::vector<etcd::KeyValue>& hwms);
   void KeepAlive(int64_t lease_id, int64_t ttl_seconds);
-  void StopKeepAlive();
-  void SetDeadline(int64_t monotonic_micros_sent, int64_t ttl_seconds);
+  // Re-reads the claim with a linearizable transaction: lost if it is gone
+  // or etcd's revision went below one already seen.
+  void VerifyClaim(int64_t lease_id);
+  void OnWatchEvent(const etcd::WatchEvent& event, int64_t lease_id);
+  void StopWorkers();
+  void SetDeadline(int64_t boottime_micros_sent, int64_t ttl_seconds);
+  std::string IdentityFile() const;
   void SaveIdentity(int64_t worker_id);
-  // Marks the lease lost (the HWM store saw the claim gone).
-  void MarkLost() { lost_.store(true, std::memory_order_release); }
+  // Marks the claim lost: Valid() turns false at once and stays false until
+  // the next Acquire. The first reason sticks.
+  void MarkLost(const std::string& reason);
 
   const EtcdLeaseOptions options_;
   const std::unique_ptr<etcd::EtcdClient> client_;
+  const std::shared_ptr<RevisionGuard> guard_;
 
-  // The fence: issuing is allowed while the monotonic clock is below it.
+  // When issuing stops being backed by a live lease (CLOCK_BOOTTIME, so a
+  // suspended machine does not extend it). Past it the lease is presumed
+  // expired; issuing goes on below the stored HWM.
   std::atomic<int64_t> deadline_micros_{0};
   std::atomic<bool> lost_{false};
+  std::atomic<bool> recheck_{false};  // The watch asks for a VerifyClaim.
   std::atomic<bool> coordinator_up_{true};
   std::atomic<int64_t> worker_id_{-1};
   std::atomic<int64_t> lease_id_{0};
   std::atomic<uint64_t> renew_failures_{0};
   std::atomic<uint64_t> acquire_conflicts_{0};
   std::atomic<uint64_t> acquisitions_{0};
+  std::atomic<uint64_t> claims_lost_{0};
 
-  Mutex mu_;  // Guards the keep-alive thread's lifecycle and the store.
+  mutable Mutex mu_;  // Guards the workers' lifecycle, the stores, reasons.
   CondVar wake_;
   bool stop_keep_alive_ ABSL_GUARDED_BY(mu_) = false;
+  std::string lost_reason_ ABSL_GUARDED_BY(mu_);
   std::thread keep_alive_;  // Started and joined by the controlling thread.
-  std::unique_ptr<HwmStoreImpl> store_;  // Replaced by each Acquire.
-  std::vector<std::unique_ptr<HwmStoreImpl>> retired_stores_;
+  std::unique_ptr<etcd::KeyWatch> watch_;  // Controlling thread only.
+  // The current grant's stores, replaced by each Acquire; old ones stay
+  // alive (a retired keeper may still hold them until it is stopped).
+  std::unique_ptr<EtcdHwmStore> store_;
+  std::unique_ptr<FlooredHwmStore> floored_;
+  std::vector<std::unique_ptr<HwmStore>> retired_stores_;
+  // The last grant's ID and the HWM revision this process last wrote for
+  // it: re-acquiring the same ID with the mark unchanged resumes at once.
+  int64_t last_worker_id_ = -1;  // Controlling thread only.
 };
 
 }  // namespace snowflake
