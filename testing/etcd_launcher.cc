@@ -462,6 +462,51 @@ absl::StatusOr<std::string> EtcdLauncher::Etcdctl(
   return RunCommand(argv, absl::StrCat(dir_, "/etcdctl.out"));
 }
 
+absl::Status EtcdLauncher::SaveSnapshot(const std::string& path) {
+  std::vector<std::string> argv = {options_.etcdctl_binary, "--endpoints",
+                                   ClientUrl(0)};
+  if (options_.tls) {
+    argv.insert(argv.end(), {"--cacert", tls_files_.ca_file, "--cert",
+                             tls_files_.client_cert_file, "--key",
+                             tls_files_.client_key_file});
+  }
+  argv.insert(argv.end(), {"snapshot", "save", path});
+  absl::StatusOr<std::string> out =
+      RunCommand(argv, absl::StrCat(dir_, "/snapshot.out"));
+  return out.ok() ? absl::OkStatus() : out.status();
+}
+
+absl::Status EtcdLauncher::RestoreFromSnapshot(const std::string& path) {
+  if (size() != 1) {
+    return absl::FailedPreconditionError(
+        "etcd launcher: RestoreFromSnapshot needs a one-member cluster");
+  }
+  Member& member = members_.at(0);
+  Stop(member);
+  std::error_code ignored;
+  std::filesystem::remove_all(member.data_dir, ignored);
+  const std::vector<std::string> argv = {
+      options_.etcdctl_binary,
+      "snapshot",
+      "restore",
+      path,
+      "--name",
+      member.name,
+      "--data-dir",
+      member.data_dir,
+      "--initial-cluster",
+      absl::StrCat(member.name, "=", PeerUrl(member)),
+      "--initial-advertise-peer-urls",
+      PeerUrl(member),
+      "--initial-cluster-token",
+      "snowflake-test"};
+  absl::StatusOr<std::string> out =
+      RunCommand(argv, absl::StrCat(dir_, "/restore.out"));
+  if (!out.ok()) return out.status();
+  if (absl::Status status = Spawn(member); !status.ok()) return status;
+  return WaitHealthy(0);
+}
+
 std::string EtcdLauncher::LogTail(int i, int lines) const {
   std::ifstream in(members_.at(i).log_file);
   std::deque<std::string> tail;

@@ -80,6 +80,15 @@ class EtcdLauncher {
   // the output when it exits non-zero or takes over 10 s.
   absl::StatusOr<std::string> Etcdctl(const std::vector<std::string>& args);
 
+  // `etcdctl snapshot save` of member 0 into `path` (a file).
+  absl::Status SaveSnapshot(const std::string& path);
+  // Replaces a one-member cluster's data with the snapshot at `path`: stops
+  // the member, `etcdctl snapshot restore` into a fresh data dir with the
+  // same name, peer URL and initial cluster, starts it and waits until it is
+  // healthy. Errors: kFailedPrecondition with several members, else as
+  // Restart and Etcdctl.
+  absl::Status RestoreFromSnapshot(const std::string& path);
+
   // The last `lines` lines of member `i`'s log.
   std::string LogTail(int i, int lines = 30) const;
 

@@ -144,6 +144,20 @@ class Scenario {
     return Launch(spec, NextLogBase(spec));
   }
 
+  // Starts a node once (no second try on an etcd error) and waits up to
+  // `ready_timeout` until it is ready or has exited: for nodes whose start
+  // is the point of the test.
+  std::unique_ptr<DaemonProcess> StartOnce(const EtcdNodeSpec& spec,
+                                           milliseconds ready_timeout) {
+    DaemonOptions options;
+    options.binary = SnowflakedBinary();
+    options.args = Args(spec);
+    options.env = spec.env;
+    options.ready_timeout = ready_timeout;
+    options.log_path = NextLogBase(spec) + ".log";
+    return DaemonProcess::Start(options);
+  }
+
   // Starts several nodes at once (each Start on its own thread).
   std::vector<std::unique_ptr<DaemonProcess>> StartAll(
       const std::vector<EtcdNodeSpec>& specs) {
@@ -184,7 +198,7 @@ class Scenario {
     std::vector<uint64_t> sorted = all_;
     std::sort(sorted.begin(), sorted.end());
     const auto repeat = std::adjacent_find(sorted.begin(), sorted.end());
-    EXPECT_EQ(repeat, sorted.end())
+    EXPECT_TRUE(repeat == sorted.end())
         << "ID " << *repeat << " (worker " << WorkerOf(*repeat)
         << ") was issued twice, among " << sorted.size() << " IDs";
     return sorted.size();
@@ -203,7 +217,7 @@ class Scenario {
   std::unique_ptr<DaemonProcess> Launch(const EtcdNodeSpec& spec,
                                         const std::string& log_base) {
     DaemonOptions options;
-    options.binary = SNOWFLAKED_PATH;
+    options.binary = SnowflakedBinary();
     options.args = Args(spec);
     options.env = spec.env;
     options.ready_timeout = std::chrono::seconds(30);

@@ -121,9 +121,13 @@ TEST(EtcdLeaseTest, ThreeNodesGetDistinctIdsAndAFullRangeRefuses) {
   ASSERT_TRUE(discovery.ok()) << discovery.status();
   EXPECT_EQ(discovery->size(), 3u);
 
-  // Two IDs, three nodes racing for them.
+  // Two IDs, three nodes racing for them: the loser waits for a free ID
+  // (not ready) until its --start-timeout, then exits saying why.
   Scenario small(*etcd, "small");
-  auto racers = small.StartAll({{"x", "0-1"}, {"y", "0-1"}, {"z", "0-1"}});
+  const std::vector<std::string> give_up = {"--start-timeout", "2"};
+  auto racers = small.StartAll({{"x", "0-1", 2, give_up},
+                                {"y", "0-1", 2, give_up},
+                                {"z", "0-1", 2, give_up}});
   int ready = 0;
   for (auto& node : racers) {
     if (node->ready()) {
@@ -154,7 +158,13 @@ TEST(EtcdLeaseTest, KilledNodesIdIsFreeAfterTtlAndRestartWaitsPastHwm) {
   std::unique_ptr<etcd::EtcdClient> client = ConnectEtcd(*etcd);
   Scenario scenario(*etcd, "crash");
   constexpr int kTtl = 2;
-  const EtcdNodeSpec spec{"a", "4-5", kTtl, {"--hwm-reserve-ms", "5000"}};
+  // A 2 s outage budget: the restarted node's own ID is then the one it
+  // can start soonest on.
+  const EtcdNodeSpec spec{
+      "a",
+      "4-5",
+      kTtl,
+      {"--outage-budget", "2", "--hwm-write-interval-ms", "500"}};
 
   auto first = scenario.Start(spec);
   ASSERT_TRUE(first->ready()) << first->Log();
@@ -220,8 +230,11 @@ TEST(EtcdLeaseTest, PausedNodeNeverIssuesItsOldIdAfterWaking) {
   Scenario scenario(*etcd, "pause");
   constexpr int kTtl = 2;
 
-  auto sleeper =
-      scenario.Start({"sleeper", "6-7", kTtl, {"--hwm-reserve-ms", "1000"}});
+  auto sleeper = scenario.Start(
+      {"sleeper",
+       "6-7",
+       kTtl,
+       {"--outage-budget", "2", "--hwm-write-interval-ms", "500"}});
   ASSERT_TRUE(sleeper->ready()) << sleeper->Log();
   const int64_t old_worker = InfoWorker(sleeper->port());
   ASSERT_GE(old_worker, 6);
@@ -297,7 +310,8 @@ TEST(EtcdLeaseTest, PausedNodeNeverIssuesItsOldIdAfterWaking) {
 }
 
 // 4. SIGTERM revokes the lease: the next node takes the ID long before the
-// TTL could have run out.
+// TTL could have run out (after its takeover wait: a third of the TTL, the
+// margin and the clock skew bound).
 TEST(EtcdLeaseTest, SigtermFreesTheIdAtOnce) {
   std::unique_ptr<EtcdLauncher> etcd = StartEtcd({});
   ASSERT_NE(etcd, nullptr);
@@ -321,7 +335,8 @@ TEST(EtcdLeaseTest, SigtermFreesTheIdAtOnce) {
   const auto launched = SteadyClock::now();
   auto second = scenario.Start({"second", "8-8", kTtl});
   ASSERT_TRUE(second->ready()) << second->Log();
-  EXPECT_LT(Since(launched), std::chrono::seconds(5));
+  EXPECT_THAT(second->Log(), HasSubstr("event=takeover_wait worker_id=8"));
+  EXPECT_LT(Since(launched), std::chrono::seconds(kTtl / 3 + 3 + 1 + 4));
   const std::vector<uint64_t> after = TakeSome(scenario, *second);
   EXPECT_EQ(OnlyWorker(scenario, after), 8);
   EXPECT_GT(Min(after), Max(before));
@@ -348,7 +363,8 @@ int LeaderIndex(EtcdLauncher& etcd) {
 }
 
 // 5. Under load on a 3-member etcd: losing one member (the leader) fails
-// no request; losing quorum stops issuing at the fencing deadline (503, not
+// no request; losing quorum lets nodes issue on their outage budget, past
+// the lease deadline, and stop when their stored HWM runs out (503, not
 // ready); with the members back the nodes serve again by themselves.
 TEST(EtcdLeaseTest, EtcdClusterLosesMemberThenQuorumAndRecovers) {
   EtcdLauncherOptions options;
@@ -361,8 +377,14 @@ TEST(EtcdLeaseTest, EtcdClusterLosesMemberThenQuorumAndRecovers) {
   // 5 s the fencing deadline (4.5 s after the last renewal sent, at most
   // TTL/3 before the kill) leaves room for that; 3 s would not.
   constexpr int kTtl = 5;
+  // Longer than the lease deadline, so the nodes visibly outlive it.
+  constexpr int kBudget = 12;
+  const std::vector<std::string> budget = {"--outage-budget",
+                                           std::to_string(kBudget),
+                                           "--hwm-write-interval-ms", "500"};
 
-  auto nodes = scenario.StartAll({{"n1", "", kTtl}, {"n2", "", kTtl}});
+  auto nodes =
+      scenario.StartAll({{"n1", "", kTtl, budget}, {"n2", "", kTtl, budget}});
   for (auto& node : nodes) ASSERT_TRUE(node->ready()) << node->Log();
   std::vector<std::unique_ptr<Load>> loads;
   for (auto& node : nodes) {
@@ -404,15 +426,24 @@ TEST(EtcdLeaseTest, EtcdClusterLosesMemberThenQuorumAndRecovers) {
     EXPECT_GT(after, 10u);
   }
 
-  // Quorum lost: issuing goes on until the fencing deadline, then stops.
-  // A leader cut off from its followers may still renew leases until it
-  // steps down (etcd's check-quorum, within two election timeouts of 1 s),
-  // so the deadline can come up to that much later than TTL after the loss.
+  // Quorum lost: issuing goes on below the stored HWM, past the lease
+  // deadline, until the mark runs out. A leader cut off from its followers
+  // may still accept writes until it steps down (etcd's check-quorum,
+  // within two election timeouts of 1 s), so the last mark can come up to
+  // that much after the loss.
   const int second_down = (first_down + 1) % 3;
   const auto no_quorum = SteadyClock::now();
   ASSERT_TRUE(etcd->Kill(second_down).ok());
   constexpr auto kStepDown = milliseconds(2500);
-  const auto fence_by = no_quorum + std::chrono::seconds(kTtl) + kStepDown;
+  const auto fence_by = no_quorum + std::chrono::seconds(kBudget) + kStepDown;
+  std::this_thread::sleep_until(no_quorum + std::chrono::seconds(kTtl) +
+                                kStepDown);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    // Past the lease deadline, still issuing on the budget.
+    EXPECT_EQ(Metric(nodes[i]->port(), "snowflake_lease_presumed_expired"), 1)
+        << nodes[i]->Log();
+    EXPECT_EQ(Status(nodes[i]->port(), "/readyz"), 200) << nodes[i]->Log();
+  }
   std::this_thread::sleep_until(fence_by + milliseconds(200));
   for (size_t i = 0; i < nodes.size(); ++i) {
     EXPECT_EQ(Status(nodes[i]->port(), "/readyz"), 503) << nodes[i]->Log();
@@ -436,8 +467,8 @@ TEST(EtcdLeaseTest, EtcdClusterLosesMemberThenQuorumAndRecovers) {
     ASSERT_TRUE(first_refusal.has_value()) << "node " << i << " never fenced";
     EXPECT_LE(*first_refusal, fence_by);
     EXPECT_GE(*first_refusal - no_quorum,
-              std::chrono::seconds(kTtl) * 2 / 3 - milliseconds(500))
-        << "node " << i << " stopped long before its deadline";
+              std::chrono::seconds(kBudget) - milliseconds(1000))
+        << "node " << i << " stopped before its outage budget ran out";
     EXPECT_EQ(loads[i]->OkBetween(*first_refusal, restart_at), 0u)
         << "node " << i << " issued IDs after fencing itself";
     std::printf("node %zu fenced %lld ms after quorum loss\n", i,
@@ -496,7 +527,9 @@ TEST(EtcdLeaseTest, LayoutOrEpochMismatchRefusesToStart) {
   };
   for (const Case& c : cases) {
     const auto launched = SteadyClock::now();
-    auto node = scenario.Start({c.name, "", 2, c.args});
+    std::vector<std::string> args = c.args;
+    args.insert(args.end(), {"--start-timeout", "3"});
+    auto node = scenario.Start({c.name, "", 2, args});
     EXPECT_FALSE(node->ready()) << c.name;
     const std::optional<int> code = node->Wait(std::chrono::seconds(15));
     ASSERT_TRUE(code.has_value()) << node->Log();
@@ -556,7 +589,8 @@ TEST(EtcdLeaseTest, ClockBehindStoredHwmWaitsOrRefuses) {
   auto far = scenario.Start({"far",
                              "9-9",
                              2,
-                             {"--max-start-wait-ms", "2000"},
+                             {"--max-start-wait-ms", "2000", "--outage-budget",
+                              "1", "--hwm-write-interval-ms", "500"},
                              FakeWallClock("-20s")});
   EXPECT_FALSE(far->ready());
   const std::optional<int> code = far->Wait(std::chrono::seconds(15));
@@ -581,7 +615,8 @@ TEST(EtcdLeaseTest, ClockBehindStoredHwmWaitsOrRefuses) {
 }
 
 // 8. TLS: with the CA and a client certificate the node serves; without
-// them it fails, saying what went wrong.
+// them it retries (a TLS failure looks like an etcd not up yet) until its
+// --start-timeout, then fails, saying what went wrong.
 TEST(EtcdLeaseTest, TlsEtcdNeedsCertificates) {
   EtcdLauncherOptions options;
   options.tls = true;
@@ -613,7 +648,9 @@ TEST(EtcdLeaseTest, TlsEtcdNeedsCertificates) {
   };
   for (const Case& c : cases) {
     const auto launched = SteadyClock::now();
-    auto node = scenario.Start({c.name, "", 2, c.args});
+    std::vector<std::string> args = c.args;
+    args.insert(args.end(), {"--start-timeout", "3"});
+    auto node = scenario.Start({c.name, "", 2, args});
     EXPECT_FALSE(node->ready()) << c.name << ": " << node->Log();
     const std::optional<int> code = node->Wait(std::chrono::seconds(20));
     ASSERT_TRUE(code.has_value()) << c.name << ": " << node->Log();

@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,12 +16,20 @@
 
 namespace snowflake::testing {
 
+// The snowflaked under test: $SNOWFLAKED_BIN when set (to run the same
+// tests against another build, e.g. the code before a fix), else the one
+// built beside the tests.
+inline std::string SnowflakedBinary() {
+  const char* bin = std::getenv("SNOWFLAKED_BIN");
+  return bin != nullptr && *bin != '\0' ? bin : SNOWFLAKED_PATH;
+}
+
 inline std::unique_ptr<DaemonProcess> StartNode(
     const std::string& state_dir, std::vector<std::string> args = {},
     std::vector<std::pair<std::string, std::string>> env = {},
     const std::string& log_name = "node.log") {
   DaemonOptions options;
-  options.binary = SNOWFLAKED_PATH;
+  options.binary = SnowflakedBinary();
   options.args = {"--state-dir", state_dir,   "--worker-id",
                   "3",           "--threads", "2"};
   options.args.insert(options.args.end(), args.begin(), args.end());

@@ -1,0 +1,167 @@
+// Issue 8, misconfiguration is refused, not duplicated: two static nodes on
+// one state directory, static nodes on the default worker ID, settings that
+// cannot be safe (one-line error naming the setting, exit code 2), and a
+// region map that disagrees with the one stored for the cluster.
+#include <signal.h>
+
+#include <chrono>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/hazard_fixture.h"
+
+namespace snowflake::testing {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// A static node with exactly `args` (no --worker-id unless given).
+std::unique_ptr<DaemonProcess> StartStatic(const std::string& log_path,
+                                           std::vector<std::string> args) {
+  DaemonOptions options;
+  options.binary = SnowflakedBinary();
+  options.args = {"--threads", "2"};
+  options.args.insert(options.args.end(), args.begin(), args.end());
+  options.log_path = log_path;
+  options.ready_timeout = std::chrono::seconds(10);
+  return DaemonProcess::Start(options);
+}
+
+// The lines of `log` holding every one of `words`.
+std::vector<std::string> LinesWith(const std::string& log,
+                                   const std::vector<std::string>& words) {
+  std::vector<std::string> found;
+  std::istringstream in(log);
+  std::string line;
+  while (std::getline(in, line)) {
+    bool all = true;
+    for (const std::string& word : words) {
+      all = all && line.find(word) != std::string::npos;
+    }
+    if (all) found.push_back(line);
+  }
+  return found;
+}
+
+// 1. Two static nodes on one state directory: the second refuses to start,
+// naming the directory; the first keeps serving.
+TEST(MisconfigTest, SecondNodeOnOneStateDirRefuses) {
+  TempDir dir;
+  const std::string state = dir.path() + "/state";
+  auto first = StartStatic(dir.path() + "/first.log",
+                           {"--state-dir", state, "--worker-id", "5"});
+  ASSERT_TRUE(first->ready()) << first->Log();
+  auto second = StartStatic(dir.path() + "/second.log",
+                            {"--state-dir", state, "--worker-id", "6"});
+  const std::optional<int> code = second->Wait(std::chrono::seconds(10));
+  ASSERT_TRUE(code.has_value())
+      << "a second node runs on the same state directory\n"
+      << second->Log();
+  EXPECT_NE(*code, 0);
+  EXPECT_THAT(second->Log(), HasSubstr(state));
+  EXPECT_EQ(Status(first->port(), "/v1/id"), 200);
+  StopNode(*first);
+}
+
+// 2. Static nodes on the default worker ID warn that only one may run.
+TEST(MisconfigTest, DefaultWorkerIdWarnsOnlyOneMayRun) {
+  TempDir dir;
+  std::vector<std::unique_ptr<DaemonProcess>> nodes;
+  for (const char* name : {"one", "two"}) {
+    nodes.push_back(StartStatic(dir.path() + "/" + name + ".log",
+                                {"--state-dir", dir.path() + "/" + name}));
+    ASSERT_TRUE(nodes.back()->ready()) << nodes.back()->Log();
+  }
+  for (auto& node : nodes) {
+    EXPECT_FALSE(LinesWith(node->Log(), {"warn", "worker", "only one"}).empty())
+        << "no warning naming the worker ID and that only one may run:\n"
+        << node->Log();
+    StopNode(*node);
+  }
+}
+
+// 3. Settings that cannot be safe: exit code 2 and one line naming the
+// setting.
+TEST(MisconfigTest, UnsafeSettingsExitWithCode2) {
+  TempDir dir;
+  struct Case {
+    std::string name;
+    std::vector<std::string> args;
+    std::string names;  // The setting the message must name.
+  };
+  const std::vector<std::string> etcd = {"--coordinator", "etcd", "--cluster",
+                                         "c"};
+  auto with = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), etcd.begin(), etcd.end());
+    return args;
+  };
+  const std::vector<Case> cases = {
+      {"budget-0",
+       with({"--etcd-endpoints", "http://127.0.0.1:1", "--outage-budget", "0"}),
+       "outage"},
+      // The default layout's time range is 69.7 years (2.2e9 s).
+      {"budget-above-range",
+       with({"--etcd-endpoints", "http://127.0.0.1:1", "--outage-budget",
+             "3000000000"}),
+       "outage"},
+      {"overlapping-regions",
+       with({"--etcd-endpoints", "http://127.0.0.1:1", "--regions",
+             "us=0-500,eu=400-1023", "--region", "us"}),
+       "region"},
+      {"region-missing",
+       with({"--etcd-endpoints", "http://127.0.0.1:1", "--regions",
+             "us=0-500,eu=501-1023", "--region", "ap"}),
+       "ap"},
+      {"endpoints-empty", with({"--etcd-endpoints", ""}), "endpoints"},
+      {"endpoints-malformed", with({"--etcd-endpoints", "http://"}),
+       "endpoints"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = c.args;
+    args.insert(args.end(), {"--state-dir", dir.path() + "/" + c.name});
+    auto node = StartStatic(dir.path() + "/" + c.name + ".log", args);
+    const std::optional<int> code = node->Wait(std::chrono::seconds(10));
+    ASSERT_TRUE(code.has_value()) << c.name << " runs:\n" << node->Log();
+    EXPECT_EQ(*code, 2) << c.name << ":\n" << node->Log();
+    const std::vector<std::string> lines = LinesWith(node->Log(), {""});
+    size_t non_empty = 0;
+    for (const std::string& line : lines) non_empty += !line.empty();
+    EXPECT_EQ(non_empty, 1u) << c.name << ":\n" << node->Log();
+    EXPECT_THAT(node->Log(), HasSubstr(c.names)) << c.name;
+    // Refused for what the value means, not as an unknown flag.
+    EXPECT_THAT(node->Log(), Not(HasSubstr("not expected"))) << c.name;
+  }
+}
+
+// 4. A node whose region map disagrees with the one stored for the cluster
+// refuses to start, naming both maps.
+TEST(MisconfigTest, RegionMapDisagreeingWithClusterRefuses) {
+  std::unique_ptr<EtcdLauncher> etcd = StartEtcd({});
+  ASSERT_NE(etcd, nullptr);
+  Scenario scenario(*etcd, "regions");
+  auto first =
+      scenario.Start({"first",
+                      "",
+                      2,
+                      {"--regions", "us=0-511,eu=512-1023", "--region", "us"}});
+  ASSERT_TRUE(first->ready()) << first->Log();
+  auto other = scenario.StartOnce(
+      {"other", "", 2, {"--regions", "us=0-255,eu=256-1023", "--region", "us"}},
+      std::chrono::seconds(15));
+  EXPECT_FALSE(other->ready());
+  const std::optional<int> code = other->Wait(std::chrono::seconds(15));
+  ASSERT_TRUE(code.has_value()) << other->Log();
+  EXPECT_NE(*code, 0);
+  EXPECT_THAT(other->Log(), AllOf(HasSubstr("0-511"), HasSubstr("0-255")));
+  EXPECT_EQ(Status(first->port(), "/v1/id"), 200);
+  StopNode(*first);
+}
+
+}  // namespace
+}  // namespace snowflake::testing
