@@ -19,13 +19,17 @@
 #include "src/etcd/etcd_client.h"
 #include "src/lease/etcd/etcd_schema.h"
 #include "testing/etcd_launcher.h"
+#include "testing/etcd_test_util.h"
 #include "testing/simulated_clock.h"
 
 namespace snowflake::cli {
 namespace {
 
+using ::snowflake::testing::ConnectEtcd;
 using ::snowflake::testing::EtcdLauncher;
 using ::snowflake::testing::EtcdLauncherOptions;
+using ::snowflake::testing::SharedEtcdTest;
+using ::snowflake::testing::StartEtcd;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -56,20 +60,6 @@ Result Snowflake(const std::vector<std::string>& args) {
   result.out = out.str();
   result.err = err.str();
   return result;
-}
-
-std::unique_ptr<EtcdLauncher> StartEtcd(EtcdLauncherOptions options = {}) {
-  absl::StatusOr<std::unique_ptr<EtcdLauncher>> launcher =
-      EtcdLauncher::Start(std::move(options));
-  EXPECT_TRUE(launcher.ok()) << launcher.status();
-  return launcher.ok() ? *std::move(launcher) : nullptr;
-}
-
-std::unique_ptr<etcd::EtcdClient> Connect(etcd::Options options) {
-  absl::StatusOr<std::unique_ptr<etcd::EtcdClient>> client =
-      etcd::EtcdClient::Create(std::move(options));
-  EXPECT_TRUE(client.ok()) << client.status();
-  return client.ok() ? *std::move(client) : nullptr;
 }
 
 // Writes what two running nodes of cluster `cluster` would keep: the config,
@@ -108,26 +98,7 @@ void WriteCluster(etcd::EtcdClient& client, const std::string& prefix,
                   .ok());
 }
 
-class ClusterCommandTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { etcd_ = StartEtcd().release(); }
-  static void TearDownTestSuite() {
-    delete etcd_;
-    etcd_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(etcd_, nullptr);
-    etcd::Options options;
-    options.endpoints = etcd_->ClientUrls();
-    client_ = Connect(std::move(options));
-    ASSERT_NE(client_, nullptr);
-  }
-
-  static EtcdLauncher* etcd_;
-  std::unique_ptr<etcd::EtcdClient> client_;
-};
-
-EtcdLauncher* ClusterCommandTest::etcd_ = nullptr;
+class ClusterCommandTest : public SharedEtcdTest<ClusterCommandTest> {};
 
 TEST_F(ClusterCommandTest, TableListsHoldersHwmsLeaseLeftAndFreeCount) {
   WriteCluster(*client_, "/snowflake", "prod");
@@ -527,7 +498,7 @@ TEST(ClusterCommandTlsTest, ReadsOverTlsWithClientCertificates) {
   client_options.endpoints = etcd->ClientUrls();
   client_options.tls = etcd::TlsOptions{files.ca_file, files.client_cert_file,
                                         files.client_key_file};
-  std::unique_ptr<etcd::EtcdClient> client = Connect(client_options);
+  std::unique_ptr<etcd::EtcdClient> client = ConnectEtcd(client_options);
   ASSERT_NE(client, nullptr);
   WriteCluster(*client, "/snowflake", "tls");
 

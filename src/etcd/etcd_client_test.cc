@@ -13,55 +13,22 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/etcd_launcher.h"
+#include "testing/etcd_test_util.h"
 
 namespace snowflake::etcd {
 namespace {
 
+using ::snowflake::testing::ConnectEtcd;
 using ::snowflake::testing::EtcdLauncher;
 using ::snowflake::testing::EtcdLauncherOptions;
+using ::snowflake::testing::Eventually;
+using ::snowflake::testing::SharedEtcdTest;
+using ::snowflake::testing::StartEtcd;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
-
-#define ASSERT_OK(expr)                                     \
-  do {                                                      \
-    const absl::Status assert_ok_status = (expr);           \
-    ASSERT_TRUE(assert_ok_status.ok()) << assert_ok_status; \
-  } while (false)
-
-std::unique_ptr<EtcdLauncher> StartEtcd(EtcdLauncherOptions options = {}) {
-  absl::StatusOr<std::unique_ptr<EtcdLauncher>> launcher =
-      EtcdLauncher::Start(std::move(options));
-  EXPECT_TRUE(launcher.ok()) << launcher.status();
-  return launcher.ok() ? *std::move(launcher) : nullptr;
-}
-
-std::unique_ptr<EtcdClient> Connect(Options options) {
-  absl::StatusOr<std::unique_ptr<EtcdClient>> client =
-      EtcdClient::Create(std::move(options));
-  EXPECT_TRUE(client.ok()) << client.status();
-  return client.ok() ? *std::move(client) : nullptr;
-}
-
-std::unique_ptr<EtcdClient> Connect(std::vector<std::string> endpoints) {
-  Options options;
-  options.endpoints = std::move(endpoints);
-  options.timeout = milliseconds(2000);
-  options.dial_timeout = milliseconds(1000);
-  return Connect(std::move(options));
-}
-
-// Polls `done` every 100 ms for up to `timeout`.
-bool Eventually(const std::function<bool()>& done, milliseconds timeout) {
-  const auto deadline = steady_clock::now() + timeout;
-  while (!done()) {
-    if (steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(100));
-  }
-  return true;
-}
 
 milliseconds Since(steady_clock::time_point start) {
   return std::chrono::duration_cast<milliseconds>(steady_clock::now() - start);
@@ -71,24 +38,7 @@ milliseconds Since(steady_clock::time_point start) {
 constexpr char kDeadEndpoint[] = "http://127.0.0.1:1";
 
 // Tests that share one single-member etcd; each uses its own keys.
-class EtcdClientTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { etcd_ = StartEtcd().release(); }
-  static void TearDownTestSuite() {
-    delete etcd_;
-    etcd_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(etcd_, nullptr);
-    client_ = Connect(etcd_->ClientUrls());
-    ASSERT_NE(client_, nullptr);
-  }
-
-  static EtcdLauncher* etcd_;
-  std::unique_ptr<EtcdClient> client_;
-};
-
-EtcdLauncher* EtcdClientTest::etcd_ = nullptr;
+class EtcdClientTest : public SharedEtcdTest<EtcdClientTest> {};
 
 TEST_F(EtcdClientTest, PutGetDeleteAndPrefix) {
   absl::StatusOr<std::optional<KeyValue>> missing = client_->Get("kv/none");
@@ -240,7 +190,7 @@ TEST_F(EtcdClientTest, KeyGoesWhenItsLeaseExpires) {
 
 TEST_F(EtcdClientTest, FailsOverFromADeadEndpointAndRemembersTheLiveOne) {
   std::unique_ptr<EtcdClient> client =
-      Connect({kDeadEndpoint, etcd_->ClientUrl(0)});
+      ConnectEtcd({kDeadEndpoint, etcd_->ClientUrl(0)});
   ASSERT_NE(client, nullptr);
   const auto start = steady_clock::now();
   ASSERT_OK(client->Put("failover/a", "1"));
@@ -251,7 +201,7 @@ TEST_F(EtcdClientTest, FailsOverFromADeadEndpointAndRemembersTheLiveOne) {
   ASSERT_TRUE(kv->has_value());
 
   std::unique_ptr<EtcdClient> dead =
-      Connect({kDeadEndpoint, "http://127.0.0.1:2"});
+      ConnectEtcd({kDeadEndpoint, "http://127.0.0.1:2"});
   absl::Status status = dead->Put("failover/b", "1");
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
   EXPECT_THAT(status.message(),
@@ -264,7 +214,7 @@ TEST_F(EtcdClientTest, CallsToAFrozenEtcdTimeOut) {
   options.endpoints = etcd_->ClientUrls();
   options.timeout = milliseconds(500);
   options.dial_timeout = milliseconds(500);
-  std::unique_ptr<EtcdClient> connected = Connect(options);
+  std::unique_ptr<EtcdClient> connected = ConnectEtcd(options);
   ASSERT_OK(connected->Put("frozen/a", "1"));
   absl::StatusOr<Lease> lease = connected->LeaseGrant(30);
   ASSERT_TRUE(lease.ok()) << lease.status();
@@ -284,7 +234,7 @@ TEST_F(EtcdClientTest, CallsToAFrozenEtcdTimeOut) {
   expect_timeout(connected->Put("frozen/a", "2"), start);
   start = steady_clock::now();
   expect_timeout(connected->LeaseKeepAliveOnce(lease->id).status(), start);
-  std::unique_ptr<EtcdClient> fresh = Connect(options);
+  std::unique_ptr<EtcdClient> fresh = ConnectEtcd(options);
   start = steady_clock::now();
   absl::Status status = fresh->Get("frozen/a").status();
   expect_timeout(status, start);
@@ -345,7 +295,7 @@ TEST(EtcdClusterTest, KeepsWorkingWithOneMemberKilled) {
   options.members = 3;
   std::unique_ptr<EtcdLauncher> etcd = StartEtcd(options);
   ASSERT_NE(etcd, nullptr);
-  std::unique_ptr<EtcdClient> client = Connect(etcd->ClientUrls());
+  std::unique_ptr<EtcdClient> client = ConnectEtcd(etcd->ClientUrls());
   ASSERT_OK(client->Put("cluster/a", "1"));
   absl::StatusOr<Lease> lease = client->LeaseGrant(30);
   ASSERT_TRUE(lease.ok()) << lease.status();
@@ -442,7 +392,7 @@ class EtcdReconnectTest : public ::testing::Test {
     client_options.endpoints = etcd_->ClientUrls();
     client_options.timeout = milliseconds(1600);
     client_options.dial_timeout = milliseconds(1600);
-    client_ = Connect(client_options);
+    client_ = ConnectEtcd(client_options);
     ASSERT_NE(client_, nullptr);
     absl::StatusOr<Lease> lease = client_->LeaseGrant(60);
     ASSERT_TRUE(lease.ok()) << lease.status();
@@ -490,7 +440,7 @@ TEST_F(EtcdReconnectTest, CallsSucceedAfterEveryMemberRestartedInTurn) {
     SCOPED_TRACE(i);
     Options options;
     options.endpoints = {etcd_->ClientUrl(i)};
-    std::unique_ptr<EtcdClient> single = Connect(options);
+    std::unique_ptr<EtcdClient> single = ConnectEtcd(options);
     EXPECT_TRUE(Eventually([&] { return single->Get("bounce/a").ok(); },
                            milliseconds(3000)));
   }
@@ -507,7 +457,7 @@ TEST(EtcdHeaderTest, EverySuccessfulCallReportsItsHeader) {
     std::lock_guard<std::mutex> lock(mu);
     headers.push_back(header);
   };
-  std::unique_ptr<EtcdClient> client = Connect(options);
+  std::unique_ptr<EtcdClient> client = ConnectEtcd(options);
   ASSERT_NE(client, nullptr);
   auto count = [&] {
     std::lock_guard<std::mutex> lock(mu);
@@ -567,7 +517,7 @@ TEST(EtcdHeaderTest, EverySuccessfulCallReportsItsHeader) {
   EXPECT_EQ(last().revision, revision);
 
   // Another client sees the same cluster.
-  std::unique_ptr<EtcdClient> other = Connect(options);
+  std::unique_ptr<EtcdClient> other = ConnectEtcd(options);
   ASSERT_OK(other->Put("header/a", "3"));
   EXPECT_EQ(last().cluster_id, first.cluster_id);
   EXPECT_EQ(last().revision, revision + 1);
@@ -586,7 +536,7 @@ TEST(EtcdTlsTest, WorksWithTheRightCertificatesAndFailsClearlyWithout) {
   options.dial_timeout = milliseconds(1000);
   options.tls =
       TlsOptions{files.ca_file, files.client_cert_file, files.client_key_file};
-  std::unique_ptr<EtcdClient> client = Connect(options);
+  std::unique_ptr<EtcdClient> client = ConnectEtcd(options);
   ASSERT_OK(client->Put("tls/a", "1"));
   absl::StatusOr<std::optional<KeyValue>> kv = client->Get("tls/a");
   ASSERT_TRUE(kv.ok() && kv->has_value()) << kv.status();
@@ -598,7 +548,7 @@ TEST(EtcdTlsTest, WorksWithTheRightCertificatesAndFailsClearlyWithout) {
   const std::string host_port = url.substr(url.find("127.0.0.1:"));
   auto expect_refused = [&](Options bad, const char* what, const char* hint) {
     SCOPED_TRACE(what);
-    std::unique_ptr<EtcdClient> rejected = Connect(std::move(bad));
+    std::unique_ptr<EtcdClient> rejected = ConnectEtcd(std::move(bad));
     ASSERT_NE(rejected, nullptr);
     const auto start = steady_clock::now();
     absl::Status status = rejected->Put("tls/b", "1");
@@ -647,7 +597,7 @@ TEST(EtcdAuthTest, AuthenticatesWithUsernameAndPassword) {
   options.dial_timeout = milliseconds(1000);
   options.username = "root";
   options.password = "pw1";
-  std::unique_ptr<EtcdClient> client = Connect(options);
+  std::unique_ptr<EtcdClient> client = ConnectEtcd(options);
   ASSERT_OK(client->Put("auth/a", "1"));
   absl::StatusOr<std::optional<KeyValue>> kv = client->Get("auth/a");
   ASSERT_TRUE(kv.ok() && kv->has_value()) << kv.status();
@@ -662,7 +612,7 @@ TEST(EtcdAuthTest, AuthenticatesWithUsernameAndPassword) {
 
   Options wrong = options;
   wrong.password = "nope";
-  absl::Status status = Connect(wrong)->Put("auth/a", "2");
+  absl::Status status = ConnectEtcd(wrong)->Put("auth/a", "2");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
   EXPECT_THAT(status.message(), HasSubstr("authenticating as \"root\""));
   EXPECT_THAT(status.message(), HasSubstr(etcd->ClientUrl(0)));
@@ -670,7 +620,7 @@ TEST(EtcdAuthTest, AuthenticatesWithUsernameAndPassword) {
   Options anonymous = options;
   anonymous.username.clear();
   anonymous.password.clear();
-  status = Connect(anonymous)->Put("auth/a", "2");
+  status = ConnectEtcd(anonymous)->Put("auth/a", "2");
   EXPECT_FALSE(status.ok());
   kv = client->Get("auth/a");
   ASSERT_TRUE(kv.ok() && kv->has_value()) << kv.status();

@@ -13,42 +13,23 @@
 #include "gtest/gtest.h"
 #include "src/etcd/etcd_client.h"
 #include "testing/etcd_launcher.h"
+#include "testing/etcd_test_util.h"
 
 namespace snowflake::etcd {
 namespace {
 
+using ::snowflake::testing::ConnectEtcd;
 using ::snowflake::testing::EtcdLauncher;
 using ::snowflake::testing::EtcdLauncherOptions;
+using ::snowflake::testing::Eventually;
+using ::snowflake::testing::SharedEtcdTest;
+using ::snowflake::testing::StartEtcd;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 using ::testing::HasSubstr;
 using Type = WatchEvent::Type;
 
-#define ASSERT_OK(expr)                                     \
-  do {                                                      \
-    const absl::Status assert_ok_status = (expr);           \
-    ASSERT_TRUE(assert_ok_status.ok()) << assert_ok_status; \
-  } while (false)
-
-std::unique_ptr<EtcdLauncher> StartEtcd(int members = 1) {
-  EtcdLauncherOptions options;
-  options.members = members;
-  absl::StatusOr<std::unique_ptr<EtcdLauncher>> launcher =
-      EtcdLauncher::Start(std::move(options));
-  EXPECT_TRUE(launcher.ok()) << launcher.status();
-  return launcher.ok() ? *std::move(launcher) : nullptr;
-}
-
-std::unique_ptr<EtcdClient> Connect(std::vector<std::string> endpoints) {
-  Options options;
-  options.endpoints = std::move(endpoints);
-  options.timeout = milliseconds(1600);
-  options.dial_timeout = milliseconds(1600);
-  absl::StatusOr<std::unique_ptr<EtcdClient>> client =
-      EtcdClient::Create(std::move(options));
-  EXPECT_TRUE(client.ok()) << client.status();
-  return client.ok() ? *std::move(client) : nullptr;
-}
+constexpr milliseconds kCallTimeout(1600);
 
 // Collects the events of one watch, with the time each arrived.
 class Events {
@@ -112,33 +93,7 @@ std::unique_ptr<KeyWatch> StartWatch(EtcdClient& client, const std::string& key,
   return watch.ok() ? *std::move(watch) : nullptr;
 }
 
-bool Eventually(const std::function<bool()>& done, milliseconds timeout) {
-  const auto deadline = steady_clock::now() + timeout;
-  while (!done()) {
-    if (steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(50));
-  }
-  return true;
-}
-
-class EtcdWatchTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { etcd_ = StartEtcd().release(); }
-  static void TearDownTestSuite() {
-    delete etcd_;
-    etcd_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(etcd_, nullptr);
-    client_ = Connect(etcd_->ClientUrls());
-    ASSERT_NE(client_, nullptr);
-  }
-
-  static EtcdLauncher* etcd_;
-  std::unique_ptr<EtcdClient> client_;
-};
-
-EtcdLauncher* EtcdWatchTest::etcd_ = nullptr;
+class EtcdWatchTest : public SharedEtcdTest<EtcdWatchTest> {};
 
 TEST_F(EtcdWatchTest, PutAndDeleteArriveAsEventsAtOnce) {
   Events events;
@@ -229,8 +184,8 @@ TEST_F(EtcdWatchTest, CompactedStartRevisionIsReportedThenWatchGoesOn) {
 }
 
 TEST_F(EtcdWatchTest, FailsWhenNoEndpointAnswers) {
-  std::unique_ptr<EtcdClient> dead =
-      Connect({"http://127.0.0.1:1", "http://127.0.0.1:2"});
+  std::unique_ptr<EtcdClient> dead = ConnectEtcd(
+      {"http://127.0.0.1:1", "http://127.0.0.1:2"}, kCallTimeout, kCallTimeout);
   Events events;
   const auto start = steady_clock::now();
   absl::StatusOr<std::unique_ptr<KeyWatch>> watch =
@@ -247,7 +202,8 @@ TEST_F(EtcdWatchTest, FailsWhenNoEndpointAnswers) {
 TEST(EtcdWatchRestartTest, BreaksOnRestartThenDeliversLaterEvents) {
   std::unique_ptr<EtcdLauncher> etcd = StartEtcd();
   ASSERT_NE(etcd, nullptr);
-  std::unique_ptr<EtcdClient> client = Connect(etcd->ClientUrls());
+  std::unique_ptr<EtcdClient> client =
+      ConnectEtcd(etcd->ClientUrls(), kCallTimeout, kCallTimeout);
   Events events;
   std::unique_ptr<KeyWatch> watch = StartWatch(*client, "w/r", 0, events);
   ASSERT_NE(watch, nullptr);
@@ -271,9 +227,12 @@ TEST(EtcdWatchRestartTest, BreaksOnRestartThenDeliversLaterEvents) {
 }
 
 TEST(EtcdWatchRestartTest, MissesNoEventWhileMovingToAnotherMember) {
-  std::unique_ptr<EtcdLauncher> etcd = StartEtcd(3);
+  EtcdLauncherOptions three;
+  three.members = 3;
+  std::unique_ptr<EtcdLauncher> etcd = StartEtcd(three);
   ASSERT_NE(etcd, nullptr);
-  std::unique_ptr<EtcdClient> client = Connect(etcd->ClientUrls());
+  std::unique_ptr<EtcdClient> client =
+      ConnectEtcd(etcd->ClientUrls(), kCallTimeout, kCallTimeout);
   Events events;
   // The watch starts on member 0, where the client's calls start.
   std::unique_ptr<KeyWatch> watch = StartWatch(*client, "w/m", 0, events);
@@ -293,7 +252,8 @@ TEST(EtcdWatchRestartTest, MissesNoEventWhileMovingToAnotherMember) {
 TEST(EtcdWatchRestartTest, DestroyingIsPromptWhileEtcdIsDown) {
   std::unique_ptr<EtcdLauncher> etcd = StartEtcd();
   ASSERT_NE(etcd, nullptr);
-  std::unique_ptr<EtcdClient> client = Connect(etcd->ClientUrls());
+  std::unique_ptr<EtcdClient> client =
+      ConnectEtcd(etcd->ClientUrls(), kCallTimeout, kCallTimeout);
   for (int wait_ms : {0, 400, 1000}) {
     SCOPED_TRACE(wait_ms);
     Events events;

@@ -27,6 +27,7 @@
 #include "src/lease/etcd/etcd_schema.h"
 #include "testing/daemon_process.h"
 #include "testing/etcd_launcher.h"
+#include "testing/etcd_test_util.h"
 #include "testing/raw_http.h"
 #include "tests/integration/node_fixture.h"
 
@@ -45,17 +46,6 @@ inline int64_t WallMillis() {
       .count();
 }
 
-// Polls `done` every 50 ms for up to `timeout`.
-inline bool Eventually(const std::function<bool()>& done,
-                       milliseconds timeout) {
-  const auto deadline = SteadyClock::now() + timeout;
-  while (!done()) {
-    if (SteadyClock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(50));
-  }
-  return true;
-}
-
 inline std::string JoinUrls(const std::vector<std::string>& urls) {
   std::string joined;
   for (const std::string& url : urls) {
@@ -63,30 +53,6 @@ inline std::string JoinUrls(const std::vector<std::string>& urls) {
     joined += url;
   }
   return joined;
-}
-
-inline std::unique_ptr<EtcdLauncher> StartEtcd(EtcdLauncherOptions options) {
-  absl::StatusOr<std::unique_ptr<EtcdLauncher>> launcher =
-      EtcdLauncher::Start(std::move(options));
-  EXPECT_TRUE(launcher.ok()) << launcher.status();
-  return launcher.ok() ? *std::move(launcher) : nullptr;
-}
-
-// A test's own etcd client, to look at the keys the nodes write.
-inline std::unique_ptr<etcd::EtcdClient> ConnectEtcd(const EtcdLauncher& etcd) {
-  etcd::Options options;
-  options.endpoints = etcd.ClientUrls();
-  options.timeout = milliseconds(2000);
-  options.dial_timeout = milliseconds(1000);
-  if (!etcd.tls_files().ca_file.empty()) {
-    options.tls = etcd::TlsOptions{etcd.tls_files().ca_file,
-                                   etcd.tls_files().client_cert_file,
-                                   etcd.tls_files().client_key_file};
-  }
-  absl::StatusOr<std::unique_ptr<etcd::EtcdClient>> client =
-      etcd::EtcdClient::Create(std::move(options));
-  EXPECT_TRUE(client.ok()) << client.status();
-  return client.ok() ? *std::move(client) : nullptr;
 }
 
 // What one node of a test cluster is started with.
