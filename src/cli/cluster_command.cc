@@ -187,7 +187,8 @@ void PrintJson(const ClusterFlags& flags, const Snapshot& snapshot,
   }
   json["holders"] = std::move(holders);
   json["free_with_hwm"] = std::move(free_hwms);
-  io.out << json.dump(2) << '\n';
+  io.out << json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+         << '\n';
 }
 
 void PrintTable(const ClusterFlags& flags, const Snapshot& snapshot, Io& io) {

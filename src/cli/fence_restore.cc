@@ -152,7 +152,8 @@ void PrintJson(const ClusterFlags& flags, const FenceRestoreFlags& fence,
   json["unchanged"] = result.unchanged;
   json["conflicts"] = result.conflicts;
   json["transactions"] = result.transactions;
-  io.out << json.dump(2) << '\n';
+  io.out << json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+         << '\n';
 }
 
 }  // namespace

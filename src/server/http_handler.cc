@@ -137,8 +137,16 @@ HttpResponse Ok(std::string_view content_type, std::string body, Route route) {
   return response;
 }
 
+// Every JSON the handler writes goes through here: invalid UTF-8 (from a
+// client, or an operator's node name, region or state dir) is replaced by
+// U+FFFD instead of throwing.
+std::string Dump(const nlohmann::json& json) {
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+         "\n";
+}
+
 HttpResponse JsonOk(const nlohmann::json& json, Route route) {
-  return Ok(kJson, json.dump() + "\n", route);
+  return Ok(kJson, Dump(json), route);
 }
 
 }  // namespace
@@ -155,10 +163,7 @@ HttpResponse ErrorResponse(int http_status, std::string_view code,
   HttpResponse response;
   response.status = http_status;
   response.content_type = std::string(kJson);
-  // Replace invalid UTF-8 from user input instead of throwing.
-  response.body =
-      body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
-      "\n";
+  response.body = Dump(body);
   response.route = route;
   return response;
 }

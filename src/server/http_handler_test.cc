@@ -331,5 +331,39 @@ TEST(ErrorResponseTest, TableAndPayloads) {
   EXPECT_NO_THROW(Json::parse(bad.body));
 }
 
+// Issue 9 point 2: a node name, region or state dir that is not UTF-8 (any
+// bytes are accepted on the command line) must not abort /v1/info: every
+// JSON answer replaces invalid bytes instead of throwing.
+TEST(HttpHandlerInvalidUtf8Test, InfoWithInvalidUtf8NameRegionAndDir) {
+  std::string tmpl =
+      (std::filesystem::temp_directory_path() / "handler_test.\xff\xfe.XXXXXX")
+          .string();
+  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+  const std::string dir = tmpl;
+  NodeOptions options;
+  options.name = "bad-\xff-name";
+  options.region = "\xc3\x28";  // A broken two-byte sequence.
+  options.cluster = "\xe2\x82";
+  Node node(options, std::make_unique<testing::SimulatedClock>(kStartMicros),
+            std::make_unique<StaticLease>(9, dir));
+  ASSERT_TRUE(node.Start().ok());
+  Metrics metrics(BuildInfo{"1.2.3", "41/10/12", "static"});
+  HttpHandler handler(HandlerOptions{1000, "1.2.\xff"}, node, metrics);
+  HttpResponse r;
+  ASSERT_NO_THROW(r = handler.Handle({"GET", "/v1/info", ""}));
+  EXPECT_EQ(r.status, 200) << r.body;
+  Json info;
+  ASSERT_NO_THROW(info = Json::parse(r.body)) << r.body;
+  EXPECT_EQ(info["node"], "bad-\xef\xbf\xbd-name");  // U+FFFD.
+  EXPECT_EQ(info["ready"], true);
+  EXPECT_THAT(info["hwm"]["store"].get<std::string>(),
+              HasSubstr("hwm-worker-9"));
+  // The other JSON routes too.
+  EXPECT_EQ(handler.Handle({"GET", "/healthz", ""}).status, 200);
+  EXPECT_EQ(handler.Handle({"GET", "/v1/decode/1", ""}).status, 200);
+  node.BeginShutdown();
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace snowflake

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <exception>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -136,16 +138,60 @@ class Session : public std::enable_shared_from_this<Session> {
         });
   }
 
+  // Reads the request line and headers only: no route takes a body, so a
+  // request that declares one is answered from its header and the
+  // connection closed, its body never read (an endless chunk extension or
+  // trailer cannot grow the buffer past max_header_bytes plus one read).
   void ReadRequest() {
     parser_.emplace();
     parser_->header_limit(
         static_cast<uint32_t>(shared_.options.max_header_bytes));
-    parser_->body_limit(limits::kMaxBodyBytes);
+    // The body is never read; its size is judged in OnRead, so that a POST
+    // with a body gets its 405 rather than a 413 from the parser.
+    parser_->body_limit(std::numeric_limits<uint64_t>::max());
     SetDeadline(shared_.options.header_timeout_millis);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->OnRead(ec);
-                     });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) {
+          // The barrier of one request: whatever throws, the node stays up.
+          try {
+            self->OnRead(ec);
+          } catch (const std::exception& e) {
+            spdlog::error("event=request_failed remote={} error=\"{}\"",
+                          self->remote_, e.what());
+            self->Close();
+          }
+        });
+  }
+
+  // True if the request declares a body: any Transfer-Encoding (chunked or
+  // not: an unknown coding is a body of unknown length, never "no body"),
+  // or a Content-Length above limits::kMaxBodyBytes.
+  bool DeclaresBody() const {
+    const auto& request = parser_->get();
+    if (request.find(http::field::transfer_encoding) != request.end()) {
+      return true;
+    }
+    const auto length = parser_->content_length();
+    if (length && *length > static_cast<uint64_t>(limits::kMaxBodyBytes)) {
+      return true;
+    }
+    return !parser_->is_done();
+  }
+
+  // Calls the handler; an exception becomes a 500 (logged), not a crash.
+  HttpResponse HandleGuarded(const HttpRequest& req) {
+    try {
+      return shared_.handler->Handle(req);
+    } catch (const std::exception& e) {
+      spdlog::error(
+          "event=handler_exception remote={} method={} target=\"{}\" "
+          "error=\"{}\"",
+          remote_, req.method.substr(0, 32), req.target.substr(0, 256),
+          e.what());
+      return ErrorResponse(500, "internal",
+                           "internal error while handling the request");
+    }
   }
 
   void OnRead(beast::error_code ec) {
@@ -170,8 +216,23 @@ class Session : public std::enable_shared_from_this<Session> {
     req.target = Std(request.target());
     const auto accept = request.find(http::field::accept);
     if (accept != request.end()) req.accept = Std(accept->value());
-    HttpResponse response = shared_.handler->Handle(req);
     const bool head = request.method() == http::verb::head;
+    if (DeclaresBody()) {
+      // Answered from the header alone, then closed: the body is not read.
+      // A method no route has gets the handler's 404 or 405 with Allow.
+      HttpResponse response;
+      if (request.method() != http::verb::get && !head) {
+        response = HandleGuarded(req);
+      }
+      if (response.status < 400) {
+        response = ErrorResponse(413, "body_not_allowed",
+                                 "requests carry no body; it is not read");
+      }
+      spdlog::debug("event=body_refused remote={}", remote_);
+      return Send(std::move(response), request.version(), false, head, start,
+                  std::string(req.method), std::string(req.target));
+    }
+    HttpResponse response = HandleGuarded(req);
     const bool keep_alive = request.keep_alive() && !shared_.stopping.load();
     Send(std::move(response), request.version(), keep_alive, head, start,
          std::string(req.method), std::string(req.target));
@@ -185,10 +246,6 @@ class Session : public std::enable_shared_from_this<Session> {
       response = ErrorResponse(431, "header_too_large",
                                Cat("request headers exceed ",
                                    shared_.options.max_header_bytes, " bytes"));
-    } else if (ec == http::error::body_limit ||
-               ec == http::error::unexpected_body) {
-      response = ErrorResponse(413, "body_not_allowed",
-                               "requests must not have a body");
     } else {
       response = ErrorResponse(400, "bad_request",
                                Cat("malformed HTTP request: ", ec.message()));

@@ -16,8 +16,11 @@ inline constexpr int64_t kMaxMaxBatch = 16'000'000;
 inline constexpr int64_t kDefaultMaxHeaderBytes = 8 * 1024;
 inline constexpr int64_t kMaxMaxHeaderBytes = 1024 * 1024;
 
-// Requests carry no body: any body is rejected (413) and the connection
-// closed. Not configurable.
+// Requests carry no body. A request that declares one (any
+// Transfer-Encoding, or a Content-Length above this) is answered from its
+// header alone (413; a method no route has gets 405 with Allow) and the
+// connection closed: the body is never read, so no request can buffer more
+// than its header (max_header_bytes) plus one read. Not configurable.
 inline constexpr int64_t kMaxBodyBytes = 0;
 
 // An idle keep-alive connection is closed after this long.

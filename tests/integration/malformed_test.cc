@@ -87,9 +87,40 @@ TEST_F(MalformedTest, BodyRejected) {
   ExpectRejected(
       "GET /v1/id HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", 413);
   ExpectRejected(
-      "POST /v1/id HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "GET /v1/id HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
       "5\r\nhello\r\n0\r\n\r\n",
       413);
+}
+
+// A request with a body and a method no route has: 405 with Allow, and the
+// body is never read (the connection is closed).
+TEST_F(MalformedTest, PostWithBodyIs405WithAllow) {
+  RawHttpConnection c(node_->port());
+  c.Send(
+      "POST /v1/id HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n0\r\n\r\n");
+  auto reply = c.Read(std::chrono::seconds(5));
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 405) << reply->body;
+  EXPECT_EQ(reply->Header("allow"), "GET");
+  EXPECT_TRUE(c.WaitClosed(std::chrono::seconds(5)));
+}
+
+// An unknown transfer coding is a body of unknown length, not "no body":
+// what follows must not run as a second request.
+TEST_F(MalformedTest, UnknownTransferEncodingIsNotASecondRequest) {
+  RawHttpConnection c(node_->port());
+  c.Send(
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: foo\r\n\r\n"
+      "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto reply = c.Read(std::chrono::seconds(5));
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_GE(reply->status, 400) << reply->body;
+  EXPECT_LT(reply->status, 500) << reply->body;
+  EXPECT_EQ(reply->Header("content-type"), "application/json");
+  EXPECT_FALSE(c.Read(std::chrono::seconds(2)).has_value())
+      << "the bytes after the header ran as a second request";
+  EXPECT_TRUE(c.WaitClosed(std::chrono::seconds(5)));
 }
 
 TEST_F(MalformedTest, DisconnectMidRequest) {

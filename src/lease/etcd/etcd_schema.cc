@@ -87,7 +87,9 @@ std::string EncodeHolder(const Holder& holder) {
       // A string: lease IDs use all 64 bits, beyond JavaScript's numbers.
       {"lease", std::to_string(holder.lease)},
   };
-  return json.dump();
+  // Names and regions come from the operator: a byte that is not UTF-8 is
+  // replaced rather than thrown on.
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 absl::StatusOr<Holder> DecodeHolder(const std::string& text) {

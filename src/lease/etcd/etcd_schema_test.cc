@@ -34,6 +34,17 @@ TEST(EtcdSchemaTest, HolderRoundTrip) {
   EXPECT_EQ(back->lease, 7587869191244453765);
 }
 
+TEST(EtcdSchemaTest, HolderWithInvalidUtf8IsEncodedNotThrown) {
+  Holder holder;
+  holder.node = "node-\xff";
+  holder.region = "eu-\xc3";
+  std::string text;
+  ASSERT_NO_THROW(text = EncodeHolder(holder));
+  auto back = DecodeHolder(text);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->node, "node-\xef\xbf\xbd");  // U+FFFD
+}
+
 TEST(EtcdSchemaTest, BadValuesAreDataLoss) {
   EXPECT_EQ(DecodeHolder("not json").status().code(),
             absl::StatusCode::kDataLoss);
