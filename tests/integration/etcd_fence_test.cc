@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -99,6 +100,27 @@ class ClaimWatcher {
   std::thread thread_;
 };
 
+// The Unix ms of the first log line of `log` that contains `needle`
+// ("2026-12-01T11:13:04.438Z level event=..."), or nullopt.
+std::optional<int64_t> LoggedAt(const std::string& log,
+                                const std::string& needle) {
+  const size_t at = log.find(needle);
+  if (at == std::string::npos) return std::nullopt;
+  const size_t line = log.rfind('\n', at);
+  const std::string stamp =
+      log.substr(line == std::string::npos ? 0 : line + 1, 24);
+  std::tm tm = {};
+  int millis = 0;
+  if (std::sscanf(stamp.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year,
+                  &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+                  &millis) != 7) {
+    return std::nullopt;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<int64_t>(timegm(&tm)) * 1000 + millis;
+}
+
 enum class Removal { kRevokeLease, kDeleteKey };
 
 // Nodes a and b share the range 0-1; an admin removes a's claim under load,
@@ -181,6 +203,15 @@ void RunClaimRemoval(Removal removal) {
                        << before_ms << ".." << removed_ms
                        << "), the latest at +" << latest_stale - removed_ms
                        << " ms; holders: " << watcher.Timeline();
+  // However soon a took w back, it must have seen the claim go at once: the
+  // node stops issuing when the watch reports it, and its supervisor logs
+  // it on its next 50 ms round.
+  const std::optional<int64_t> lost_ms = LoggedAt(a->Log(), "event=lease_lost");
+  ASSERT_TRUE(lost_ms.has_value()) << a->Log();
+  EXPECT_LE(*lost_ms - removed_ms, kStopWithinMs + 50 + kClockToleranceMs)
+      << a->Log();
+  std::printf("a logged the loss %lld ms after etcdctl returned\n",
+              static_cast<long long>(*lost_ms - removed_ms));
   EXPECT_TRUE(a_serves) << "node a never served again\n" << a->Log();
   std::printf("thief %s; holders of worker %lld: %s\n",
               thief->ready() ? "ready" : "not ready", static_cast<long long>(w),

@@ -4,6 +4,7 @@
 // region map that disagrees with the one stored for the cluster.
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <sstream>
@@ -161,6 +162,50 @@ TEST(MisconfigTest, RegionMapDisagreeingWithClusterRefuses) {
   EXPECT_THAT(other->Log(), AllOf(HasSubstr("0-511"), HasSubstr("0-255")));
   EXPECT_EQ(Status(first->port(), "/v1/id"), 200);
   StopNode(*first);
+}
+
+// 5. Switching a node from static to etcd mode keeps its floor: a static
+// node on worker 0 is killed (its HWM file a reserve ahead), and the same
+// state directory comes back in etcd mode, on a fresh etcd that has never
+// heard of worker 0, with the clock 3 s behind. It must wait past the local
+// floor rather than reissue the static node's last ticks. The first start
+// on an empty state directory says so; the second does not.
+TEST(MisconfigTest, ModeSwitchKeepsTheLocalFloor) {
+  std::unique_ptr<EtcdLauncher> etcd = StartEtcd({});
+  ASSERT_NE(etcd, nullptr);
+  Scenario scenario(*etcd, "switch");
+  const std::string state = scenario.dir() + "/switch";
+  auto static_node = StartStatic(
+      scenario.dir() + "/static.log",
+      {"--state-dir", state, "--worker-id", "0", "--hwm-reserve-ms", "5000"});
+  ASSERT_TRUE(static_node->ready()) << static_node->Log();
+  EXPECT_FALSE(LinesWith(static_node->Log(), {"event=state_dir_empty"}).empty())
+      << static_node->Log();
+  std::vector<uint64_t> before;
+  for (int i = 0; i < 20; ++i) {
+    auto [status, ids] = TakeIds(scenario, static_node->port(), 4096);
+    ASSERT_EQ(status, 200);
+    before.insert(before.end(), ids.begin(), ids.end());
+  }
+  static_node->Signal(SIGKILL);
+  static_node->Wait(std::chrono::seconds(5));
+
+  auto etcd_node =
+      scenario.StartOnce({"switch", "0-0", 2, {}, ShiftedWallClock("-3")},
+                         std::chrono::seconds(30));
+  ASSERT_TRUE(etcd_node->ready()) << etcd_node->Log();
+  EXPECT_TRUE(LinesWith(etcd_node->Log(), {"event=state_dir_empty"}).empty())
+      << etcd_node->Log();
+  auto [status, after] = TakeIds(scenario, etcd_node->port(), 4096);
+  ASSERT_EQ(status, 200);
+  ASSERT_FALSE(after.empty());
+  EXPECT_EQ(scenario.WorkerOf(after.front()), 0);
+  EXPECT_GT(*std::min_element(after.begin(), after.end()),
+            *std::max_element(before.begin(), before.end()))
+      << "the etcd-mode node went below the static node's IDs\n"
+      << etcd_node->Log();
+  StopNode(*etcd_node);
+  scenario.ExpectAllUnique();
 }
 
 }  // namespace

@@ -23,6 +23,7 @@ using ::testing::HasSubstr;
 class Load {
  public:
   Load(int port, int clients) {
+    ids_.resize(clients);  // Before any thread can write its slot.
     for (int i = 0; i < clients; ++i) {
       threads_.emplace_back([this, port, i] {
         RawHttpConnection c(port);
@@ -35,7 +36,6 @@ class Load {
         }
       });
     }
-    ids_.resize(clients);
   }
   std::vector<uint64_t> Join() {
     for (auto& t : threads_) t.join();
