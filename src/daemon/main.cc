@@ -1,6 +1,8 @@
 // snowflaked: one Snowflake ID generator node. Reads the configuration,
 // wires lease, node, handler and listener together, and turns SIGTERM and
-// SIGINT into a graceful shutdown (a second signal exits at once).
+// SIGINT into a graceful shutdown (a second signal exits at once). SIGHUP,
+// SIGUSR1, SIGUSR2 and SIGALRM, which would kill the process with no drain,
+// are logged and ignored.
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -38,6 +40,38 @@ struct ShutdownSignal {
   bool requested = false;
   std::atomic<bool> starting{true};
 };
+
+// Signals that stop the node (gracefully).
+constexpr int kStopSignals[] = {SIGTERM, SIGINT};
+
+// Signals whose default action would kill the node at once, with no drain:
+// there is no reload or other use for them, so they are logged and ignored.
+struct IgnoredSignal {
+  int number;
+  const char* name;
+};
+constexpr IgnoredSignal kIgnoredSignals[] = {{SIGHUP, "SIGHUP"},
+                                             {SIGUSR1, "SIGUSR1"},
+                                             {SIGUSR2, "SIGUSR2"},
+                                             {SIGALRM, "SIGALRM"}};
+
+// Every signal the signal thread waits for; blocked in every thread.
+sigset_t HandledSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int sig : kStopSignals) sigaddset(&signals, sig);
+  for (const IgnoredSignal& ignored : kIgnoredSignals) {
+    sigaddset(&signals, ignored.number);
+  }
+  return signals;
+}
+
+const char* IgnoredSignalName(int sig) {
+  for (const IgnoredSignal& ignored : kIgnoredSignals) {
+    if (ignored.number == sig) return ignored.name;
+  }
+  return nullptr;
+}
 
 // The lease of the configured worker mode.
 absl::StatusOr<std::unique_ptr<WorkerLease>> MakeLease(const Config& config) {
@@ -176,15 +210,20 @@ int Run(const Config& config) {
 
   // Signals go to one thread, which owns the shutdown decision.
   static ShutdownSignal signal_state;
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
+  const sigset_t signals = HandledSignals();
   std::thread([&node, signals] {
     int count = 0;
     for (;;) {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) continue;
+      if (const char* name = IgnoredSignalName(sig)) {
+        spdlog::warn(
+            "event=signal_ignored signal={} action=\"ignored: snowflaked "
+            "has no reload; change the configuration and restart, and stop "
+            "it with SIGTERM\"",
+            name);
+        continue;
+      }
       if (++count > 1 || signal_state.starting.load()) {
         // The stored HWM is always ahead of every issued ID, so leaving
         // now is safe; the next start may just wait a little longer.
@@ -243,12 +282,9 @@ int Run(const Config& config) {
 }  // namespace snowflake
 
 int main(int argc, char** argv) {
-  // Block the shutdown signals in every thread; the signal thread waits
+  // Block the handled signals in every thread; the signal thread waits
   // for them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
+  const sigset_t signals = snowflake::HandledSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -258,6 +294,20 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "snowflaked: configuration error: %s\n",
                  std::string(loaded.status().message()).c_str());
     return 2;
+  }
+  // Misspelt settings would otherwise be ignored without a word.
+  const std::vector<snowflake::UnknownEnv> unknown_env =
+      snowflake::FindUnknownEnv(snowflake::ProcessEnvNames());
+  if (loaded->action == snowflake::ConfigAction::kCheck ||
+      loaded->action == snowflake::ConfigAction::kPrint) {
+    for (const snowflake::UnknownEnv& u : unknown_env) {
+      std::fprintf(stderr,
+                   "snowflaked: warning: environment variable %s is not a "
+                   "setting; ignored%s%s%s\n",
+                   u.name.c_str(),
+                   u.suggestion.empty() ? "" : " (did you mean ",
+                   u.suggestion.c_str(), u.suggestion.empty() ? "" : "?)");
+    }
   }
   switch (loaded->action) {
     case snowflake::ConfigAction::kExit:
@@ -277,5 +327,11 @@ int main(int argc, char** argv) {
       break;
   }
   snowflake::SetUpLogging(loaded->config.log_level, loaded->config.log_format);
+  for (const snowflake::UnknownEnv& u : unknown_env) {
+    spdlog::warn(
+        "event=unknown_env name={} suggestion={} action=\"not a setting, "
+        "ignored: fix or unset it (settings: docs/configuration.md)\"",
+        u.name, u.suggestion.empty() ? "-" : u.suggestion);
+  }
   return snowflake::Run(loaded->config);
 }

@@ -1,7 +1,13 @@
 #include "src/server/config.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <optional>
@@ -498,6 +504,28 @@ struct Found {
 // Reads the TOML file into key -> (text, "file F line N").
 absl::Status ReadFile(const std::string& path,
                       std::map<std::string, Found>& out) {
+  // A directory or a device parses as an empty file: every setting would
+  // silently take its default.
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0) {
+    const int error = errno;
+    const std::string why = std::strerror(error);
+    if (error == ENOENT || error == ENOTDIR) {
+      return absl::NotFoundError(Cat("config file ", path, ": ", why));
+    }
+    return absl::InvalidArgumentError(
+        Cat("config file ", path, ": unreadable: ", why));
+  }
+  if (!S_ISREG(info.st_mode)) {
+    return absl::InvalidArgumentError(
+        Cat("config file ", path, ": not a regular file (",
+            S_ISDIR(info.st_mode) ? "a directory" : "a device, pipe or socket",
+            ")"));
+  }
+  if (access(path.c_str(), R_OK) != 0) {
+    return absl::InvalidArgumentError(
+        Cat("config file ", path, ": unreadable: ", std::strerror(errno)));
+  }
   toml::table table;
   try {
     table = toml::parse_file(path);
@@ -833,6 +861,78 @@ absl::StatusOr<LoadedConfig> LoadConfig(const std::vector<std::string>& args,
   return loaded;
 }
 
+namespace {
+
+// Settings whose values --print-config must not show.
+constexpr std::string_view kSecretKeys[] = {"etcd.password"};
+
+bool IsSecret(std::string_view key) {
+  return std::find(std::begin(kSecretKeys), std::end(kSecretKeys), key) !=
+         std::end(kSecretKeys);
+}
+
+// SNOWFLAKE_* variables that are no setting but are expected: the config
+// file's path and what the tests read.
+constexpr std::string_view kOtherEnv[] = {
+    "SNOWFLAKE_CONFIG", "SNOWFLAKE_KEEP_TEST_DIRS", "SNOWFLAKE_CLI_BIN"};
+
+constexpr std::string_view kEnvPrefix = "SNOWFLAKE_";
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::vector<UnknownEnv> FindUnknownEnv(const std::vector<std::string>& names) {
+  std::vector<UnknownEnv> unknown;
+  for (const std::string& name : names) {
+    if (!std::string_view(name).starts_with(kEnvPrefix)) continue;
+    bool known = std::find(std::begin(kOtherEnv), std::end(kOtherEnv), name) !=
+                 std::end(kOtherEnv);
+    std::string_view closest;
+    size_t best = std::string_view::npos;
+    for (const Setting& s : Settings()) {
+      if (s.env == name) known = true;
+      const size_t distance = EditDistance(name, s.env);
+      if (distance < best) {
+        best = distance;
+        closest = s.env;
+      }
+    }
+    if (known) continue;
+    // Close enough to be a typo, not another program's variable.
+    const bool near =
+        best <= std::max<size_t>(1, (name.size() - kEnvPrefix.size()) / 3);
+    unknown.push_back({name, near ? std::string(closest) : std::string()});
+  }
+  std::sort(
+      unknown.begin(), unknown.end(),
+      [](const UnknownEnv& a, const UnknownEnv& b) { return a.name < b.name; });
+  return unknown;
+}
+
+std::vector<std::string> ProcessEnvNames() {
+  std::vector<std::string> names;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    names.emplace_back(text.substr(0, text.find('=')));
+  }
+  return names;
+}
+
 std::string FormatConfig(const LoadedConfig& loaded) {
   std::string out =
       "# Effective configuration (precedence: flag > env > file > "
@@ -843,7 +943,9 @@ std::string FormatConfig(const LoadedConfig& loaded) {
       if (s.key == value.key) kind = s.kind;
     }
     std::string text = value.value;
-    if (kind == Kind::kRegions) {
+    if (IsSecret(value.key) && !value.value.empty()) {
+      text = "\"<redacted>\"";
+    } else if (kind == Kind::kRegions) {
       // An inline table: [regions] in the file's own form.
       text = "{";
       for (const auto& [name, range] : loaded.config.regions.regions()) {

@@ -121,14 +121,32 @@ EnvLookup ProcessEnv();
 // file named by --config or SNOWFLAKE_CONFIG. Errors: kInvalidArgument
 // naming the key, the value and its source (for the file, the line), for an
 // unknown file key, a bad flag, a bad value or an inconsistent combination
-// (e.g. a worker ID that does not fit the layout); kNotFound for a missing
-// file; kUnimplemented for worker modes not supported yet.
+// (e.g. a worker ID that does not fit the layout) or a --config path that
+// is not a readable regular file (a directory, a device); kNotFound for a
+// missing file; kUnimplemented for worker modes not supported yet.
 absl::StatusOr<LoadedConfig> LoadConfig(const std::vector<std::string>& args,
                                         const EnvLookup& env);
 
 // --print-config's output: one `key = value  # source` line per setting,
-// itself a valid TOML file.
+// itself a valid TOML file. Secrets (etcd.password) that are set print as
+// "<redacted>", with their source.
 std::string FormatConfig(const LoadedConfig& loaded);
+
+// An environment variable named SNOWFLAKE_* that is no setting: most likely
+// a misspelling, which would otherwise be ignored without a word.
+struct UnknownEnv {
+  std::string name;
+  std::string suggestion;  // The closest setting's variable; empty if none.
+};
+
+// The SNOWFLAKE_* names in `names` (every variable of an environment) that
+// are neither a setting's variable, SNOWFLAKE_CONFIG, nor one of the few
+// that the tests read (SNOWFLAKE_KEEP_TEST_DIRS, SNOWFLAKE_CLI_BIN). Only
+// for warnings: an unknown name never fails a start.
+std::vector<UnknownEnv> FindUnknownEnv(const std::vector<std::string>& names);
+
+// The names of the process's environment variables.
+std::vector<std::string> ProcessEnvNames();
 
 // The settings table as Markdown (key, flag, env, default, meaning), from
 // which docs/configuration.md's table is made.

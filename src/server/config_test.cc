@@ -1,5 +1,7 @@
 #include "src/server/config.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -145,6 +147,60 @@ TEST_F(ConfigTest, MissingFile) {
   ASSERT_FALSE(loaded.ok());
   EXPECT_THAT(loaded.status().message(),
               HasSubstr("/nonexistent/snowflake.toml"));
+}
+
+// A directory or a device would otherwise parse as an empty file: every
+// setting silently at its default.
+TEST_F(ConfigTest, ConfigThatIsNotARegularFileIsRefused) {
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  for (const std::string& path : {dir, std::string("/dev/zero")}) {
+    auto loaded = Load({"--config", path});
+    ASSERT_FALSE(loaded.ok()) << path;
+    EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(loaded.status().message(), HasSubstr(path));
+    EXPECT_THAT(loaded.status().message(), HasSubstr("not a regular file"));
+  }
+  env_["SNOWFLAKE_CONFIG"] = "/dev/zero";
+  auto from_env = Load({});
+  ASSERT_FALSE(from_env.ok());
+  EXPECT_THAT(from_env.status().message(), HasSubstr("/dev/zero"));
+}
+
+TEST_F(ConfigTest, UnreadableConfigIsRefused) {
+  if (geteuid() == 0) GTEST_SKIP() << "root reads any file";
+  const std::string path = WriteFile("worker.id = 1\n");
+  std::filesystem::permissions(path, std::filesystem::perms::none);
+  auto loaded = Load({"--config", path});
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_THAT(loaded.status().message(), HasSubstr(path));
+  EXPECT_THAT(loaded.status().message(), HasSubstr("unreadable"));
+}
+
+TEST_F(ConfigTest, UnknownSnowflakeEnvNamesAreFound) {
+  const std::vector<UnknownEnv> unknown = FindUnknownEnv(
+      {"PATH", "SNOWFLAKE_WORKER_IDD", "SNOWFLAKE_WORKER_ID",
+       "SNOWFLAKE_LISTNE", "SNOWFLAKE_CONFIG", "SNOWFLAKE_KEEP_TEST_DIRS",
+       "SNOWFLAKE_CLI_BIN", "SNOWFLAKED_BIN",
+       "SNOWFLAKE_ZZZZZZZZZZZZZZZZZZZZZZZZZZZZ"});
+  ASSERT_EQ(unknown.size(), 3u);
+  EXPECT_EQ(unknown[0].name, "SNOWFLAKE_LISTNE");
+  EXPECT_EQ(unknown[0].suggestion, "SNOWFLAKE_LISTEN");
+  EXPECT_EQ(unknown[1].name, "SNOWFLAKE_WORKER_IDD");
+  EXPECT_EQ(unknown[1].suggestion, "SNOWFLAKE_WORKER_ID");
+  EXPECT_EQ(unknown[2].name, "SNOWFLAKE_ZZZZZZZZZZZZZZZZZZZZZZZZZZZZ");
+  EXPECT_EQ(unknown[2].suggestion, "");
+}
+
+TEST_F(ConfigTest, EverySettingsEnvIsKnown) {
+  std::vector<std::string> names;
+  std::istringstream table(ConfigMarkdownTable());
+  for (std::string line; std::getline(table, line);) {
+    const size_t at = line.find("`SNOWFLAKE_");
+    if (at == std::string::npos) continue;
+    names.push_back(line.substr(at + 1, line.find('`', at + 1) - at - 1));
+  }
+  EXPECT_GT(names.size(), 30u);
+  EXPECT_THAT(FindUnknownEnv(names), ::testing::IsEmpty());
 }
 
 TEST_F(ConfigTest, BadValuesNameKeyValueAndSource) {
@@ -503,6 +559,31 @@ TEST_F(ConfigTest, RegionMapErrors) {
   auto bad_top = Load({"--config", WriteFile("regions = 5\n")});
   ASSERT_FALSE(bad_top.ok());
   EXPECT_THAT(bad_top.status().message(), HasSubstr("a table of NAME"));
+}
+
+TEST_F(ConfigTest, PrintConfigRedactsSecrets) {
+  env_["SNOWFLAKE_ETCD_PASSWORD"] = "hunter2-from-env";
+  auto loaded = Load({"--print-config", "--etcd-user", "root"});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  std::string text = FormatConfig(*loaded);
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("hunter2")));
+  EXPECT_THAT(text, HasSubstr("etcd.password = \"<redacted>\"  # env "
+                              "SNOWFLAKE_ETCD_PASSWORD\n"));
+  EXPECT_THAT(text, HasSubstr("etcd.username = \"root\""));
+
+  env_.clear();
+  loaded = Load({"--print-config", "--etcd-password", "hunter2-from-flag"});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  text = FormatConfig(*loaded);
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("hunter2")));
+  EXPECT_THAT(text, HasSubstr("etcd.password = \"<redacted>\"  # flag "
+                              "--etcd-password\n"));
+
+  // Unset, there is nothing to hide.
+  loaded = Load({"--print-config"});
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_THAT(FormatConfig(*loaded),
+              HasSubstr("etcd.password = \"\"  # default\n"));
 }
 
 TEST_F(ConfigTest, PrintConfigRoundTripsTheRegionMap) {
