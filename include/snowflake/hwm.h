@@ -43,9 +43,17 @@ class FileHwmStore final : public HwmStore {
   // kPermissionDenied naming the path and the system error.
   static absl::StatusOr<std::unique_ptr<FileHwmStore>> Open(std::string path);
 
-  // Errors: kDataLoss if the file exists but cannot be parsed (the message
-  // names the file and says how to recover).
+  // nullopt if the file does not exist. Strict: the file must be exactly
+  // what Store writes ('#' comment lines and one "hwm_unix_ms=<digits>"
+  // line, each ending in a newline, the mark a Unix time before the year
+  // 10000). Errors: kDataLoss for anything else (cut short, two marks, a
+  // sign, a space, a mark out of range; the message names the file and the
+  // line and says how to recover); kPermissionDenied or kInternal if it
+  // cannot be read.
   absl::StatusOr<std::optional<int64_t>> Load() override;
+  // Errors: kInvalidArgument if `unix_millis` is not from 1970 to the year
+  // 9999 (Load would refuse it); kPermissionDenied or kInternal naming the
+  // path and the system error.
   absl::Status Store(int64_t unix_millis) override;
   std::string Describe() const override;
 
@@ -58,7 +66,8 @@ class FileHwmStore final : public HwmStore {
 // Waits (up to `max_wait_millis`) until `clock` passes the mark stored in
 // `store`, and returns the first tick of `layout` a generator may issue.
 // Errors: kUnavailable/kClockBackwards with the gap if the clock is further
-// behind; the store's errors.
+// behind; kDataLoss if the stored mark is not a Unix time from 1970 to the
+// year 9999; the store's errors.
 absl::StatusOr<int64_t> AwaitHighWaterMark(HwmStore& store,
                                            const Layout& layout, Clock& clock,
                                            int64_t max_wait_millis);
@@ -84,7 +93,10 @@ struct HwmKeeperStats {
 // reserve - write interval, and only then raises the generator's bound. A
 // new mark is never below the generator's bound or the last stored mark,
 // whatever the clock did in between. A failed store is retried at the next
-// poll; meanwhile the generator goes on below the bound it has.
+// poll; meanwhile the generator goes on below the bound it has. While the
+// clock is before the layout's epoch nothing is stored (nothing can be
+// issued, and a mark at the epoch would hold back the next run once the
+// epoch is fixed).
 // Thread safety: all methods are thread-safe. Not copyable.
 class HwmKeeper {
  public:

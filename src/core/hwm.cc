@@ -8,8 +8,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <string>
 
-#include "absl/strings/numbers.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "snowflake/status.h"
@@ -45,6 +48,41 @@ absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
   return absl::OkStatus();
 }
 
+// Marks are Unix ms before 10000-01-01T00:00:00Z: far beyond any layout's
+// range (Layout::Create ends every layout before then) and far below where
+// ms -> us overflows int64 (9.2e15 ms).
+constexpr int64_t kMarkLimitMillis = 253'402'300'800'000;
+constexpr int kMarkMaxDigits = 15;
+constexpr size_t kMaxFileBytes = 4096;
+
+bool IsMark(int64_t unix_millis) {
+  return unix_millis >= 0 && unix_millis < kMarkLimitMillis;
+}
+
+// "hwm_unix_ms=<digits>" exactly, as Store writes it: no sign, spaces or
+// carriage return; nullopt otherwise or if it is not IsMark.
+std::optional<int64_t> ParseMarkLine(absl::string_view line) {
+  if (!absl::ConsumePrefix(&line, kKey) || !absl::ConsumePrefix(&line, "=")) {
+    return std::nullopt;
+  }
+  if (line.empty() || line.size() > kMarkMaxDigits) return std::nullopt;
+  int64_t value = 0;
+  for (const char c : line) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  if (!IsMark(value)) return std::nullopt;
+  return value;
+}
+
+// A line of a file, safe to quote in a message: escaped and short.
+std::string Excerpt(absl::string_view line) {
+  constexpr size_t kMaxChars = 80;
+  std::string escaped = absl::CHexEscape(line.substr(0, kMaxChars));
+  if (line.size() > kMaxChars) absl::StrAppend(&escaped, "...");
+  return escaped;
+}
+
 // First tick whose start is at or after `unix_millis`.
 int64_t FirstTickFrom(const Layout& layout, int64_t unix_millis) {
   const int64_t since = unix_millis - layout.epoch_millis();
@@ -72,41 +110,89 @@ absl::StatusOr<std::unique_ptr<FileHwmStore>> FileHwmStore::Open(
 }
 
 absl::StatusOr<std::optional<int64_t>> FileHwmStore::Load() {
-  std::ifstream in(path_);
+  std::ifstream in(path_, std::ios::binary);
   if (!in) {
-    if (!std::filesystem::exists(path_)) return std::optional<int64_t>();
+    std::error_code ec;
+    const std::filesystem::file_status link =
+        std::filesystem::symlink_status(path_, ec);
+    if (std::filesystem::is_symlink(link)) {
+      // A mark moved elsewhere and lost is not a first start.
+      return absl::DataLossError(absl::StrCat(
+          "high-water mark file ", path_, " is a symlink to ",
+          std::filesystem::read_symlink(path_, ec).string(),
+          ", which cannot be read; restore its target, or replace the link "
+          "with a file holding the single line \"",
+          kKey,
+          "=<unix ms>\" (a time safely after the last ID this worker "
+          "issued)"));
+    }
+    if (!std::filesystem::exists(link)) return std::optional<int64_t>();
     return absl::PermissionDeniedError(
         absl::StrCat("cannot read high-water mark file ", path_));
   }
-  std::string line;
-  int line_number = 0;
-  std::optional<int64_t> mark;
-  while (std::getline(in, line)) {
-    ++line_number;
-    absl::string_view text = absl::StripAsciiWhitespace(line);
-    if (text.empty() || text.front() == '#') continue;
-    int64_t value = 0;
-    if (absl::ConsumePrefix(&text, kKey) && absl::ConsumePrefix(&text, "=") &&
-        absl::SimpleAtoi(text, &value) && value >= 0) {
-      mark = value;
-      continue;
-    }
+  // Store writes about 200 bytes; anything much longer is not its file.
+  std::string text(kMaxFileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) {
+    return absl::InternalError(
+        absl::StrCat("cannot read high-water mark file ", path_));
+  }
+  text.resize(static_cast<size_t>(in.gcount()));
+  const auto refuse = [&](absl::string_view what) {
     return absl::DataLossError(absl::StrCat(
-        "high-water mark file ", path_, " line ", line_number, " is not \"",
-        kKey, "=<unix ms>\": \"", line,
-        "\"; restore it, or write a time safely after the last ID this "
-        "worker issued"));
+        "high-water mark file ", path_, " ", what,
+        "; it is not what snowflaked writes, so the mark it held is unknown. "
+        "Restore it from a backup, or replace it with the single line \"",
+        kKey,
+        "=<unix ms>\" holding a time safely after the last ID this worker "
+        "issued (and after any reading of this machine's clock)"));
+  };
+  if (text.empty()) return refuse("is empty");
+  if (text.size() > kMaxFileBytes) {
+    return refuse(absl::StrCat("is longer than ", kMaxFileBytes, " bytes"));
+  }
+  std::optional<int64_t> mark;
+  int mark_line = 0;
+  int line_number = 0;
+  absl::string_view rest = text;
+  while (!rest.empty()) {
+    ++line_number;
+    const size_t end = rest.find('\n');
+    if (end == absl::string_view::npos) {
+      return refuse(absl::StrCat("line ", line_number, " (\"", Excerpt(rest),
+                                 "\") ends without a newline: the file was "
+                                 "cut short"));
+    }
+    const absl::string_view line = rest.substr(0, end);
+    rest.remove_prefix(end + 1);
+    if (absl::StartsWith(line, "#")) continue;
+    std::optional<int64_t> value = ParseMarkLine(line);
+    if (!value.has_value()) {
+      return refuse(absl::StrCat("line ", line_number, " is not \"", kKey,
+                                 "=<unix ms>\" with a time before the year "
+                                 "10000: \"",
+                                 Excerpt(line), "\""));
+    }
+    if (mark.has_value()) {
+      return refuse(absl::StrCat("line ", line_number, " holds a second mark (",
+                                 "line ", mark_line, " has one)"));
+    }
+    mark = value;
+    mark_line = line_number;
   }
   if (!mark.has_value()) {
-    return absl::DataLossError(absl::StrCat(
-        "high-water mark file ", path_, " has no \"", kKey,
-        "=\" line; restore it, or write a time safely after the last ID "
-        "this worker issued"));
+    return refuse(absl::StrCat("has no \"", kKey, "=\" line"));
   }
   return mark;
 }
 
 absl::Status FileHwmStore::Store(int64_t unix_millis) {
+  if (!IsMark(unix_millis)) {
+    // Load would refuse it: never write a file the next start cannot read.
+    return absl::InvalidArgumentError(
+        absl::StrCat("high-water mark ", unix_millis,
+                     " ms is not a Unix time from 1970 to the year 9999"));
+  }
   MutexLock lock(&mu_);
   const std::string tmp = path_ + ".tmp";
   const std::string text = absl::StrCat(
@@ -145,6 +231,14 @@ absl::StatusOr<int64_t> AwaitHighWaterMark(HwmStore& store,
   if (!mark.ok()) return mark.status();
   if (!mark->has_value()) return 0;
   const int64_t mark_millis = **mark;
+  if (!IsMark(mark_millis)) {
+    // Checked before the ms -> us multiply below, which would overflow.
+    return absl::DataLossError(absl::StrCat(
+        "the high-water mark in ", store.Describe(), " (", mark_millis,
+        " ms) is not a Unix time from 1970 to the year 9999; restore it, or "
+        "replace it with a time safely after the last ID this worker "
+        "issued"));
+  }
   for (;;) {
     const int64_t gap_micros = mark_millis * 1000 - clock.NowMicros();
     if (gap_micros <= 0) break;
@@ -215,6 +309,11 @@ absl::Status HwmKeeper::Extend() {
   // clock stepped back between two stores, or read twice, cannot store a
   // mark below one the generator already runs under.
   const int64_t now = layout.TickAtMicros(clock_.NowMicros());
+  // Before the epoch (an epoch set in the future by mistake) nothing can be
+  // issued, and a mark at the epoch or later, stored now, would hold the
+  // node back until then once the epoch is fixed: store nothing, keep the
+  // bound where it is.
+  if (now < 0) return absl::OkStatus();
   const int64_t base = std::max(now, generator_.NextFreeTick());
   const int64_t reserve_ticks =
       (options_.reserve_millis + layout.unit_millis() - 1) /
@@ -284,7 +383,11 @@ absl::Status HwmKeeper::Shutdown() {
   // After Stop() no ID can be issued, so the mark may come down to just
   // above the last one, and the next run need not wait out the reserve.
   const int64_t tick = generator_.Stop();
-  const int64_t millis = generator_.layout().MillisOfTick(tick);
+  const Layout& layout = generator_.layout();
+  // Before the epoch the mark in the store already covers every ID issued,
+  // and a new one (the epoch or later) could only hold the next run back.
+  if (layout.TickAtMicros(clock_.NowMicros()) < 0) return absl::OkStatus();
+  const int64_t millis = layout.MillisOfTick(tick);
   absl::Status status = store_.Store(millis);
   MutexLock lock(&mu_);
   if (!status.ok()) {

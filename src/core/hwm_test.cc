@@ -5,9 +5,13 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <limits>
 #include <set>
 #include <thread>
+#include <vector>
 
+#include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "snowflake/status.h"
@@ -92,6 +96,138 @@ TEST_F(HwmTest, CorruptFileIsDataLossNamingTheFile) {
   EXPECT_THAT(mark.status().message(), HasSubstr("line 1"));
   std::ofstream(path_) << "# only a comment\n";
   EXPECT_EQ(store->Load().status().code(), absl::StatusCode::kDataLoss);
+}
+
+// Exactly what Store writes, and nothing else: a truncated number, a second
+// mark, stray signs or spaces, or a time past the year 9999 is refused as
+// data loss, naming the file and the line, never read as some other mark.
+TEST_F(HwmTest, LoadIsStrictAndRefusesWhatStoreNeverWrites) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store->Store(1'800'000'000'123).ok());
+  const std::string comments = [&] {
+    std::ifstream in(path_);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    return text.substr(0, text.find("hwm_unix_ms="));
+  }();
+  ASSERT_FALSE(comments.empty());
+  struct Case {
+    std::string text;
+    int line;  // The line the message names; 0: no particular line.
+  };
+  const std::vector<Case> cases = {
+      {comments + "hwm_unix_ms=180000", 3},  // Cut short: no newline.
+      {comments + "hwm_unix_ms=1800000000123\nhwm_unix_ms=1\n", 4},
+      {comments + "hwm_unix_ms=9300000000000000\n", 3},  // Overflows us.
+      {comments + "hwm_unix_ms=253402300800000\n", 3},   // Year 10000.
+      {comments + "hwm_unix_ms=99999999999999999999\n", 3},
+      {comments + "hwm_unix_ms=+1800000000123\n", 3},
+      {comments + "hwm_unix_ms=-1\n", 3},
+      {comments + "hwm_unix_ms=\n", 3},
+      {comments + " hwm_unix_ms=1800000000123\n", 3},
+      {comments + "hwm_unix_ms = 1800000000123\n", 3},
+      {comments + "hwm_unix_ms=1800000000123\r\n", 3},
+      {comments + "hwm_unix_ms=1800000000123 \n", 3},
+      {comments + "\nhwm_unix_ms=1800000000123\n", 3},
+      {comments + "hwm_unix_ms=0x1a\n", 3},
+      {comments + "hwm_unix_ms=1800000000123\n# trailing comment", 4},
+      {"", 0},
+      {comments, 0},
+  };
+  for (const Case& c : cases) {
+    std::ofstream(path_, std::ios::trunc) << c.text;
+    absl::StatusOr<std::optional<int64_t>> mark = store->Load();
+    if (mark.ok()) {
+      ADD_FAILURE() << "accepted: \"" << absl::CHexEscape(c.text) << "\" as "
+                    << mark->value_or(-1);
+      continue;
+    }
+    const std::string message(mark.status().message());
+    EXPECT_EQ(mark.status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_THAT(message, HasSubstr(path_));
+    EXPECT_THAT(message, HasSubstr("Restore it from a backup"));
+    if (c.line > 0) {
+      EXPECT_THAT(message, HasSubstr("line " + std::to_string(c.line)));
+    }
+  }
+  // What Store writes, and the one line an operator writes by hand, load.
+  ASSERT_TRUE(store->Store(253'402'300'799'999).ok());
+  EXPECT_EQ(store->Load()->value_or(-1), 253'402'300'799'999);
+  std::ofstream(path_, std::ios::trunc) << "hwm_unix_ms=1800000000123\n";
+  EXPECT_EQ(store->Load()->value_or(-1), 1'800'000'000'123);
+}
+
+// A mark whose symlink points nowhere was lost, not never written: a silent
+// fresh start could repeat IDs.
+TEST_F(HwmTest, DanglingSymlinkIsDataLossNotAFreshStart) {
+  auto store = OpenStore();
+  std::filesystem::create_symlink(dir_ / "gone" / "hwm", path_);
+  absl::StatusOr<std::optional<int64_t>> mark = store->Load();
+  ASSERT_FALSE(mark.ok()) << "loaded as " << mark->value_or(-1);
+  EXPECT_EQ(mark.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(mark.status().message(), HasSubstr(path_));
+}
+
+// A store that returns a fixed mark (a coordinator's, say).
+class FixedStore final : public HwmStore {
+ public:
+  explicit FixedStore(int64_t mark) : mark_(mark) {}
+  absl::StatusOr<std::optional<int64_t>> Load() override { return mark_; }
+  absl::Status Store(int64_t) override { return absl::OkStatus(); }
+  std::string Describe() const override { return "fixed store"; }
+
+ private:
+  const int64_t mark_;
+};
+
+// A mark of 9.3e15 ms overflows ms -> us into a negative gap: the wait
+// must not be skipped, whatever store the mark came from.
+TEST_F(HwmTest, AwaitRefusesAMarkTooLargeToBeATime) {
+  for (int64_t mark :
+       {int64_t{9'300'000'000'000'000}, std::numeric_limits<int64_t>::max(),
+        int64_t{253'402'300'800'000}}) {
+    FixedStore store(mark);
+    SimulatedClock clock(kStartMillis * 1000);
+    absl::StatusOr<int64_t> first =
+        AwaitHighWaterMark(store, Layout(), clock, 1000);
+    ASSERT_FALSE(first.ok()) << mark << " -> first tick " << *first;
+    EXPECT_EQ(first.status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_THAT(first.status().message(), HasSubstr("fixed store"));
+    EXPECT_EQ(clock.sleeps(), 0);
+  }
+}
+
+// With the clock before the layout's epoch (an epoch set in the future by
+// mistake) nothing can be issued, and no mark may be stored at the epoch or
+// beyond: once the epoch is fixed, such a mark would hold the node back
+// until that far-off time.
+TEST_F(HwmTest, KeeperStoresNoMarkAheadOfTheClockBeforeTheEpoch) {
+  SimulatedClock clock(kStartMillis * 1000);
+  auto store = OpenStore();
+  ASSERT_TRUE(store->Store(kStartMillis - 60'000).ok());
+  LayoutSpec spec;
+  spec.epoch_millis = kStartMillis + 10LL * 365 * 86'400'000;
+  GeneratorOptions options;
+  options.layout = *Layout::Create(spec);
+  options.high_water_mark = 0;
+  auto gen = std::move(*Generator::Create(options, clock));
+  HwmKeeperOptions keeper_options;
+  keeper_options.reserve_millis = 1000;
+  auto keeper =
+      std::move(*HwmKeeper::Start(*gen, *store, clock, keeper_options));
+  const auto no_later_than_clock_plus_reserve = [&] {
+    absl::StatusOr<std::optional<int64_t>> mark = store->Load();
+    ASSERT_TRUE(mark.ok()) << mark.status();
+    if (mark->has_value()) {
+      EXPECT_LE(**mark, clock.NowMicros() / 1000 + 1000);
+    }
+  };
+  no_later_than_clock_plus_reserve();
+  EXPECT_EQ(GetErrorKind(gen->Next().status()), ErrorKind::kClockBeforeEpoch);
+  clock.AdvanceMillis(2000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  no_later_than_clock_plus_reserve();
+  ASSERT_TRUE(keeper->Shutdown().ok());
+  no_later_than_clock_plus_reserve();
 }
 
 TEST_F(HwmTest, AwaitWaitsForAClockSlightlyBehind) {

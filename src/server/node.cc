@@ -186,6 +186,59 @@ void Node::LogLeaseChanges() {
   }
 }
 
+void Node::LogHwmStoreChanges() {
+  // Often enough to show a failure goes on, rarely enough that a store
+  // failing at every poll (10 a second) does not flood the log.
+  constexpr auto kHwmFailureLogEvery = std::chrono::seconds(5);
+  const HwmKeeper* keeper = keeper_.get();
+  if (keeper != logged_keeper_) {
+    // A new generation: its keeper counts from zero.
+    logged_keeper_ = keeper;
+    logged_store_failures_ = 0;
+    failures_at_last_log_ = 0;
+    hwm_store_failing_ = false;
+    hwm_failure_logged_ = false;
+  }
+  if (keeper == nullptr) return;
+  const HwmKeeperStats stats = keeper->stats();
+  const auto now = std::chrono::steady_clock::now();
+  if (stats.store_failures > logged_store_failures_) {
+    hwm_store_failing_ = true;
+    // At most one line per kHwmFailureLogEvery, even for a store that fails
+    // and recovers over and over; the next line counts what was skipped.
+    if (last_failure_log_ == std::chrono::steady_clock::time_point() ||
+        now - last_failure_log_ >= kHwmFailureLogEvery) {
+      spdlog::warn(
+          "event=hwm_store_failed store=\"{}\" failures={} total_failures={} "
+          "stored_unix_ms={} headroom_ms={} error=\"{}\" action=\"retrying "
+          "at every poll; IDs go on below the stored mark until the headroom "
+          "runs out, then /readyz and /v1/id answer 503: fix the state "
+          "store\"",
+          lease_->Info().hwm_store,
+          stats.store_failures - failures_at_last_log_, stats.store_failures,
+          stats.stored_unix_millis,
+          stats.stored_unix_millis - clock_->NowMicros() / 1000,
+          stats.last_error.empty() ? std::string("(a later store succeeded)")
+                                   : stats.last_error);
+      last_failure_log_ = now;
+      failures_at_last_log_ = stats.store_failures;
+      hwm_failure_logged_ = true;
+    }
+    logged_store_failures_ = stats.store_failures;
+  }
+  if (hwm_store_failing_ && stats.last_error.empty()) {
+    if (hwm_failure_logged_) {
+      spdlog::info(
+          "event=hwm_store_recovered store=\"{}\" stored_unix_ms={} "
+          "total_failures={}",
+          lease_->Info().hwm_store, stats.stored_unix_millis,
+          stats.store_failures);
+    }
+    hwm_store_failing_ = false;
+    hwm_failure_logged_ = false;
+  }
+}
+
 void Node::Supervise() {
   constexpr auto kPoll = std::chrono::milliseconds(50);
   constexpr auto kRetry = std::chrono::milliseconds(500);
@@ -196,6 +249,7 @@ void Node::Supervise() {
       if (stop_supervisor_) return;
     }
     LogLeaseChanges();
+    LogHwmStoreChanges();
     if (!lease_->Lost()) continue;
     const int64_t old_worker = generator_ ? generator_->worker_id() : -1;
     RetireGeneration();
@@ -265,7 +319,27 @@ absl::Status Node::CheckReady() const {
   if (absl::Status s = CheckCanIssue(); !s.ok()) return s;
   const Generator* generator = this->generator();
   if (generator == nullptr) return CheckCanIssue();
-  const int64_t now = layout().TickAtMicros(clock_->NowMicros());
+  const int64_t now_micros = clock_->NowMicros();
+  const int64_t now = layout().TickAtMicros(now_micros);
+  // What the generator refuses for good, whatever the store does: each
+  // needs the operator, so say what to change. Still kUnavailable: for a
+  // readiness probe this node is simply not serving.
+  if (now < 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "the clock (", FormatRfc3339Millis(now_micros / 1000),
+        ") is before the layout's epoch (",
+        FormatRfc3339Millis(layout().epoch_millis()),
+        "): no ID can be made; fix the epoch (--epoch) or the clock"));
+  }
+  if (now > layout().max_tick()) {
+    return absl::UnavailableError(absl::StrCat(
+        "the layout's time range is used up (it ended at ",
+        FormatRfc3339Millis(layout().Limits().end_millis), "; layout ",
+        layout().ToString(),
+        "): no ID can be made; choose a layout whose range covers the "
+        "clock (--layout, --unit-ms, --epoch; `snowflake layout` prints each "
+        "layout's range)"));
+  }
   if (generator->high_water_mark() <=
       std::max(now, generator->NextFreeTick())) {
     return absl::UnavailableError(

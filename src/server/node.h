@@ -5,6 +5,7 @@
 #define SNOWFLAKE_SRC_SERVER_NODE_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -134,6 +135,11 @@ class Node {
   // Logs when the lease turns invalid or valid and the coordinator down or
   // up (supervisor thread only).
   void LogLeaseChanges();
+  // Logs the current keeper's failed HWM stores (the first at once, then at
+  // most one line per kHwmFailureLogEvery, with the count) and, after a
+  // logged failure, the first store that succeeds again (supervisor thread
+  // only).
+  void LogHwmStoreChanges();
 
   // Owned here, published through the atomics once built. Replaced only by
   // the supervisor thread (or Start before it runs).
@@ -156,6 +162,15 @@ class Node {
   bool logged_lease_valid_ = true;
   bool logged_coordinator_up_ = true;
   bool logged_presumed_expired_ = false;
+  // What LogHwmStoreChanges last saw (supervisor thread only): whose stats,
+  // its failure count, whether it is failing and that was logged, when it
+  // last logged a failure.
+  const HwmKeeper* logged_keeper_ = nullptr;
+  uint64_t logged_store_failures_ = 0;
+  uint64_t failures_at_last_log_ = 0;
+  bool hwm_store_failing_ = false;
+  bool hwm_failure_logged_ = false;
+  std::chrono::steady_clock::time_point last_failure_log_;
   std::thread supervisor_;
 };
 

@@ -1,0 +1,207 @@
+// The state a static node keeps and what it tells about it: a HWM store
+// that fails is logged (rate-limited) and turns /readyz 503 once the
+// headroom is gone, and both recover with the store; a node that can make
+// no ID at all (its layout's time range used up, its epoch in the future)
+// is never ready, and the future epoch leaves no mark that would hold the
+// next run back.
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/node_fixture.h"
+
+namespace snowflake::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
+
+// Polls `done` every 20 ms for up to `timeout`; its last answer.
+bool Eventually(const std::function<bool()>& done,
+                milliseconds timeout = milliseconds(10'000)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return true;
+}
+
+int Status(int port, const std::string& target, std::string* body = nullptr) {
+  RawHttpConnection c(port);
+  auto r = c.Get(target);
+  if (!r) return 0;
+  if (body != nullptr) *body = r->body;
+  return r->status;
+}
+
+// The log's lines holding `event`.
+std::vector<std::string> LinesWith(const std::string& log,
+                                   const std::string& event) {
+  std::vector<std::string> lines;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(event) != std::string::npos) lines.push_back(line);
+  }
+  return lines;
+}
+
+TEST(StateTest, HwmStoreFailureIsLoggedAndReadyzFollowsTheHeadroom) {
+  TempDir dir;
+  auto node = StartNode(dir.path(), {"--hwm-reserve-ms", "1000"});
+  ASSERT_TRUE(node->ready()) << node->Log();
+  ASSERT_EQ(Status(node->port(), "/readyz"), 200);
+
+  // The tests run as root, whom a read-only directory does not stop: a
+  // directory where the temp file must go makes every store fail.
+  const std::string obstacle = dir.path() + "/hwm-worker-3.tmp";
+  ASSERT_TRUE(std::filesystem::create_directory(obstacle));
+  std::string body;
+  EXPECT_TRUE(Eventually([&] {
+    return Status(node->port(), "/readyz", &body) == 503;
+  })) << node->Log();
+  EXPECT_THAT(body, HasSubstr("high-water mark has run out"));
+  EXPECT_EQ(Status(node->port(), "/v1/id"), 503);
+  EXPECT_TRUE(Eventually([&] {
+    return !LinesWith(node->Log(), "event=hwm_store_failed").empty();
+  })) << node->Log();
+  std::vector<std::string> failed =
+      LinesWith(node->Log(), "event=hwm_store_failed");
+  ASSERT_FALSE(failed.empty()) << node->Log();
+  EXPECT_THAT(failed[0], HasSubstr(" warning "));
+  EXPECT_THAT(failed[0], HasSubstr("error=\""));
+  EXPECT_THAT(failed[0], HasSubstr("hwm-worker-3.tmp"));
+
+  // A store retried at every poll (10 a second) fails many times; the log
+  // says so once, then at most every few seconds.
+  std::this_thread::sleep_for(milliseconds(1500));
+  std::string metrics;
+  ASSERT_EQ(Status(node->port(), "/metrics", &metrics), 200);
+  const size_t at = metrics.find("\nsnowflake_hwm_store_failures_total ");
+  ASSERT_NE(at, std::string::npos) << metrics;
+  const double failures = std::stod(metrics.substr(
+      at + std::string("\nsnowflake_hwm_store_failures_total ").size()));
+  EXPECT_GE(failures, 10);
+  EXPECT_LE(LinesWith(node->Log(), "event=hwm_store_failed").size(), 2u)
+      << node->Log();
+
+  // The obstacle gone, the next store succeeds: logged, and ready again.
+  std::filesystem::remove(obstacle);
+  EXPECT_TRUE(Eventually([&] {
+    return Status(node->port(), "/readyz", &body) == 200;
+  })) << body
+      << node->Log();
+  EXPECT_TRUE(Eventually([&] {
+    return !LinesWith(node->Log(), "event=hwm_store_recovered").empty();
+  })) << node->Log();
+  EXPECT_EQ(Status(node->port(), "/v1/id"), 200);
+
+  node->Signal(SIGTERM);
+  EXPECT_EQ(node->Wait(std::chrono::seconds(15)), 0) << node->Log();
+}
+
+// A HWM file that is not exactly what snowflaked wrote is refused at start,
+// naming the file and the line, rather than read as some other mark: here
+// cut short (an old parser read "hwm_unix_ms=17" as 17 ms) and a mark so
+// large that ms -> us overflows (an old parser skipped the wait).
+TEST(StateTest, HwmFileNotAsWrittenRefusesToStart) {
+  TempDir dir;
+  const std::string hwm = dir.path() + "/hwm-worker-3";
+  const std::vector<std::string> bad = {
+      "hwm_unix_ms=17",
+      "hwm_unix_ms=17\nhwm_unix_ms=4000000000000\n",
+      "hwm_unix_ms=9300000000000000\n",
+  };
+  for (size_t i = 0; i < bad.size(); ++i) {
+    std::ofstream(hwm, std::ios::trunc) << bad[i];
+    auto node =
+        StartNode(dir.path(), {}, {}, "bad-" + std::to_string(i) + ".log");
+    EXPECT_FALSE(node->ready()) << bad[i] << "\n" << node->Log();
+    auto code = node->Wait(std::chrono::seconds(15));
+    ASSERT_TRUE(code.has_value()) << node->Log();
+    EXPECT_NE(*code, 0);
+    EXPECT_THAT(node->Log(), HasSubstr("event=start_failed"));
+    EXPECT_THAT(node->Log(), HasSubstr("DATA_LOSS"));
+    EXPECT_THAT(node->Log(), HasSubstr(hwm + " line "));
+    EXPECT_THAT(node->Log(), HasSubstr("Restore it"));
+  }
+}
+
+// A node that can make no ID is not ready, and says what to fix. (A
+// config check that refuses such a node at start is as good: it never
+// answers 200 either.)
+void ExpectNeverReady(DaemonProcess& node, const std::string& reason) {
+  if (!node.ready()) {
+    auto code = node.Wait(std::chrono::seconds(15));
+    ASSERT_TRUE(code.has_value()) << node.Log();
+    EXPECT_NE(*code, 0) << node.Log();
+    EXPECT_THAT(node.Log(), AnyOf(HasSubstr("epoch"), HasSubstr("range")));
+    return;
+  }
+  std::string body;
+  EXPECT_EQ(Status(node.port(), "/readyz", &body), 503) << body;
+  EXPECT_THAT(body, HasSubstr(reason));
+  EXPECT_THAT(body, HasSubstr("no ID can be made"));
+  std::string id_body;
+  EXPECT_NE(Status(node.port(), "/v1/id", &id_body), 200) << id_body;
+  // Not a passing moment: it stays so.
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(Status(node.port(), "/readyz"), 503);
+  std::string info;
+  EXPECT_EQ(Status(node.port(), "/metrics", &info), 200);
+  EXPECT_NE(info.find("\nsnowflake_ready 0\n"), std::string::npos)
+      << "snowflake_ready is not 0";
+  node.Signal(SIGTERM);
+  EXPECT_TRUE(node.Wait(std::chrono::seconds(15)).has_value()) << node.Log();
+}
+
+TEST(StateTest, LayoutWhoseTimeRangeIsUsedUpIsNeverReady) {
+  TempDir dir;
+  // 2^20 ms (17 minutes) from 2025-01-01: long over.
+  auto node = StartNode(dir.path(), {"--layout", "20/10/12"});
+  ExpectNeverReady(*node, "time range is used up");
+}
+
+TEST(StateTest, FutureEpochIsNeverReadyAndLeavesNoMarkAhead) {
+  TempDir dir;
+  const auto now_ms = [] {
+    return std::chrono::duration_cast<milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const int64_t started_ms = now_ms();
+  auto node = StartNode(dir.path(), {"--epoch", "2099-01-01T00:00:00Z"});
+  ExpectNeverReady(*node, "before the layout's epoch");
+  node.reset();
+
+  // Whatever was stored is no later than the clock plus the reserve (5 s by
+  // default), not the epoch: with the epoch fixed, the node starts at once.
+  const std::string hwm = dir.path() + "/hwm-worker-3";
+  if (std::filesystem::exists(hwm)) {
+    std::ifstream in(hwm);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    const size_t at = text.find("hwm_unix_ms=");
+    ASSERT_NE(at, std::string::npos) << text;
+    EXPECT_LE(std::stoll(text.substr(at + 12)), now_ms() + 5000)
+        << "a mark at the future epoch: " << text;
+  }
+  auto fixed =
+      StartNode(dir.path(), {"--max-start-wait-ms", "10000"}, {}, "fixed.log");
+  ASSERT_TRUE(fixed->ready()) << fixed->Log();
+  EXPECT_EQ(Status(fixed->port(), "/v1/id"), 200);
+  EXPECT_LT(now_ms() - started_ms, 30'000);
+  fixed->Signal(SIGTERM);
+  EXPECT_EQ(fixed->Wait(std::chrono::seconds(15)), 0) << fixed->Log();
+}
+
+}  // namespace
+}  // namespace snowflake::testing
