@@ -5,18 +5,22 @@
 // are logged and ignored.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "snowflake/clock.h"
 #include "spdlog/spdlog.h"
 #include "src/lease/etcd/etcd_lease.h"
@@ -26,6 +30,7 @@
 #include "src/server/http_handler.h"
 #include "src/server/http_listener.h"
 #include "src/server/kernel_clock.h"
+#include "src/server/limits.h"
 #include "src/server/logging.h"
 #include "src/server/metrics.h"
 #include "src/server/node.h"
@@ -151,7 +156,71 @@ void WarnAboutSetup(const Config& config, const StateDir& state_dir) {
   }
 }
 
+// How many connections the listener may hold within the process's file
+// descriptor limit (RLIMIT_NOFILE): `max_connections`, or fewer when the
+// limit cannot also cover the node's own descriptors. Without this, idle
+// connections use up the descriptors: accept fails in a loop and the HWM
+// file cannot be written, so even open connections get 503. Raises the soft
+// limit towards the hard one first. An error when the limit leaves room for
+// fewer than limits::kMinConnections.
+absl::StatusOr<int64_t> FitConnectionsToFdLimit(int64_t max_connections) {
+  constexpr int64_t kReserve = limits::kReservedFileDescriptors;
+  const int64_t needed = max_connections + kReserve;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    spdlog::warn("event=fd_limit_unknown error=\"{}\"", std::strerror(errno));
+    return max_connections;
+  }
+  if (limit.rlim_cur != RLIM_INFINITY &&
+      static_cast<int64_t>(limit.rlim_cur) < needed &&
+      limit.rlim_cur < limit.rlim_max) {
+    const rlim_t target = limit.rlim_max == RLIM_INFINITY ||
+                                  static_cast<int64_t>(limit.rlim_max) > needed
+                              ? static_cast<rlim_t>(needed)
+                              : limit.rlim_max;
+    const rlimit raised{target, limit.rlim_max};
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+      spdlog::info("event=fd_limit_raised from={} to={}", limit.rlim_cur,
+                   target);
+      limit.rlim_cur = target;
+    } else {
+      spdlog::warn("event=fd_limit_raise_failed from={} to={} error=\"{}\"",
+                   limit.rlim_cur, target, std::strerror(errno));
+    }
+  }
+  if (limit.rlim_cur == RLIM_INFINITY ||
+      static_cast<int64_t>(limit.rlim_cur) >= needed) {
+    return max_connections;
+  }
+  const int64_t fd_limit = static_cast<int64_t>(limit.rlim_cur);
+  const int64_t fitting = fd_limit - kReserve;
+  if (fitting < limits::kMinConnections) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the file descriptor limit (RLIMIT_NOFILE) is ", fd_limit,
+        ": the node keeps ", kReserve,
+        " for itself and needs room for at least ", limits::kMinConnections,
+        " connections; raise LimitNOFILE (systemd) or ulimit -n "
+        "to at least ",
+        needed));
+  }
+  spdlog::warn(
+      "event=max_connections_lowered max_connections={} fd_limit={} "
+      "reserved_fds={} effective_max_connections={} action=\"the file "
+      "descriptor limit cannot hold limits.max_connections plus the node's "
+      "own descriptors: raise LimitNOFILE (systemd) or ulimit -n to at least "
+      "{}, or lower limits.max_connections to at most {}\"",
+      max_connections, fd_limit, kReserve, fitting, needed, fitting);
+  return fitting;
+}
+
 int Run(const Config& config) {
+  // Before anything holds a descriptor: a limit too low is refused here.
+  auto max_connections = FitConnectionsToFdLimit(config.max_connections);
+  if (!max_connections.ok()) {
+    spdlog::critical("event=start_failed error=\"{}\"",
+                     max_connections.status().ToString());
+    return 1;
+  }
   // Locked first: two nodes on one state directory would share a worker
   // ID's local mark.
   auto state_dir = StateDir::Open(config.state_dir);
@@ -203,7 +272,7 @@ int Run(const Config& config) {
   listener_options.port = config.listen_port;
   listener_options.threads = config.threads;
   listener_options.max_header_bytes = config.max_header_bytes;
-  listener_options.max_connections = config.max_connections;
+  listener_options.max_connections = *max_connections;
   listener_options.idle_timeout_millis = config.idle_timeout_millis;
   listener_options.header_timeout_millis = config.header_timeout_millis;
   listener_options.access_log = config.access_log;

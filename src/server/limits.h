@@ -33,6 +33,15 @@ inline constexpr int64_t kDefaultHeaderTimeoutMillis = 10'000;
 // Connections beyond this are closed as soon as they are accepted.
 inline constexpr int64_t kDefaultMaxConnections = 10'000;
 
+// File descriptors kept for the node itself beside its connections (the
+// listener, the I/O threads' polling, log output, HWM file writes, etcd
+// channels). At start, max_connections is lowered to RLIMIT_NOFILE minus
+// this; running out would stop accepting and storing the high-water mark.
+inline constexpr int64_t kReservedFileDescriptors = 64;
+// The fewest connections the node starts with: below this many descriptors
+// past the reserve it refuses to start.
+inline constexpr int64_t kMinConnections = 16;
+
 // On SIGTERM, requests in flight get this long to finish.
 inline constexpr int64_t kDefaultDrainTimeoutMillis = 10'000;
 
