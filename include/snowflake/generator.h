@@ -70,7 +70,8 @@ class Generator {
   // One new ID. Waits (briefly) when the tick's sequence is exhausted or the
   // clock is behind within tolerance. Errors (nothing issued):
   // kUnavailable/kClockBackwards (with drift), kUnavailable/kHighWaterMark,
-  // kFailedPrecondition/kTimeRangeExhausted, kClockBeforeEpoch, kStopped.
+  // kUnavailable/kStopped (shutting down or re-acquiring: retry),
+  // kFailedPrecondition/kTimeRangeExhausted, kClockBeforeEpoch.
   absl::StatusOr<uint64_t> Next();
 
   // Reserves up to `max_count` (>= 1) consecutive IDs of one tick in one CAS.

@@ -1,7 +1,9 @@
 // Typed errors of the core library. Every fallible call returns absl::Status
-// or absl::StatusOr<T>; the codes follow Abseil's retry guide, and a payload
-// names the exact condition (and, for clock trouble, the drift) so callers
-// such as the daemon can count, log and map it without parsing messages.
+// or absl::StatusOr<T>; the codes follow Abseil's retry guide (kUnavailable
+// exactly when another try, later or on another node, can succeed), and a
+// payload names the exact condition (with, for clock trouble, the drift and
+// how long to wait) so callers such as the daemon can count, log and map it
+// without parsing messages.
 #ifndef SNOWFLAKE_STATUS_H_
 #define SNOWFLAKE_STATUS_H_
 
@@ -27,22 +29,31 @@ enum class ErrorKind {
   // The next tick would reach the high-water mark, which has not been
   // extended (yet). Code kUnavailable; retry shortly.
   kHighWaterMark,
-  // The generator has been stopped (shutdown, lease lost). Code
-  // kFailedPrecondition.
+  // The generator has been stopped: the node is shutting down or lost its
+  // worker lease (and acquires another). Code kUnavailable: retry later or on
+  // another node.
   kStopped,
 };
 
 // Returns a status with `code`, `message` and a payload naming `kind`;
-// `drift_ms` (if given) is recorded for GetDriftMillis.
+// `drift_ms` (if given) is recorded for GetDriftMillis, `retry_delay_ms` (if
+// given: the least wait before another try can succeed) for
+// GetRetryDelayMillis.
 absl::Status MakeError(absl::StatusCode code, ErrorKind kind,
                        std::string_view message,
-                       std::optional<int64_t> drift_ms = std::nullopt);
+                       std::optional<int64_t> drift_ms = std::nullopt,
+                       std::optional<int64_t> retry_delay_ms = std::nullopt);
 
 // The kind recorded by MakeError, or kNone for OK and foreign statuses.
 ErrorKind GetErrorKind(const absl::Status& status);
 
-// The clock drift (ms, >= 0) recorded by MakeError, if any.
+// The clock drift (ms, >= 0) recorded by MakeError, if any. A measurement
+// for logs and metrics, not a retry hint.
 std::optional<int64_t> GetDriftMillis(const absl::Status& status);
+
+// The retry delay (ms, >= 0) recorded by MakeError, if any: e.g. how far the
+// clock must advance before a kClockBackwards error can clear.
+std::optional<int64_t> GetRetryDelayMillis(const absl::Status& status);
 
 // A stable lower-case name for `kind`, e.g. "clock_backwards" (for logs,
 // metric labels and JSON error codes).

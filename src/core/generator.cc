@@ -136,10 +136,11 @@ absl::StatusOr<IdRun> Generator::Reserve(uint32_t max_count) {
     const int64_t now_micros = clock_.NowMicros();
     const int64_t now = layout_.TickAtMicros(now_micros);
     if (cur & kStoppedBit) {
-      return MakeError(absl::StatusCode::kFailedPrecondition,
-                       ErrorKind::kStopped,
+      // Retryable: the node is shutting down or re-acquiring its lease, and
+      // another node (or this one, later) can issue.
+      return MakeError(absl::StatusCode::kUnavailable, ErrorKind::kStopped,
                        "the generator is stopped (shutting down or the worker "
-                       "lease was lost)");
+                       "lease was lost); retry");
     }
     if (now < 0) {
       return MakeError(absl::StatusCode::kFailedPrecondition,
@@ -187,7 +188,7 @@ absl::StatusOr<IdRun> Generator::Reserve(uint32_t max_count) {
                            " ms behind the last issued ID (tolerance ",
                            tolerance_micros_ / 1000,
                            " ms); refusing to issue until it catches up"),
-              drift_ms);
+              drift_ms, /*retry_delay_ms=*/drift_ms);
         }
       } else if (!noted_exhausted) {
         exhausted_waits_.fetch_add(1, std::memory_order_relaxed);
@@ -208,8 +209,7 @@ absl::StatusOr<IdRun> Generator::Reserve(uint32_t max_count) {
           absl::StrCat("tick ", tick, " has reached the high-water mark ",
                        high_water_mark(),
                        ", which has not been extended yet (is the state "
-                       "store slow or failing?); retry shortly"),
-          layout_.unit_millis());
+                       "store slow or failing?); retry shortly"));
     }
     const uint64_t room = sequence_mask + 1 - (start & sequence_mask);
     const uint32_t count =

@@ -16,16 +16,38 @@ TEST(StatusTest, KindAndDriftRoundTrip) {
 }
 
 TEST(StatusTest, NoDriftWhenNotGiven) {
-  absl::Status s = MakeError(absl::StatusCode::kFailedPrecondition,
-                             ErrorKind::kStopped, "stopped");
+  absl::Status s =
+      MakeError(absl::StatusCode::kUnavailable, ErrorKind::kStopped, "stopped");
   EXPECT_EQ(GetErrorKind(s), ErrorKind::kStopped);
   EXPECT_FALSE(GetDriftMillis(s).has_value());
+  EXPECT_FALSE(GetRetryDelayMillis(s).has_value());
+}
+
+// Issue 9 point 11: the drift (a measurement) and the retry delay (how long
+// to wait) are separate fields; either may be absent.
+TEST(StatusTest, RetryDelayIsSeparateFromDrift) {
+  absl::Status both = MakeError(absl::StatusCode::kUnavailable,
+                                ErrorKind::kClockBackwards, "behind", 42, 50);
+  EXPECT_EQ(GetErrorKind(both), ErrorKind::kClockBackwards);
+  EXPECT_EQ(GetDriftMillis(both), 42);
+  EXPECT_EQ(GetRetryDelayMillis(both), 50);
+  absl::Status delay_only =
+      MakeError(absl::StatusCode::kUnavailable, ErrorKind::kHighWaterMark,
+                "hwm", std::nullopt, 7);
+  EXPECT_EQ(GetErrorKind(delay_only), ErrorKind::kHighWaterMark);
+  EXPECT_FALSE(GetDriftMillis(delay_only).has_value());
+  EXPECT_EQ(GetRetryDelayMillis(delay_only), 7);
+  absl::Status drift_only = MakeError(absl::StatusCode::kUnavailable,
+                                      ErrorKind::kClockBackwards, "x", 3);
+  EXPECT_EQ(GetDriftMillis(drift_only), 3);
+  EXPECT_FALSE(GetRetryDelayMillis(drift_only).has_value());
 }
 
 TEST(StatusTest, ForeignStatusHasNoKind) {
   EXPECT_EQ(GetErrorKind(absl::OkStatus()), ErrorKind::kNone);
   EXPECT_EQ(GetErrorKind(absl::InternalError("x")), ErrorKind::kNone);
   EXPECT_FALSE(GetDriftMillis(absl::InternalError("x")).has_value());
+  EXPECT_FALSE(GetRetryDelayMillis(absl::InternalError("x")).has_value());
 }
 
 TEST(StatusTest, KindNames) {

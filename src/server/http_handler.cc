@@ -1,7 +1,9 @@
 #include "src/server/http_handler.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <iterator>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -23,30 +25,49 @@ constexpr std::string_view kBinary = "application/octet-stream";
 constexpr std::string_view kPrometheus =
     "text/plain; version=0.0.4; charset=utf-8";
 
-struct CodeMapping {
-  absl::StatusCode code;
-  int http_status;
-  std::string_view name;
+constexpr HttpErrorInfo kErrorTable[] = {
+    {HttpError::kBadRequest, 400, "bad_request", false, 0},
+    {HttpError::kNotFound, 404, "not_found", false, 0},
+    {HttpError::kMethodNotAllowed, 405, "method_not_allowed", false, 0},
+    {HttpError::kBatchTooLarge, 413, "too_large", false, 0},
+    {HttpError::kBodyNotAllowed, 413, "body_not_allowed", false, 0},
+    {HttpError::kHeaderTooLarge, 431, "header_too_large", false, 0},
+    {HttpError::kUnavailable, 503, "unavailable", true, 1},
+    {HttpError::kClockBackwards, 503, "clock_backwards", true, 1},
+    {HttpError::kHighWaterMark, 503, "high_water_mark", true, 1},
+    {HttpError::kStopped, 503, "stopped", true, 1},
+    {HttpError::kClockBeforeEpoch, 500, "clock_before_epoch", false, 0},
+    {HttpError::kTimeRangeExhausted, 500, "time_range_exhausted", false, 0},
+    {HttpError::kFailedPrecondition, 500, "failed_precondition", false, 0},
+    {HttpError::kInternal, 500, "internal", false, 0},
 };
 
-// The one table from status codes to HTTP statuses.
-constexpr CodeMapping kCodeTable[] = {
-    {absl::StatusCode::kInvalidArgument, 400, "bad_request"},
-    {absl::StatusCode::kNotFound, 404, "not_found"},
-    {absl::StatusCode::kUnimplemented, 405, "method_not_allowed"},
-    {absl::StatusCode::kDeadlineExceeded, 408, "request_timeout"},
-    {absl::StatusCode::kOutOfRange, 413, "too_large"},
-    {absl::StatusCode::kUnavailable, 503, "unavailable"},
-    {absl::StatusCode::kFailedPrecondition, 503, "failed_precondition"},
-};
-constexpr CodeMapping kInternal = {absl::StatusCode::kInternal, 500,
-                                   "internal"};
-
-const CodeMapping& MappingFor(absl::StatusCode code) {
-  for (const CodeMapping& mapping : kCodeTable) {
-    if (mapping.code == code) return mapping;
+constexpr bool InEnumOrder() {
+  for (size_t i = 0; i < std::size(kErrorTable); ++i) {
+    if (static_cast<size_t>(kErrorTable[i].error) != i) return false;
   }
-  return kInternal;
+  return std::size(kErrorTable) ==
+         static_cast<size_t>(HttpError::kInternal) + 1;
+}
+static_assert(InEnumOrder(), "one row per HttpError, in enum order");
+
+// The row of each core kind (kNone: map by code).
+std::optional<HttpError> HttpErrorOfKind(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kNone:
+      return std::nullopt;
+    case ErrorKind::kClockBackwards:
+      return HttpError::kClockBackwards;
+    case ErrorKind::kClockBeforeEpoch:
+      return HttpError::kClockBeforeEpoch;
+    case ErrorKind::kTimeRangeExhausted:
+      return HttpError::kTimeRangeExhausted;
+    case ErrorKind::kHighWaterMark:
+      return HttpError::kHighWaterMark;
+    case ErrorKind::kStopped:
+      return HttpError::kStopped;
+  }
+  return HttpError::kInternal;
 }
 
 enum class Format { kJson, kText, kBinary };
@@ -151,33 +172,52 @@ HttpResponse JsonOk(const nlohmann::json& json, Route route) {
 
 }  // namespace
 
-int HttpStatusFor(absl::StatusCode code) {
-  return MappingFor(code).http_status;
+std::span<const HttpErrorInfo> HttpErrorTable() { return kErrorTable; }
+
+const HttpErrorInfo& HttpErrorInfoFor(HttpError error) {
+  return kErrorTable[static_cast<size_t>(error)];
 }
 
-HttpResponse ErrorResponse(int http_status, std::string_view code,
-                           std::string_view message, Route route) {
-  nlohmann::json body = {
-      {"error",
-       {{"code", code}, {"message", nlohmann::json(std::string(message))}}}};
+HttpError HttpErrorFor(const absl::Status& status) {
+  if (auto error = HttpErrorOfKind(GetErrorKind(status))) return *error;
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return HttpError::kBadRequest;
+    case absl::StatusCode::kNotFound:
+      return HttpError::kNotFound;
+    case absl::StatusCode::kUnimplemented:
+      return HttpError::kMethodNotAllowed;
+    case absl::StatusCode::kUnavailable:
+      return HttpError::kUnavailable;
+    case absl::StatusCode::kFailedPrecondition:
+      return HttpError::kFailedPrecondition;
+    default:
+      return HttpError::kInternal;
+  }
+}
+
+HttpResponse ErrorResponse(HttpError error, std::string_view message,
+                           Route route) {
+  const HttpErrorInfo& info = HttpErrorInfoFor(error);
+  nlohmann::json body = {{"error",
+                          {{"code", info.code},
+                           {"message", nlohmann::json(std::string(message))}}}};
   HttpResponse response;
-  response.status = http_status;
+  response.status = info.http_status;
   response.content_type = std::string(kJson);
   response.body = Dump(body);
   response.route = route;
+  if (info.retryable) response.retry_after_seconds = info.retry_after_seconds;
   return response;
 }
 
 HttpResponse ErrorResponse(const absl::Status& status, Route route) {
-  const CodeMapping& mapping = MappingFor(status.code());
-  const ErrorKind kind = GetErrorKind(status);
-  std::string_view code =
-      kind == ErrorKind::kNone ? mapping.name : ErrorKindName(kind);
   HttpResponse response = ErrorResponse(
-      mapping.http_status, code, internal::StdView(status.message()), route);
-  if (mapping.http_status == 503) {
-    const int64_t drift = GetDriftMillis(status).value_or(0);
-    response.retry_after_seconds = std::max<int64_t>(1, (drift + 999) / 1000);
+      HttpErrorFor(status), internal::StdView(status.message()), route);
+  if (response.retry_after_seconds > 0) {
+    const int64_t delay_ms = GetRetryDelayMillis(status).value_or(0);
+    response.retry_after_seconds =
+        std::max(response.retry_after_seconds, (delay_ms + 999) / 1000);
   }
   return response;
 }
@@ -219,19 +259,21 @@ HttpResponse HttpHandler::Handle(const HttpRequest& request) const {
   std::string_view decode_arg;
   const std::optional<RouteSpec> spec = Match(target->path, decode_arg);
   if (!spec) {
-    return ErrorResponse(absl::NotFoundError(
+    return ErrorResponse(
+        HttpError::kNotFound,
         Cat("no route for ", target->path.substr(0, 200),
             "; routes: /v1/id, /v1/ids, /v1/decode/<id>, /v1/info, /healthz, "
-            "/readyz, /metrics")));
+            "/readyz, /metrics"));
   }
   const Route route = spec->route;
   const bool method_ok = request.method == "GET" ||
                          (spec->allows_head && request.method == "HEAD");
   if (!method_ok) {
-    HttpResponse response = ErrorResponse(
-        absl::UnimplementedError(Cat("method ", request.method.substr(0, 32),
-                                     " not allowed on ", RouteName(route))),
-        route);
+    HttpResponse response =
+        ErrorResponse(HttpError::kMethodNotAllowed,
+                      Cat("method ", request.method.substr(0, 32),
+                          " not allowed on ", RouteName(route)),
+                      route);
     response.allow = spec->allows_head ? "GET, HEAD" : "GET";
     return response;
   }
@@ -262,9 +304,9 @@ HttpResponse HttpHandler::Handle(const HttpRequest& request) const {
         }
         if (count > options_.max_batch) {
           return ErrorResponse(
-              absl::OutOfRangeError(Cat("count ", count,
-                                        " is above the largest batch, ",
-                                        options_.max_batch)),
+              HttpError::kBatchTooLarge,
+              Cat("count ", count, " is above the largest batch, ",
+                  options_.max_batch),
               route);
         }
       }
@@ -312,8 +354,8 @@ HttpResponse HttpHandler::IssueIds(const RequestTarget& target,
   // one stays alive but refuses, and a null one means there is none now.
   Generator* generator = node_.generator();
   if (generator == nullptr) {
-    return ErrorResponse(
-        absl::UnavailableError("node is re-acquiring its worker ID"), route);
+    return ErrorResponse(HttpError::kUnavailable,
+                         "node is re-acquiring its worker ID", route);
   }
 
   const bool single = route == Route::kId;

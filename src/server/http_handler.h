@@ -5,6 +5,7 @@
 #define SNOWFLAKE_SRC_SERVER_HTTP_HANDLER_H_
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -37,22 +38,58 @@ struct HandlerOptions {
   std::string version;  // For /v1/info.
 };
 
-// The one table from status codes to HTTP: 400 kInvalidArgument, 404
-// kNotFound, 405 kUnimplemented (method not allowed), 408
-// kDeadlineExceeded, 413 kOutOfRange, 503 kUnavailable and
-// kFailedPrecondition, 500 anything else.
-int HttpStatusFor(absl::StatusCode code);
+// Every error the node answers over HTTP, whoever finds it: the listener
+// while reading a request, the handler, or the core (one per ErrorKind).
+enum class HttpError {
+  kBadRequest,          // Malformed request or bad parameter.
+  kNotFound,            // No such route.
+  kMethodNotAllowed,    // The route exists; the response carries Allow.
+  kBatchTooLarge,       // count above the largest batch.
+  kBodyNotAllowed,      // A GET or HEAD that declares a body (never read).
+  kHeaderTooLarge,      // Request line and headers above the limit.
+  kUnavailable,         // Starting, shutting down, re-acquiring a worker ID.
+  kClockBackwards,      // ErrorKind::kClockBackwards.
+  kHighWaterMark,       // ErrorKind::kHighWaterMark.
+  kStopped,             // ErrorKind::kStopped: shutdown or lease lost.
+  kClockBeforeEpoch,    // ErrorKind::kClockBeforeEpoch: needs the operator.
+  kTimeRangeExhausted,  // ErrorKind::kTimeRangeExhausted: needs the operator.
+  kFailedPrecondition,  // Any other kFailedPrecondition: no retry fixes it.
+  kInternal,            // A bug, or an exception caught at the barrier.
+};
 
-// A JSON error response {"error":{"code":...,"message":...}} for `status`:
-// the code string is the core's ErrorKindName if the status carries one,
-// else the table's name; 503s carry Retry-After (the drift rounded up to
-// seconds, at least 1).
-HttpResponse ErrorResponse(const absl::Status& status,
+// One row of the table below.
+struct HttpErrorInfo {
+  HttpError error;
+  int http_status;
+  std::string_view code;  // The JSON error code.
+  // Whether another try (later, or on another node) can succeed: then the
+  // status is 503 with Retry-After, at least `retry_after_seconds`.
+  bool retryable;
+  int64_t retry_after_seconds;  // 0 when not retryable.
+};
+
+// The one table, by error, of what the node answers: 400, 404, 405, 413,
+// 431 for the client's mistakes, 503 with Retry-After for what a retry can
+// fix, 500 without for what none can (Abseil's retry guide: of the core's
+// errors, exactly the kUnavailable ones are retryable). Every HttpError has
+// exactly one row, in enum order.
+std::span<const HttpErrorInfo> HttpErrorTable();
+const HttpErrorInfo& HttpErrorInfoFor(HttpError error);
+
+// The table's row for `status` (not OK): by the core's ErrorKind if it
+// carries one, else by code (kInvalidArgument 400, kNotFound 404,
+// kUnimplemented 405, kUnavailable 503, kFailedPrecondition 500, anything
+// else 500 internal).
+HttpError HttpErrorFor(const absl::Status& status);
+
+// A JSON error response {"error":{"code":...,"message":...}} for `error`,
+// with the table's status and code, and Retry-After if retryable.
+HttpResponse ErrorResponse(HttpError error, std::string_view message,
                            Route route = Route::kOther);
-// The same with an explicit HTTP status and code, for errors found while
-// parsing the request (431 header too large, ...).
-HttpResponse ErrorResponse(int http_status, std::string_view code,
-                           std::string_view message,
+// The same for `status` (HttpErrorFor). A retryable one waits at least its
+// retry delay (GetRetryDelayMillis) rounded up to seconds; its drift is a
+// measurement, not a hint.
+HttpResponse ErrorResponse(const absl::Status& status,
                            Route route = Route::kOther);
 
 // Thread safety: Handle may be called from any number of threads at once.

@@ -9,7 +9,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "snowflake/generator.h"
 #include "snowflake/id.h"
+#include "snowflake/layout.h"
 #include "snowflake/status.h"
 #include "src/lease/static_lease.h"
 #include "testing/simulated_clock.h"
@@ -264,10 +266,23 @@ TEST_F(HttpHandlerTest, ClockBackwardsIs503WithRetryAfter) {
   EXPECT_EQ(metrics_->ids_issued(), 1u);
 }
 
+// Issue 9 point 17: the handler must reach a stopped generator (as when the
+// lease is lost or the node stops while a request is in flight), and a
+// stopped generator is retryable: 503 with Retry-After, and kUnavailable for
+// gRPC, which takes the code as it is.
 TEST_F(HttpHandlerTest, StoppedGeneratorIs503) {
   Start();
-  ASSERT_TRUE(node_->Shutdown().ok());
-  ExpectError(Get("/v1/id"), 503, "unavailable");
+  ASSERT_EQ(Get("/v1/id").status, 200);
+  Generator* generator = node_->generator();
+  ASSERT_NE(generator, nullptr);
+  generator->Stop();
+  ASSERT_EQ(node_->generator(), generator) << "the handler must reach it";
+  HttpResponse r = Get("/v1/id");
+  ExpectError(r, 503, "stopped");
+  EXPECT_GE(r.retry_after_seconds, 1);
+  ExpectError(Get("/v1/ids?count=5"), 503, "stopped");
+  EXPECT_EQ(generator->Next().status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(metrics_->ids_issued(), 1u);
 }
 
 TEST_F(HttpHandlerTest, Metrics) {
@@ -303,16 +318,7 @@ TEST_F(HttpHandlerTest, RoutingErrors) {
   EXPECT_EQ(metrics_->ids_issued(), 0u);
 }
 
-TEST(ErrorResponseTest, TableAndPayloads) {
-  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kInvalidArgument), 400);
-  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kNotFound), 404);
-  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kUnimplemented), 405);
-  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kOutOfRange), 413);
-  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kUnavailable), 503);
-  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kFailedPrecondition), 503);
-  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kInternal), 500);
-  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kDataLoss), 500);
-
+TEST(ErrorResponseTest, Payloads) {
   HttpResponse r = ErrorResponse(MakeError(absl::StatusCode::kUnavailable,
                                            ErrorKind::kHighWaterMark,
                                            "hwm \"not\" extended"));
@@ -322,13 +328,150 @@ TEST(ErrorResponseTest, TableAndPayloads) {
   EXPECT_EQ(json["error"]["code"], "high_water_mark");
   EXPECT_EQ(json["error"]["message"], "hwm \"not\" extended");
 
-  HttpResponse drift = ErrorResponse(MakeError(
-      absl::StatusCode::kUnavailable, ErrorKind::kClockBackwards, "x", 4001));
-  EXPECT_EQ(drift.retry_after_seconds, 5);
-
   // Invalid UTF-8 from a client never breaks the JSON.
-  HttpResponse bad = ErrorResponse(400, "bad_request", "bad \xff byte");
+  HttpResponse bad = ErrorResponse(HttpError::kBadRequest, "bad \xff byte");
   EXPECT_NO_THROW(Json::parse(bad.body));
+}
+
+// Issue 9 point 11: every error, through the one table the handler and the
+// listener share: its status, code and Retry-After (503 with Retry-After
+// exactly when a retry can help; nothing answers 408).
+TEST(HttpErrorTableTest, EveryErrorThroughTheTable) {
+  std::set<HttpError> seen;
+  for (const HttpErrorInfo& info : HttpErrorTable()) {
+    SCOPED_TRACE(info.code);
+    EXPECT_TRUE(seen.insert(info.error).second);
+    EXPECT_EQ(&HttpErrorInfoFor(info.error), &info);
+    const HttpResponse r = ErrorResponse(info.error, "why", Route::kIds);
+    EXPECT_EQ(r.status, info.http_status);
+    EXPECT_EQ(r.route, Route::kIds);
+    EXPECT_EQ(r.content_type, "application/json");
+    const Json json = Json::parse(r.body);
+    EXPECT_EQ(json["error"]["code"], info.code);
+    EXPECT_EQ(json["error"]["message"], "why");
+    EXPECT_EQ(info.retryable, r.status == 503);
+    EXPECT_EQ(info.retryable, r.retry_after_seconds > 0);
+    EXPECT_TRUE(r.status == 500 || r.status == 503 ||
+                (r.status >= 400 && r.status < 500 && r.status != 408));
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(HttpError::kInternal) + 1);
+
+  // Foreign statuses, by code.
+  EXPECT_EQ(HttpErrorFor(absl::InvalidArgumentError("x")),
+            HttpError::kBadRequest);
+  EXPECT_EQ(HttpErrorFor(absl::NotFoundError("x")), HttpError::kNotFound);
+  EXPECT_EQ(HttpErrorFor(absl::UnimplementedError("x")),
+            HttpError::kMethodNotAllowed);
+  EXPECT_EQ(HttpErrorFor(absl::UnavailableError("x")), HttpError::kUnavailable);
+  EXPECT_EQ(HttpErrorFor(absl::FailedPreconditionError("x")),
+            HttpError::kFailedPrecondition);
+  EXPECT_EQ(HttpErrorFor(absl::OutOfRangeError("x")), HttpError::kInternal);
+  EXPECT_EQ(HttpErrorFor(absl::DeadlineExceededError("x")),
+            HttpError::kInternal);
+  EXPECT_EQ(HttpErrorFor(absl::DataLossError("x")), HttpError::kInternal);
+  // Each core kind has the row named like it, whatever the code says.
+  for (ErrorKind kind :
+       {ErrorKind::kClockBackwards, ErrorKind::kClockBeforeEpoch,
+        ErrorKind::kTimeRangeExhausted, ErrorKind::kHighWaterMark,
+        ErrorKind::kStopped}) {
+    EXPECT_EQ(HttpErrorInfoFor(HttpErrorFor(MakeError(
+                                   absl::StatusCode::kInternal, kind, "x")))
+                  .code,
+              ErrorKindName(kind));
+  }
+  // A retry delay lengthens Retry-After; it never makes a permanent error
+  // retryable.
+  EXPECT_EQ(ErrorResponse(MakeError(absl::StatusCode::kUnavailable,
+                                    ErrorKind::kClockBackwards, "x", 1,
+                                    /*retry_delay_ms=*/4001))
+                .retry_after_seconds,
+            5);
+  EXPECT_EQ(ErrorResponse(MakeError(absl::StatusCode::kFailedPrecondition,
+                                    ErrorKind::kTimeRangeExhausted, "x",
+                                    std::nullopt, 4001))
+                .retry_after_seconds,
+            0);
+}
+
+// Issue 9 point 11: what no retry fixes (the layout's time range used up,
+// the clock before the epoch) is a 500 without Retry-After, never a 503
+// telling clients to retry forever; nothing answers 408.
+TEST(ErrorResponseTest, PermanentFailuresAre500WithoutRetryAfter) {
+  for (ErrorKind kind :
+       {ErrorKind::kTimeRangeExhausted, ErrorKind::kClockBeforeEpoch}) {
+    HttpResponse r = ErrorResponse(
+        MakeError(absl::StatusCode::kFailedPrecondition, kind, "permanent"));
+    EXPECT_EQ(r.status, 500) << ErrorKindName(kind);
+    EXPECT_EQ(r.retry_after_seconds, 0) << ErrorKindName(kind);
+    EXPECT_EQ(Json::parse(r.body)["error"]["code"], ErrorKindName(kind));
+  }
+  HttpResponse foreign = ErrorResponse(absl::FailedPreconditionError("x"));
+  EXPECT_EQ(foreign.status, 500);
+  EXPECT_EQ(foreign.retry_after_seconds, 0);
+  EXPECT_EQ(ErrorResponse(absl::DeadlineExceededError("x")).status, 500);
+}
+
+// Issue 9 point 11: the drift is a measurement, not a retry hint; only a
+// clock behind its last ID says how long to wait (its retry delay).
+TEST(ErrorResponseTest, DriftIsNotTheRetryHint) {
+  HttpResponse r = ErrorResponse(MakeError(
+      absl::StatusCode::kUnavailable, ErrorKind::kHighWaterMark, "x", 7000));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.retry_after_seconds, 1);
+}
+
+// Issue 9 point 11: every error a real generator makes, through the table:
+// the HTTP answer agrees with the code gRPC sends (kUnavailable: 503 with
+// Retry-After; anything else: 500 without), and the JSON code is the kind.
+TEST(ErrorResponseTest, EveryCoreErrorThroughTheTable) {
+  const Layout layout;
+  struct Case {
+    ErrorKind kind;
+    int64_t clock_micros;
+    GeneratorOptions options;
+    int64_t back_micros = 0;  // Issue one ID, then set the clock back.
+    bool stop = false;
+    int status;
+    int64_t retry_after;
+  };
+  GeneratorOptions plain;
+  plain.layout = layout;
+  GeneratorOptions at_mark = plain;
+  at_mark.high_water_mark = layout.TickAtMicros(kStartMicros);
+  GeneratorOptions past_end = plain;
+  past_end.first_tick = layout.max_tick() + 1;
+  const Case cases[] = {
+      {ErrorKind::kClockBackwards, kStartMicros, plain, 2'500'000, false, 503,
+       3},
+      {ErrorKind::kHighWaterMark, kStartMicros, at_mark, 0, false, 503, 1},
+      {ErrorKind::kStopped, kStartMicros, plain, 0, true, 503, 1},
+      {ErrorKind::kClockBeforeEpoch, 1000, plain, 0, false, 500, 0},
+      {ErrorKind::kTimeRangeExhausted, kStartMicros, past_end, 0, false, 500,
+       0},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(ErrorKindName(c.kind));
+    testing::SimulatedClock clock(c.clock_micros);
+    auto generator = Generator::Create(c.options, clock);
+    ASSERT_TRUE(generator.ok()) << generator.status();
+    if (c.back_micros > 0) {
+      ASSERT_TRUE((*generator)->Next().ok());
+      clock.AdvanceMicros(-c.back_micros);
+    }
+    if (c.stop) (*generator)->Stop();
+    const absl::Status status = (*generator)->Next().status();
+    ASSERT_EQ(GetErrorKind(status), c.kind) << status;
+    if (c.kind != ErrorKind::kClockBackwards) {
+      EXPECT_FALSE(GetDriftMillis(status).has_value()) << status;
+    }
+    HttpResponse r = ErrorResponse(status);
+    EXPECT_EQ(r.status, c.status);
+    EXPECT_EQ(r.retry_after_seconds, c.retry_after);
+    EXPECT_EQ(Json::parse(r.body)["error"]["code"], ErrorKindName(c.kind));
+    EXPECT_EQ(status.code() == absl::StatusCode::kUnavailable,
+              r.retry_after_seconds > 0)
+        << status;
+  }
 }
 
 // Issue 9 point 2: a node name, region or state dir that is not UTF-8 (any

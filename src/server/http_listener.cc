@@ -189,7 +189,7 @@ class Session : public std::enable_shared_from_this<Session> {
           "error=\"{}\"",
           remote_, req.method.substr(0, 32), req.target.substr(0, 256),
           e.what());
-      return ErrorResponse(500, "internal",
+      return ErrorResponse(HttpError::kInternal,
                            "internal error while handling the request");
     }
   }
@@ -225,7 +225,7 @@ class Session : public std::enable_shared_from_this<Session> {
         response = HandleGuarded(req);
       }
       if (response.status < 400) {
-        response = ErrorResponse(413, "body_not_allowed",
+        response = ErrorResponse(HttpError::kBodyNotAllowed,
                                  "requests carry no body; it is not read");
       }
       spdlog::debug("event=body_refused remote={}", remote_);
@@ -243,11 +243,11 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto start = std::chrono::steady_clock::now();
     HttpResponse response;
     if (ec == http::error::header_limit) {
-      response = ErrorResponse(431, "header_too_large",
+      response = ErrorResponse(HttpError::kHeaderTooLarge,
                                Cat("request headers exceed ",
                                    shared_.options.max_header_bytes, " bytes"));
     } else {
-      response = ErrorResponse(400, "bad_request",
+      response = ErrorResponse(HttpError::kBadRequest,
                                Cat("malformed HTTP request: ", ec.message()));
     }
     spdlog::debug("event=malformed_request remote={} error=\"{}\"", remote_,

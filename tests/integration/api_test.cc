@@ -143,5 +143,23 @@ TEST_F(ApiTest, ErrorsForBadInput) {
   EXPECT_EQ(c.Get("/v1/id")->status, 200);
 }
 
+// Issue 9 point 11: a layout whose time range is used up is a permanent
+// failure: 500 without Retry-After (a 503 with Retry-After would have every
+// client retry for ever); a malformed request gets the same table's 400.
+TEST(ApiErrorTableTest, PermanentFailureIs500WithoutRetryAfter) {
+  TempDir dir;
+  auto node = StartNode(dir.path(), {"--layout", "20/10/12"});
+  ASSERT_TRUE(node->ready()) << node->Log();
+  RawHttpConnection c(node->port());
+  auto r = c.Get("/v1/id");
+  ExpectError(r, 500, "time_range_exhausted");
+  EXPECT_EQ(r->Header("retry-after"), "") << r->body;
+  auto bad = c.Get("/v1/ids?count=0");
+  ExpectError(bad, 400, "bad_request");
+  EXPECT_EQ(bad->Header("retry-after"), "");
+  node->Signal(SIGTERM);
+  EXPECT_EQ(node->Wait(std::chrono::seconds(15)), 0) << node->Log();
+}
+
 }  // namespace
 }  // namespace snowflake::testing
