@@ -17,4 +17,4 @@ set key top left
 set bmargin 5
 plot datafile using 0:2:xtic(1) with boxes lc rgb "#1f77b4" notitle, \
      datafile using 0:($2 * 1.3):(gprintf("%.3s%c", $2)) with labels notitle, \
-     cap with lines dt 2 lw 2 lc rgb "#d62728" title "cap of one node (4.096 M/s)"
+     cap with lines dt 2 lw 2 lc rgb "#d62728" title sprintf("cap of one node (%s/s)", gprintf("%.3s %c", cap))

@@ -121,15 +121,18 @@ nap() {
   read -r -t "$1" -u "$NAP_FD" _ || true
 }
 
-# wait_http PORT PATH PID [SECONDS]: polls every 0.5 ms until GET PATH
-# answers 200; fails if PID dies or SECONDS (default 30) pass first.
+# How often wait_http polls (start-up times are measured with it).
+WAIT_POLL_SECONDS=0.0005
+
+# wait_http PORT PATH PID [SECONDS]: polls every WAIT_POLL_SECONDS until
+# GET PATH answers 200; fails if PID dies or SECONDS (default 30) pass first.
 wait_http() {
   local port=$1 path=$2 pid=$3 limit=${4:-30} start=$EPOCHREALTIME
   while :; do
     [[ $(http_code "$port" "$path" 2>/dev/null) == 200 ]] && return 0
     alive "$pid" || return 1
     if (($(ms_since "$start") > limit * 1000)); then return 1; fi
-    nap 0.0005
+    nap "$WAIT_POLL_SECONDS"
   done
 }
 
@@ -168,7 +171,8 @@ stats() {
 med() {
   local s
   s=$(stats "$1")
-  echo "${s%% *}" | awk '{print ($1 == "" ? "nan" : $1)}'
+  s=${s%% *}
+  echo "${s:-nan}"
 }
 
 # ratio A B: A / B to 3 decimals, or "nan" if either is missing.

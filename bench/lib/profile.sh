@@ -1,38 +1,20 @@
 # shellcheck shell=bash
-# Profiles for bench/run when a goal is missed: instructions per request of
-# the node and of nginx under the same one-ID-per-request load (valgrind's
-# callgrind: perf's hardware counters are not available in most VMs), and
-# system calls per request (strace -c). Sourced, never run.
+# Profiles for bench/run when a goal is missed (goals.sh): instructions per
+# request of the node and of nginx under the same one-ID-per-request load
+# (valgrind's callgrind: perf's hardware counters are not available in most
+# VMs), system calls per request (strace -c), and the report's section on
+# them. Sourced, never run.
 
-# goals_missed: the goals of the issue that this run missed, one a line.
-goals_missed() {
-  local r
-  r=$(med single.pair_ratio)
-  awk -v r="$r" 'BEGIN {exit !(r == "nan" || r < 0.9)}' && echo headline
-  r=$(ratio "$(calc_ids batch.binary)" "$CAP_IDS_PER_SECOND")
-  awk -v r="$r" 'BEGIN {exit !(r == "nan" || r < 0.95)}' && echo batch
-  r=$(med rate50.node.p99)
-  awk -v r="$r" 'BEGIN {exit !(r == "nan" || r >= 1000)}' && echo latency
-  r=$(med rss.node.kb)
-  awk -v r="$r" 'BEGIN {exit !(r == "nan" || r >= 16384)}' && echo memory
-  return 0
-}
-
-# calc_ids KEY: IDs per second of a batch figure (requests/s x 4,096).
-calc_ids() {
-  local rps
-  rps=$(med "$1.rps")
-  if [[ $rps == nan ]]; then echo nan; else calc "$rps * $BATCH"; fi
-}
-
-# The profiles run when a goal was missed, and always in the smoke run (so
-# that this code cannot rot).
+# The profiles run when a goal marked "profile" in GOALS (goals.sh) was
+# missed, and always in the smoke run (so that this code cannot rot).
 profile_if_missed() {
-  local missed
+  local missed name wanted=0
   missed=$(goals_missed | tr '\n' ' ')
-  echo "$missed" >"$WORK/goals_missed"
-  if [[ -z $missed ]] && ((!SMOKE)); then
-    log "every goal met: no profile"
+  for name in $missed; do
+    [[ $(goal_field "$name" profile) != profile ]] || wanted=1
+  done
+  if ((!wanted && !SMOKE)); then
+    log "goals missed: ${missed:-none}; none that the profile explains: no profile"
     return 0
   fi
   log "goals missed: ${missed:-none}; profiling (callgrind, strace)"
@@ -165,4 +147,89 @@ profile_strace() {
       }' "$dir/$server.strace" | sort -t$'\t' -k2 -rn >"$dir/$server.syscalls"
     sample "profile.$server.syscalls_per_request" "$(awk -F'\t' '$1 == "total" {print $2}' "$dir/$server.syscalls")"
   done
+}
+
+# --- the profile's section of the report (report.sh) --------------------------
+
+# write_profile_section: the section, if the profile was taken; every
+# figure in it recorded (see report.sh).
+write_profile_section() {
+  local dir="$WORK/profile"
+  [[ -d $dir ]] || return 0
+  record "$(cat "$dir/perf" 2>/dev/null)"
+  cat <<EOF
+## Profile of one ID per request
+
+$(goals_summary) $(profile_reason)
+$(cat "$dir/perf" 2>/dev/null); the profile counts instructions with
+valgrind's callgrind: both servers, pinned as above, under the same
+one-ID-per-request wrk load ($CONNECTIONS connections, $PROFILE_SECONDS s), counted from
+the end of start-up (\`callgrind_control --zero\`) to the end of the load.
+Instruction counts do not depend on what else the machine is doing. System
+calls come from \`strace -c\` on the running servers (at full speed, under
+the same load).
+
+| per request | node | nginx | node/nginx |
+|---|---|---|---|
+| instructions (user space) | $(fmt int "$(med profile.node.ir_per_request)") | $(fmt int "$(med profile.nginx.ir_per_request)") | **$(fmt x "$(ratio "$(med profile.node.ir_per_request)" "$(med profile.nginx.ir_per_request)")")** |
+| system calls | $(fmt raw "$(med profile.node.syscalls_per_request)") | $(fmt raw "$(med profile.nginx.syscalls_per_request)") | $(fmt x "$(ratio "$(med profile.node.syscalls_per_request)" "$(med profile.nginx.syscalls_per_request)")") |
+
+System calls per request, by call: node $(syscalls_text node); nginx $(syscalls_text nginx).
+
+Where the node's instructions go (self cost, grouped), beside nginx's:
+
+| share of instructions | node | nginx |
+|---|---|---|
+EOF
+  local fam
+  {
+    cut -f2 "$dir/node.families" 2>/dev/null
+    cut -f2 "$dir/nginx.families" 2>/dev/null
+  } | awk '!seen[$0]++' | while IFS= read -r fam; do
+    echo "| $fam | $(family_share node "$fam") | $(family_share nginx "$fam") |"
+  done
+  cat <<EOF
+
+The node's heaviest functions (self cost; template arguments elided):
+
+| share | function |
+|---|---|
+EOF
+  awk -F'\t' '{gsub(/\|/, "\\|", $2); printf "| %s %% | `%s` |\n", $1, $2}' "$dir/node.top" 2>/dev/null |
+    tee -a "$WORK/report.values"
+  echo
+}
+
+# profile_reason: why this run took the profile (smoke-run, or the goals
+# marked for it in GOALS that it missed).
+profile_reason() {
+  local name labels="" out
+  if ((SMOKE)); then
+    out="The profile below is taken in every smoke run."
+  else
+    while read -r name; do
+      [[ $(goal_field "$name" profile) == profile ]] || continue
+      labels+="${labels:+; }$(goal_label "$name")"
+    done < <(goals_missed)
+    out="The profile below is taken because this run missed: $labels."
+  fi
+  record "$out"
+  echo "$out"
+}
+
+syscalls_text() {
+  local out
+  out=$(awk -F'\t' '$1 != "total" {printf "%s%s %s", (n++ ? ", " : ""), $1, $2}' \
+    "$WORK/profile/$1.syscalls" 2>/dev/null)
+  record "$out"
+  printf '%s\n' "$out"
+}
+
+family_share() {
+  local out
+  out=$(awk -F'\t' -v f="$2" '{t += $1; if ($2 == f) v = $1}
+    END {if (t > 0 && v > 0) printf "%.1f %%", 100 * v / t; else print "-"}' \
+    "$WORK/profile/$1.families" 2>/dev/null)
+  record "$out"
+  printf '%s\n' "$out"
 }
