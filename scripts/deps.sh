@@ -1,22 +1,69 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build and the tests need, only if one is
-# missing (so a second run costs nothing). Source it or run it; needs root.
+# Installs the Debian packages this repository needs, only those missing (so
+# a second run costs nothing). Needs root (or sudo).
+#
+#   scripts/deps.sh           everything: build, tests and benchmarks
+#                             (scripts/test.sh)
+#   scripts/deps.sh --build   only what building and running snowflaked and
+#                             snowflake need (scripts/run-node.sh)
 set -euo pipefail
 
-SNOWFLAKE_PACKAGES=(
-  build-essential cmake ninja-build clang clang-format
-  libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev libfmt-dev libspdlog-dev libtomlplusplus-dev
-  nlohmann-json3-dev libboost-dev
-  prometheus faketime libfaketime curl
-  etcd-server etcd-client libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev
-  protobuf-compiler openssl
-  wrk nghttp2-client redis-server redis-tools postgresql nginx gnuplot-nox jq
-  valgrind strace
+# Building and running snowflaked and the snowflake tool.
+BUILD_PACKAGES=(
+  build-essential
+  cmake
+  ninja-build
+  libabsl-dev
+  libboost-dev
+  libcli11-dev
+  libfmt-dev
+  libspdlog-dev
+  libtomlplusplus-dev
+  nlohmann-json3-dev
+  libgrpc++-dev
+  libprotobuf-dev
+  protobuf-compiler
+  protobuf-compiler-grpc
 )
 
+# The tests, the format check and the benchmarks, on top of the above.
+TEST_PACKAGES=(
+  clang
+  clang-format
+  libclang-rt-dev  # libFuzzer's runtime; clang only recommends it
+  libgtest-dev
+  libgmock-dev
+  libbenchmark-dev
+  prometheus
+  faketime
+  libfaketime
+  curl
+  etcd-server
+  etcd-client
+  openssl
+  wrk
+  nghttp2-client
+  redis-server
+  redis-tools
+  postgresql
+  nginx
+  gnuplot-nox
+  jq
+  valgrind
+  strace
+)
+
+case "${1:-}" in
+  --build) packages=("${BUILD_PACKAGES[@]}") ;;
+  "") packages=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
+  *)
+    echo "usage: $0 [--build]" >&2
+    exit 2
+    ;;
+esac
+
 missing=()
-for pkg in "${SNOWFLAKE_PACKAGES[@]}"; do
+for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
     || missing+=("$pkg")
 done

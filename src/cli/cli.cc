@@ -64,8 +64,9 @@ void AddLayoutOptions(CLI::App& app, LayoutFlags& flags) {
       ->capture_default_str();
   app.add_option("--layout", flags.widths,
                  "Bit widths TIME/WORKER/SEQUENCE, at most 63 in all, e.g. "
-                 "41/10/12 (default: the preset's)")
-      ->type_name("T/W/S");
+                 "41/10/12, or a preset name as for --preset (snowflaked's "
+                 "--layout takes the same); default: the preset's")
+      ->type_name("T/W/S|PRESET");
   app.add_option_function<int64_t>(
          "--epoch", [&flags](const int64_t& ms) { flags.epoch_millis = ms; },
          "Unix ms at which tick 0 begins (default: the preset's)")

@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "snowflake/layout.h"
+#include "src/cli/cluster_list.h"
 #include "src/cli/fence_restore.h"
 #include "src/cli/internal/cluster_util.h"
 #include "src/etcd/etcd_client.h"
@@ -245,6 +246,21 @@ void PrintTable(const ClusterFlags& flags, const Snapshot& snapshot, Io& io) {
   }
 }
 
+// For a cluster with no keys at all (most likely a wrong --cluster): the
+// names that do exist.
+void PrintOtherClusters(const ClusterFlags& flags, etcd::EtcdClient& client,
+                        Io& io) {
+  absl::StatusOr<std::vector<ClusterSummary>> clusters =
+      ListClusters(client, flags.prefix);
+  if (!clusters.ok()) return;
+  std::vector<std::string> names;
+  for (const ClusterSummary& c : *clusters) names.push_back(c.name);
+  io.out << fmt::format(
+      "\nno key of cluster \"{}\" under {}; clusters there: {} (snowflake "
+      "cluster list)\n",
+      flags.cluster, flags.prefix, names.empty() ? "none" : Join(names));
+}
+
 }  // namespace
 
 int Cluster(const ClusterFlags& flags_in, Clock& clock, Io& io) {
@@ -267,6 +283,9 @@ int Cluster(const ClusterFlags& flags_in, Clock& clock, Io& io) {
     PrintJson(flags, *snapshot, clock.NowMicros() / 1000, io);
   } else {
     PrintTable(flags, *snapshot, io);
+    if (!snapshot->config && snapshot->workers.empty()) {
+      PrintOtherClusters(flags, **client, io);
+    }
   }
   return kExitOk;
 }
@@ -274,10 +293,12 @@ int Cluster(const ClusterFlags& flags_in, Clock& clock, Io& io) {
 CLI::App* ClusterCommand::Add(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "cluster",
-      "List a cluster's state in etcd: layout, worker-ID holders, their "
-      "high-water marks and lease time left, free IDs");
+      "Show a cluster's state in etcd: layout, worker-ID holders, their "
+      "high-water marks and lease time left, free IDs; `cluster list` "
+      "lists the clusters");
   cmd->footer(
       "Example:\n"
+      "  snowflake cluster list --etcd http://127.0.0.1:2379\n"
       "  snowflake cluster --etcd http://127.0.0.1:2379 --cluster prod\n"
       "  snowflake cluster --etcd https://e1:2379,https://e2:2379 "
       "--ca ca.pem --cert client.pem --key client-key.pem --json");
@@ -316,6 +337,17 @@ CLI::App* ClusterCommand::Add(CLI::App& app) {
       ->type_name("MS")
       ->capture_default_str();
 
+  list_ = cmd->add_subcommand(
+      "list",
+      "List every cluster under the prefix: its stored config, and how many "
+      "worker IDs are held, nodes published and high-water marks stored");
+  list_->fallthrough();
+  list_->footer(
+      "Takes the flags of snowflake cluster (--etcd, --prefix, --json, TLS "
+      "and authentication) before or after list.\n\n"
+      "Example:\n"
+      "  snowflake cluster list --etcd http://127.0.0.1:2379");
+
   fence_restore_ = cmd->add_subcommand(
       "fence-restore",
       "After etcd was restored from an older snapshot: raise the stored "
@@ -349,6 +381,9 @@ CLI::App* ClusterCommand::Add(CLI::App& app) {
 }
 
 int ClusterCommand::Run(Clock& clock, Io& io) {
+  if (list_ != nullptr && list_->parsed()) {
+    return ListClustersCommand(flags_, io);
+  }
   if (fence_restore_ != nullptr && fence_restore_->parsed()) {
     return FenceRestore(flags_, fence_flags_, clock, io);
   }

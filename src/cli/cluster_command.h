@@ -1,7 +1,8 @@
 // `snowflake cluster`: what a cluster keeps in etcd (DESIGN section 5), for
 // operators: the stored layout and epoch, every worker ID's holder with its
 // node, addresses, region, high-water mark and lease time left, and how many
-// IDs of a range are free; and `snowflake cluster fence-restore`
+// IDs of a range are free; `snowflake cluster list` (cluster_list.h), the
+// clusters that exist; and `snowflake cluster fence-restore`
 // (fence_restore.h). Built apart from snowflake_cli_lib because it links the
 // etcd client (gRPC).
 #ifndef SNOWFLAKE_CLI_CLUSTER_COMMAND_H_
@@ -21,8 +22,8 @@ namespace snowflake::cli {
 // HWM's distance ahead of the present.
 int Cluster(const ClusterFlags& flags, Clock& clock, Io& io);
 
-// The command for RunCli's `extra`, with its subcommand fence-restore. Not
-// thread-safe.
+// The command for RunCli's `extra`, with its subcommands list and
+// fence-restore. Not thread-safe.
 class ClusterCommand final : public ExtraCommand {
  public:
   CLI::App* Add(CLI::App& app) override;
@@ -31,6 +32,7 @@ class ClusterCommand final : public ExtraCommand {
  private:
   ClusterFlags flags_;
   FenceRestoreFlags fence_flags_;
+  CLI::App* list_ = nullptr;           // Owned by the app.
   CLI::App* fence_restore_ = nullptr;  // Owned by the app.
 };
 

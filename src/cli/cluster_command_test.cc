@@ -101,7 +101,7 @@ void WriteCluster(etcd::EtcdClient& client, const std::string& prefix,
 class ClusterCommandTest : public SharedEtcdTest<ClusterCommandTest> {};
 
 TEST_F(ClusterCommandTest, TableListsHoldersHwmsLeaseLeftAndFreeCount) {
-  WriteCluster(*client_, "/snowflake", "prod");
+  WriteCluster(*client_, etcd_schema::kDefaultPrefix, "prod");
   const Result r = Snowflake(
       {"cluster", "--etcd", etcd_->ClientUrl(0), "--cluster", "prod"});
   ASSERT_EQ(r.code, kExitOk) << r.err;
@@ -167,8 +167,9 @@ TEST_F(ClusterCommandTest, JsonHasEveryField) {
 }
 
 TEST_F(ClusterCommandTest, RevokedLeaseFreesTheIdInTheListing) {
-  WriteCluster(*client_, "/snowflake", "revoked");
-  auto kv = client_->Get(etcd_schema::WorkerKey("/snowflake", "revoked", 7));
+  WriteCluster(*client_, etcd_schema::kDefaultPrefix, "revoked");
+  auto kv = client_->Get(
+      etcd_schema::WorkerKey(etcd_schema::kDefaultPrefix, "revoked", 7));
   ASSERT_TRUE(kv.ok() && kv->has_value());
   ASSERT_TRUE(client_->LeaseRevoke((*kv)->lease).ok());
   const Result r = Snowflake({"cluster", "--etcd", etcd_->ClientUrl(0),
@@ -190,6 +191,59 @@ TEST_F(ClusterCommandTest, EmptyClusterSaysSo) {
   EXPECT_THAT(r.out, HasSubstr("config   none"));
   EXPECT_THAT(r.out, HasSubstr("0 held, 1024 free"));
   EXPECT_THAT(r.out, HasSubstr("no worker ID is held"));
+}
+
+// Issue 9 point 18: `snowflake cluster` looks at one cluster ("default"
+// unless --cluster); `snowflake cluster list` finds the clusters that exist
+// under the prefix, and a cluster with no keys names them.
+TEST_F(ClusterCommandTest, ListFindsEveryClusterUnderThePrefix) {
+  const std::string prefix = "/list-test";
+  WriteCluster(*client_, prefix, "prod");
+  WriteCluster(*client_, prefix, "staging");
+  ASSERT_TRUE(client_
+                  ->Put(etcd_schema::HwmKey(prefix, "retired", 4),
+                        etcd_schema::EncodeHwm(kNowMillis))
+                  .ok());
+  // Another prefix that begins with the same letters is not listed.
+  WriteCluster(*client_, prefix + "2", "elsewhere");
+
+  const Result r = Snowflake(
+      {"cluster", "list", "--etcd", etcd_->ClientUrl(0), "--prefix", prefix});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.err, IsEmpty());
+  EXPECT_THAT(r.out, HasSubstr("3 clusters under /list-test"));
+  EXPECT_THAT(r.out, HasSubstr("CLUSTER"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("\nprod +2 +0 +3 +\\{"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("\nstaging +2 +0 +3 +\\{"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("\nretired +0 +0 +1 +none\n"));
+  EXPECT_THAT(r.out, Not(HasSubstr("elsewhere")));
+
+  // The flags of `snowflake cluster` work before "list" too, and --json.
+  const Result json = Snowflake({"cluster", "--etcd", etcd_->ClientUrl(0),
+                                 "--prefix", prefix + "/", "--json", "list"});
+  ASSERT_EQ(json.code, kExitOk) << json.err;
+  const nlohmann::json parsed = nlohmann::json::parse(json.out);
+  EXPECT_EQ(parsed["prefix"], prefix);
+  ASSERT_EQ(parsed["clusters"].size(), 3u) << json.out;
+  EXPECT_EQ(parsed["clusters"][0]["cluster"], "prod");
+  EXPECT_EQ(parsed["clusters"][0]["held"], 2);
+  EXPECT_EQ(parsed["clusters"][0]["hwms"], 3);
+  EXPECT_TRUE(parsed["clusters"][1]["config"].is_null());  // retired
+  EXPECT_EQ(parsed["clusters"][2]["cluster"], "staging");
+
+  // The default cluster does not exist here: the listing says which do.
+  const Result missing =
+      Snowflake({"cluster", "--etcd", etcd_->ClientUrl(0), "--prefix", prefix});
+  ASSERT_EQ(missing.code, kExitOk) << missing.err;
+  EXPECT_THAT(missing.out,
+              HasSubstr("no key of cluster \"default\" under /list-test; "
+                        "clusters there: prod,retired,staging (snowflake "
+                        "cluster list)"));
+
+  const Result none = Snowflake(
+      {"cluster", "list", "--etcd", etcd_->ClientUrl(0), "--prefix", "/none"});
+  ASSERT_EQ(none.code, kExitOk) << none.err;
+  EXPECT_THAT(none.out, HasSubstr("no cluster under /none"));
 }
 
 TEST_F(ClusterCommandTest, UnreadableEntriesAreShownNotFatal) {
@@ -225,22 +279,25 @@ class FenceRestoreTest : public ClusterCommandTest {
   // A cluster of the default layout (1024 worker IDs) with the marks given.
   void WriteFenceCluster(const std::string& cluster,
                          const std::map<int64_t, std::string>& marks) {
-    ASSERT_TRUE(client_
-                    ->Put(etcd_schema::ConfigKey("/snowflake", cluster),
-                          etcd_schema::EncodeClusterConfig(Layout(), {}))
-                    .ok());
+    ASSERT_TRUE(
+        client_
+            ->Put(etcd_schema::ConfigKey(etcd_schema::kDefaultPrefix, cluster),
+                  etcd_schema::EncodeClusterConfig(Layout(), {}))
+            .ok());
     for (const auto& [id, value] : marks) {
-      ASSERT_TRUE(
-          client_->Put(etcd_schema::HwmKey("/snowflake", cluster, id), value)
-              .ok());
+      ASSERT_TRUE(client_
+                      ->Put(etcd_schema::HwmKey(etcd_schema::kDefaultPrefix,
+                                                cluster, id),
+                            value)
+                      .ok());
     }
   }
 
   // Every stored mark of `cluster`, by worker ID.
   std::map<int64_t, std::string> Marks(const std::string& cluster) {
     std::map<int64_t, std::string> marks;
-    auto kvs =
-        client_->GetPrefix(etcd_schema::HwmPrefix("/snowflake", cluster));
+    auto kvs = client_->GetPrefix(
+        etcd_schema::HwmPrefix(etcd_schema::kDefaultPrefix, cluster));
     EXPECT_TRUE(kvs.ok()) << kvs.status();
     if (!kvs.ok()) return marks;
     for (const etcd::KeyValue& kv : *kvs) {
@@ -366,15 +423,18 @@ TEST_F(FenceRestoreTest, ConflictsAreRetriedAndNeverLowerAMark) {
   auto race = [&] {
     if (calls++ > 0) return;
     ASSERT_TRUE(client_
-                    ->Put(etcd_schema::HwmKey("/snowflake", "fence-race", 4),
+                    ->Put(etcd_schema::HwmKey(etcd_schema::kDefaultPrefix,
+                                              "fence-race", 4),
                           HwmText(higher))
                     .ok());
     ASSERT_TRUE(client_
-                    ->Put(etcd_schema::HwmKey("/snowflake", "fence-race", 3),
+                    ->Put(etcd_schema::HwmKey(etcd_schema::kDefaultPrefix,
+                                              "fence-race", 3),
                           HwmText(kNowMillis + 10))
                     .ok());
     ASSERT_TRUE(client_
-                    ->Put(etcd_schema::HwmKey("/snowflake", "fence-race", 5),
+                    ->Put(etcd_schema::HwmKey(etcd_schema::kDefaultPrefix,
+                                              "fence-race", 5),
                           HwmText(kNowMillis + 10))
                     .ok());
   };
@@ -402,12 +462,13 @@ TEST_F(FenceRestoreTest, GivesUpOnAKeyThatNeverSettles) {
   int64_t value = kNowMillis;
   auto busy = [&] {
     ASSERT_TRUE(client_
-                    ->Put(etcd_schema::HwmKey("/snowflake", "fence-busy", 1),
+                    ->Put(etcd_schema::HwmKey(etcd_schema::kDefaultPrefix,
+                                              "fence-busy", 1),
                           HwmText(++value))
                     .ok());
   };
   FencePlan plan;
-  plan.prefix = "/snowflake";
+  plan.prefix = etcd_schema::kDefaultPrefix;
   plan.cluster = "fence-busy";
   plan.range = WorkerRange{0, 2};
   plan.target_millis = kFenceTarget;
@@ -500,7 +561,7 @@ TEST(ClusterCommandTlsTest, ReadsOverTlsWithClientCertificates) {
                                         files.client_key_file};
   std::unique_ptr<etcd::EtcdClient> client = ConnectEtcd(client_options);
   ASSERT_NE(client, nullptr);
-  WriteCluster(*client, "/snowflake", "tls");
+  WriteCluster(*client, etcd_schema::kDefaultPrefix, "tls");
 
   const Result ok =
       Snowflake({"cluster", "--etcd", etcd->ClientUrl(0), "--cluster", "tls",

@@ -1,4 +1,6 @@
-// The flags of `snowflake cluster` and of its subcommand fence-restore.
+// The flags of `snowflake cluster` and of its subcommands. Their defaults are
+// snowflaked's (limits.h, etcd_schema.h), so that the tool looks where the
+// nodes write.
 #ifndef SNOWFLAKE_CLI_CLUSTER_FLAGS_H_
 #define SNOWFLAKE_CLI_CLUSTER_FLAGS_H_
 
@@ -6,13 +8,16 @@
 #include <string>
 #include <vector>
 
+#include "src/lease/etcd/etcd_schema.h"
+#include "src/server/limits.h"
+
 namespace snowflake::cli {
 
 struct ClusterFlags {
   // etcd client URLs, "http://host:port" or "https://host:port".
   std::vector<std::string> endpoints;
-  std::string cluster = "default";
-  std::string prefix = "/snowflake";
+  std::string cluster = limits::kDefaultCluster;
+  std::string prefix = etcd_schema::kDefaultPrefix;
   // "A-B": the range whose free IDs are counted (fence-restore: whose
   // high-water marks are raised); empty: every worker ID of the cluster's
   // stored layout.
@@ -29,9 +34,11 @@ struct ClusterFlags {
 
 // fence-restore's own flags; the names and defaults are snowflaked's.
 struct FenceRestoreFlags {
-  int64_t outage_budget_seconds = 60;    // --outage-budget
-  int64_t max_clock_skew_millis = 1000;  // --max-clock-skew-ms
-  bool dry_run = false;                  // Print what would be written.
+  // --outage-budget
+  int64_t outage_budget_seconds = limits::kDefaultOutageBudgetSeconds;
+  // --max-clock-skew-ms
+  int64_t max_clock_skew_millis = limits::kDefaultMaxClockSkewMillis;
+  bool dry_run = false;  // Print what would be written.
 };
 
 }  // namespace snowflake::cli

@@ -1,6 +1,7 @@
 #include "src/cli/commands.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -210,14 +211,31 @@ std::string DumpJson(const Json& json) {
 }  // namespace
 
 absl::StatusOr<Layout> ResolveLayout(const LayoutFlags& flags) {
-  absl::StatusOr<Layout> preset = Layout::Preset(flags.preset);
+  std::string preset_name = flags.preset;
+  std::string widths = flags.widths;
+  // --layout takes a preset name as snowflaked's --layout does.
+  if (!widths.empty() && Layout::Preset(widths).ok()) {
+    if (preset_name != kDefaultPreset && preset_name != widths) {
+      return absl::InvalidArgumentError(fmt::format(
+          "layout: --preset {} and --layout {} name two layouts; give one",
+          preset_name, widths));
+    }
+    preset_name = std::move(widths);
+    widths.clear();
+  }
+  absl::StatusOr<Layout> preset = Layout::Preset(preset_name);
   if (!preset.ok()) return preset.status();
   LayoutSpec spec = preset->spec();
   if (flags.epoch_millis) spec.epoch_millis = *flags.epoch_millis;
   if (flags.unit_millis) spec.unit_millis = *flags.unit_millis;
-  absl::StatusOr<Layout> layout = flags.widths.empty()
-                                      ? Layout::Create(spec)
-                                      : Layout::Parse(flags.widths, spec);
+  if (!widths.empty() && widths.find('/') == std::string::npos) {
+    return absl::InvalidArgumentError(fmt::format(
+        "layout: \"{}\" is neither TIME/WORKER/SEQUENCE bit widths (e.g. "
+        "41/10/12) nor a preset ({})",
+        widths, fmt::join(Layout::PresetNames(), ", ")));
+  }
+  absl::StatusOr<Layout> layout =
+      widths.empty() ? Layout::Create(spec) : Layout::Parse(widths, spec);
   // Layout::Limits() and MillisOfTick() do not check for overflow.
   if (layout.ok() && !EndMillis(*layout)) {
     return absl::InvalidArgumentError(fmt::format(

@@ -32,18 +32,25 @@ struct Io {
   std::ostream& err;
 };
 
+// The preset that --preset names when not given.
+inline constexpr char kDefaultPreset[] = "default";
+
 // Flags that choose a layout. Unset fields keep the preset's values.
 struct LayoutFlags {
-  std::string preset = "default";
-  std::string widths;  // "TIME/WORKER/SEQUENCE"; empty: the preset's.
+  std::string preset = kDefaultPreset;
+  // "TIME/WORKER/SEQUENCE" or a preset name (as snowflaked's --layout);
+  // empty: the preset's.
+  std::string widths;
   std::optional<int64_t> epoch_millis;
   std::optional<int64_t> unit_millis;
 };
 
 // The layout `flags` describe: the preset, with the epoch, unit and widths
-// given replaced. Errors: those of Layout::Preset, Parse and Create, whose
-// messages name the field at fault; kInvalidArgument if the layout's time
-// range ends past what int64_t milliseconds hold.
+// given replaced; `widths` may instead name a preset (`--layout js53`, the
+// spelling snowflaked takes). Errors: those of Layout::Preset, Parse and
+// Create, whose messages name the field at fault; kInvalidArgument if the
+// layout's time range ends past what int64_t milliseconds hold, or when
+// `preset` and `widths` name two different presets.
 absl::StatusOr<Layout> ResolveLayout(const LayoutFlags& flags);
 
 // Arguments of the commands that read IDs or texts: each one in order, with

@@ -422,6 +422,36 @@ TEST(LayoutTest, CustomLayoutRates) {
   EXPECT_EQ(json["js_unsafe_from_ms"], 5368709120);
 }
 
+// Issue 9 point 18: `snowflaked --layout js53` works, so `snowflake
+// --layout js53` must too: --layout takes a preset name in both tools, and
+// means what --preset means.
+TEST(LayoutTest, LayoutFlagTakesPresetNamesAsSnowflakedDoes) {
+  for (const std::string& name : Layout::PresetNames()) {
+    const Result by_layout = Snowflake({"layout", "--layout", name, "--json"});
+    ASSERT_EQ(by_layout.code, kExitOk) << name << ": " << by_layout.err;
+    const Result by_preset = Snowflake({"layout", "--preset", name, "--json"});
+    ASSERT_EQ(by_preset.code, kExitOk) << name << ": " << by_preset.err;
+    EXPECT_EQ(by_layout.out, by_preset.out) << name;
+  }
+  // Decoding with --layout twitter reads Twitter's IDs.
+  const Result decoded = Snowflake(
+      {"decode", "--layout", "twitter", "--json", std::to_string(kTwitterId)});
+  ASSERT_EQ(decoded.code, kExitOk) << decoded.err;
+  EXPECT_EQ(decoded.out, Snowflake({"decode", "--preset", "twitter", "--json",
+                                    std::to_string(kTwitterId)})
+                             .out);
+  // The preset's own epoch, unless --epoch is given.
+  const Result epoch =
+      Snowflake({"layout", "--layout", "twitter", "--epoch", "0", "--json"});
+  ASSERT_EQ(epoch.code, kExitOk) << epoch.err;
+  EXPECT_EQ(nlohmann::json::parse(epoch.out)["epoch_ms"], 0);
+  // Two different presets are refused; a name that is neither is named.
+  ExpectUsageError({"layout", "--preset", "discord", "--layout", "twitter"},
+                   "snowflake: layout: ", "name two layouts");
+  ExpectUsageError({"layout", "--layout", "sonyflake"},
+                   "snowflake: layout: ", "\"sonyflake\" is neither");
+}
+
 TEST(LayoutTest, BadLayoutIsUsageError) {
   ExpectUsageError({"layout", "--layout", "41/10/13"},
                    "snowflake: layout: ", "64");

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "snowflake/clock.h"
 #include "spdlog/spdlog.h"
@@ -386,16 +387,31 @@ int main(int argc, char** argv) {
       std::fputs(snowflake::FormatConfig(*loaded).c_str(), stdout);
       return 0;
     case snowflake::ConfigAction::kCheck:
-      std::printf("configuration ok: layout %s, worker %lld, listen %s:%d\n",
-                  loaded->config.layout.ToString().c_str(),
-                  static_cast<long long>(loaded->config.worker_id),
-                  loaded->config.listen_host.c_str(),
-                  loaded->config.listen_port);
-      return 0;
     case snowflake::ConfigAction::kRun:
       break;
   }
+  // A layout that can issue no ID now (an epoch in the future, a time range
+  // used up) passes every setting's own check.
+  const int64_t now_millis = snowflake::SystemClock().NowMicros() / 1000;
+  const absl::Status issuable = snowflake::CheckLayoutAt(*loaded, now_millis);
+  if (loaded->action == snowflake::ConfigAction::kCheck) {
+    if (!issuable.ok()) {
+      std::fprintf(stderr, "snowflaked: configuration error: %s\n",
+                   std::string(issuable.message()).c_str());
+      return 2;
+    }
+    std::fputs(snowflake::CheckReport(*loaded, now_millis).c_str(), stdout);
+    return 0;
+  }
   snowflake::SetUpLogging(loaded->config.log_level, loaded->config.log_format);
+  if (!issuable.ok()) {
+    // It runs, never ready (the node says why), and stores no high-water
+    // mark ahead of the clock: fixing the layout needs no cleanup.
+    spdlog::error(
+        "event=layout_cannot_issue error=\"{}\" action=\"fix the layout or "
+        "the epoch and restart; /readyz stays 503 until then\"",
+        std::string(issuable.message()));
+  }
   for (const snowflake::UnknownEnv& u : unknown_env) {
     spdlog::warn(
         "event=unknown_env name={} suggestion={} action=\"not a setting, "

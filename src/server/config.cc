@@ -1,641 +1,30 @@
 #include "src/server/config.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <functional>
 #include <map>
 #include <optional>
 #include <utility>
 
 #include "CLI/CLI.hpp"
-#include "absl/strings/escaping.h"
-#include "absl/time/time.h"
+#include "absl/strings/str_format.h"
+#include "src/server/internal/settings.h"
 #include "src/server/internal/str.h"
 #include "src/server/limits.h"
-#include "toml++/toml.h"
 
 namespace snowflake {
 namespace {
 
 using internal::Append;
 using internal::Cat;
-
-std::string PresetList() {
-  std::string out;
-  for (const std::string& name : Layout::PresetNames()) {
-    if (!out.empty()) out += ", ";
-    out += name;
-  }
-  return out;
-}
-
-// kRegions: the region map, a string in the flag's syntax or a TOML table.
-enum class Kind { kString, kInt, kBool, kRegions };
-
-constexpr std::string_view kRegionsKey = "regions";
-
-// Where a setting's raw text lands before validation.
-struct Raw {
-  std::string layout = "default";
-  std::string epoch;
-  std::string unit;
-  bool layout_set = false;
-};
-
-using ApplyFn = absl::Status (*)(std::string_view value, Config& config,
-                                 Raw& raw);
-
-struct Setting {
-  std::string_view key;
-  std::string_view flag;
-  std::string_view env;
-  Kind kind;
-  std::string_view default_value;
-  std::string_view help;
-  ApplyFn apply;
-};
-
-absl::Status IntIn(std::string_view text, int64_t lo, int64_t hi,
-                   int64_t& out) {
-  if (!internal::ParseInt(text, out)) {
-    return absl::InvalidArgumentError("not a whole number");
-  }
-  if (out < lo || out > hi) {
-    return absl::InvalidArgumentError(Cat("must be between ", lo, " and ", hi));
-  }
-  return absl::OkStatus();
-}
-
-template <typename T>
-absl::Status SetInt(std::string_view text, int64_t lo, int64_t hi, T& out) {
-  int64_t value = 0;
-  if (auto s = IntIn(text, lo, hi, value); !s.ok()) return s;
-  out = static_cast<T>(value);
-  return absl::OkStatus();
-}
-
-absl::Status OneOf(std::string_view text,
-                   std::initializer_list<std::string_view> choices,
-                   std::string& out) {
-  for (std::string_view choice : choices) {
-    if (text == choice) {
-      out = std::string(text);
-      return absl::OkStatus();
-    }
-  }
-  return absl::InvalidArgumentError(
-      Cat("must be one of: ", internal::Join(choices, ", ")));
-}
-
-absl::StatusOr<bool> ParseBool(std::string_view text) {
-  const std::string lower = internal::ToLower(text);
-  if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") {
-    return true;
-  }
-  if (lower == "false" || lower == "0" || lower == "no" || lower == "off") {
-    return false;
-  }
-  return absl::InvalidArgumentError("must be true or false");
-}
-
-// What the etcd client accepts: "http://host:port", "https://host:port" or
-// "host:port", without a path.
-absl::Status CheckEndpoint(std::string_view text) {
-  std::string_view rest = text;
-  while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-  if (rest.starts_with("https://")) {
-    rest.remove_prefix(8);
-  } else if (rest.starts_with("http://")) {
-    rest.remove_prefix(7);
-  } else if (rest.find("://") != std::string_view::npos) {
-    return absl::InvalidArgumentError(
-        "unknown scheme; use http:// or https://");
-  }
-  const size_t colon = rest.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) {
-    return absl::InvalidArgumentError("expected [http[s]://]HOST:PORT");
-  }
-  if (rest.substr(0, colon).find('/') != std::string_view::npos) {
-    return absl::InvalidArgumentError("a path is not allowed");
-  }
-  int64_t port = 0;
-  if (!internal::ParseInt(rest.substr(colon + 1), port) || port < 1 ||
-      port > 65535 || rest[colon + 1] == '+') {
-    return absl::InvalidArgumentError("the port must be 1 to 65535");
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ParseListen(std::string_view text, Config& config) {
-  const size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) {
-    return absl::InvalidArgumentError("must be HOST:PORT, e.g. 127.0.0.1:8080");
-  }
-  std::string_view host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);  // [::1]:8080
-  }
-  if (auto s = SetInt(text.substr(colon + 1), 0, 65535, config.listen_port);
-      !s.ok()) {
-    return absl::InvalidArgumentError(Cat("port ", s.message()));
-  }
-  config.listen_host = std::string(host);
-  return absl::OkStatus();
-}
-
-const std::vector<Setting>& Settings() {
-  using C = Config;
-  static const std::vector<Setting> kSettings = {
-      {"listen", "--listen", "SNOWFLAKE_LISTEN", Kind::kString,
-       "127.0.0.1:8080", "Address and port to serve HTTP on (HOST:PORT).",
-       [](std::string_view v, C& c, Raw&) { return ParseListen(v, c); }},
-      {"threads", "--threads", "SNOWFLAKE_THREADS", Kind::kInt, "0",
-       "I/O threads; 0 means one per CPU core.",
-       [](std::string_view v, C& c, Raw&) {
-         return SetInt(v, 0, limits::kMaxThreads, c.threads);
-       }},
-      {"node.name", "--node-name", "SNOWFLAKE_NODE_NAME", Kind::kString, "",
-       "Name shown in /v1/info; empty means the host name.",
-       [](std::string_view v, C& c, Raw&) {
-         c.node_name = std::string(v);
-         return absl::OkStatus();
-       }},
-      {"node.region", "--region", "SNOWFLAKE_REGION", Kind::kString, "",
-       "Region shown in /v1/info; with a region map (regions), the region "
-       "whose worker IDs this node uses.",
-       [](std::string_view v, C& c, Raw&) {
-         c.region = std::string(v);
-         return absl::OkStatus();
-       }},
-      {"layout.widths", "--layout", "SNOWFLAKE_LAYOUT", Kind::kString,
-       "default",
-       "Bit widths TIME/WORKER/SEQUENCE (e.g. 41/10/12) or a preset name "
-       "(default, twitter, discord, js53). Fixed for a cluster's life.",
-       [](std::string_view v, C&, Raw& r) {
-         r.layout = std::string(v);
-         return absl::OkStatus();
-       }},
-      {"layout.epoch", "--epoch", "SNOWFLAKE_EPOCH", Kind::kString, "",
-       "Custom epoch: Unix milliseconds or RFC 3339 "
-       "(2025-01-01T00:00:00Z); empty means the layout's own "
-       "(2025-01-01T00:00:00Z for the default).",
-       [](std::string_view v, C&, Raw& r) {
-         r.epoch = std::string(v);
-         return absl::OkStatus();
-       }},
-      {"layout.unit_ms", "--unit-ms", "SNOWFLAKE_UNIT_MS", Kind::kInt, "0",
-       "Length of one tick in ms (1 to 1000); 0 means the layout's own.",
-       [](std::string_view v, C&, Raw& r) {
-         int64_t unit = 0;
-         if (auto s = IntIn(v, 0, 1000, unit); !s.ok()) return s;
-         r.unit = unit == 0 ? "" : std::string(v);
-         return absl::OkStatus();
-       }},
-      {"clock.source", "--clock", "SNOWFLAKE_CLOCK", Kind::kString, "wall",
-       "wall (follows the system clock) or monotonic (wall time at start, "
-       "then advanced by the monotonic clock).",
-       [](std::string_view v, C& c, Raw&) {
-         return OneOf(v, {"wall", "monotonic"}, c.clock_source);
-       }},
-      {"clock.tolerance_ms", "--tolerance-ms", "SNOWFLAKE_TOLERANCE_MS",
-       Kind::kInt, "5",
-       "Clock behind the last ID by at most this: wait; further: 503.",
-       [](std::string_view v, C& c, Raw&) {
-         return SetInt(v, 0, 60'000, c.tolerance_millis);
-       }},
-      {"clock.max_borrow_ms", "--max-borrow-ms", "SNOWFLAKE_MAX_BORROW_MS",
-       Kind::kInt, "0",
-       "In a burst, how far the tick may run ahead of the clock instead of "
-       "waiting.",
-       [](std::string_view v, C& c, Raw&) {
-         return SetInt(v, 0, 60'000, c.max_borrow_millis);
-       }},
-      {"clock.max_start_wait_ms", "--max-start-wait-ms",
-       "SNOWFLAKE_MAX_START_WAIT_MS", Kind::kInt, "90000",
-       "At start, the longest wait for the clock to pass the stored "
-       "high-water mark; further behind, the node refuses to start. etcd "
-       "mode: at least worker.outage_budget_s, which a successor of a "
-       "crashed node may have to wait.",
-       [](std::string_view v, C& c, Raw&) {
-         return SetInt(v, 0, limits::kMaxMaxStartWaitMillis,
-                       c.max_start_wait_millis);
-       }},
-      {"clock.max_skew_ms", "--max-clock-skew-ms",
-       "SNOWFLAKE_MAX_CLOCK_SKEW_MS", Kind::kInt, "1000",
-       "The largest clock difference assumed between any two nodes (0 to "
-       "worker.outage_budget_s); a node taking over a worker ID waits it "
-       "out.",
-       [](std::string_view v, C& c, Raw&) {
-         return SetInt(v, 0, limits::kMaxOutageBudgetSeconds * 1000,
-                       c.max_clock_skew_millis);
-       }},
-      {"generator.sequence_start_max", "--sequence-start-max",
-       "SNOWFLAKE_SEQUENCE_START_MAX", Kind::kInt, "0",
-       "If > 0, each tick's sequence starts at a random value in [0, N] so "
-       "IDs taken at low rates do not all end in the same bits.",
-       [](std::string_view v, C& c, Raw&) {
-         return SetInt(v, 0, int64_t{1} << 30, c.sequence_start_max);
-       }},
-      {"worker.mode", "--coordinator", "SNOWFLAKE_COORDINATOR", Kind::kString,
-       "static",
-       "How the worker ID is held: static (worker.id, HWM in state_dir) or "
-       "etcd (leased from etcd; zookeeper is not supported yet).",
-       [](std::string_view v, C& c, Raw&) {
-         if (v == "zookeeper") {
-           return absl::UnimplementedError(
-               "worker mode zookeeper is not supported yet; use static or "
-               "etcd");
-         }
-         return OneOf(v, {"static", "etcd"}, c.worker_mode);
-       }},
-      {"worker.range", "--worker-range", "SNOWFLAKE_WORKER_RANGE",
-       Kind::kString, "",
-       "etcd mode: the worker IDs this node may claim, A-B inclusive; empty "
-       "means its region's (with a region map) or all of the layout's.",
-       [](std::string_view v, C& c, Raw&) {
-         if (v.empty()) {
-           c.worker_range_first = 0;
-           c.worker_range_last = -1;
-           return absl::OkStatus();
-         }
-         const size_t dash = v.find('-');
-         int64_t first = 0;
-         int64_t last = 0;
-         if (dash == std::string_view::npos ||
-             !internal::ParseInt(v.substr(0, dash), first) ||
-             !internal::ParseInt(v.substr(dash + 1), last) || first < 0 ||
-             last < first) {
-           return absl::InvalidArgumentError(
-               "expected A-B with 0 <= A <= B, e.g. 0-341");
-         }
-         c.worker_range_first = first;
-         c.worker_range_last = last;
-         c.worker_range_source = WorkerRangeSource::kExplicit;
-         return absl::OkStatus();
-       }},
-      {kRegionsKey, "--regions", "SNOWFLAKE_REGIONS", Kind::kRegions, "",
-       "Region map: each region's worker IDs, e.g. us=0-341,eu=342-683 (in "
-       "the file, a [regions] table of us = \"0-341\" entries). When set, "
-       "node.region must be one of them and gives the node its worker IDs "
-       "(worker.range, if set, must lie inside). The same in every node of "
-       "a cluster.",
-       [](std::string_view v, C& c, Raw&) {
-         auto regions = RegionMap::Parse(v);
-         if (!regions.ok()) return regions.status();
-         c.regions = *std::move(regions);
-         return absl::OkStatus();
-       }},
-      {"etcd.endpoints", "--etcd-endpoints", "SNOWFLAKE_ETCD_ENDPOINTS",
-       Kind::kString, "http://127.0.0.1:2379",
-       "etcd mode: client URLs, comma-separated; tried in order on failure.",
-       [](std::string_view v, C& c, Raw&) {
-         c.etcd_endpoints.clear();
-         if (internal::Trim(v).empty()) {
-           return absl::InvalidArgumentError("needs at least one URL");
-         }
-         int entry = 0;
-         for (std::string_view part : internal::Split(v, ',')) {
-           ++entry;
-           part = internal::Trim(part);
-           if (part.empty()) {
-             return absl::InvalidArgumentError(
-                 Cat("entry ", entry, " is empty"));
-           }
-           if (auto s = CheckEndpoint(part); !s.ok()) {
-             return absl::InvalidArgumentError(
-                 Cat("entry \"", part, "\": ", s.message()));
-           }
-           c.etcd_endpoints.emplace_back(part);
-         }
-         return absl::OkStatus();
-       }},
-      {"etcd.prefix", "--etcd-prefix", "SNOWFLAKE_ETCD_PREFIX", Kind::kString,
-       "/snowflake", "etcd mode: the key prefix all clusters live under.",
-       [](std::string_view v, C& c, Raw&) {
-         if (v.empty() || v.front() != '/' || v.back() == '/') {
-           return absl::InvalidArgumentError(
-               "must start with / and not end with /");
-         }
-         c.etcd_prefix = std::string(v);
-         return absl::OkStatus();
-       }},
-      {"etcd.cluster", "--cluster", "SNOWFLAKE_CLUSTER", Kind::kString,
-       "default",
-       "etcd mode: the cluster's name; its nodes share a layout and the "
-       "worker-ID space.",
-       [](std::string_view v, C& c, Raw&) {
-         if (v.empty() || v.find('/') != std::string_view::npos) {
-           return absl::InvalidArgumentError("must be non-empty without /");
-         }
-         c.cluster = std::string(v);
-         return absl::OkStatus();
-       }},
-      {"etcd.lease_ttl_s", "--lease-ttl", "SNOWFLAKE_LEASE_TTL", Kind::kInt,
-       "30",
-       "etcd mode: lease TTL in seconds; renewed every TTL/3, and the node "
-       "stops issuing shortly before it would expire.",
-       [](std::string_view v, C& c, Raw&) {
-         return SetInt(v, 2, 3600, c.lease_ttl_seconds);
-       }},
-      {"etcd.ca_file", "--etcd-ca", "SNOWFLAKE_ETCD_CA", Kind::kString, "",
-       "etcd mode: CA bundle (PEM) for https endpoints; empty: system roots.",
-       [](std::string_view v, C& c, Raw&) {
-         c.etcd_ca_file = std::string(v);
-         return absl::OkStatus();
-       }},
-      {"etcd.cert_file", "--etcd-cert", "SNOWFLAKE_ETCD_CERT", Kind::kString,
-       "", "etcd mode: client certificate (PEM) for etcd's client-cert auth.",
-       [](std::string_view v, C& c, Raw&) {
-         c.etcd_cert_file = std::string(v);
-         return absl::OkStatus();
-       }},
-      {"etcd.key_file", "--etcd-key", "SNOWFLAKE_ETCD_KEY", Kind::kString, "",
-       "etcd mode: the client certificate's private key (PEM).",
-       [](std::string_view v, C& c, Raw&) {
-         c.etcd_key_file = std::string(v);
-         return absl::OkStatus();
-       }},
-      {"etcd.username", "--etcd-user", "SNOWFLAKE_ETCD_USER", Kind::kString, "",
-       "etcd mode: user name when etcd has authentication enabled.",
-       [](std::string_view v, C& c, Raw&) {
-         c.etcd_username = std::string(v);
-         return absl::OkStatus();
-       }},
-      {"etcd.password", "--etcd-password", "SNOWFLAKE_ETCD_PASSWORD",
-       Kind::kString, "",
-       "etcd mode: that user's password (prefer the environment variable to "
-       "the flag: flags show in ps).",
-       [](std::string_view v, C& c, Raw&) {
-         c.etcd_password = std::string(v);
-         return absl::OkStatus();
-       }},
-      {"node.advertise", "--advertise", "SNOWFLAKE_ADVERTISE", Kind::kString,
-       "",
-       "etcd mode: HOST:PORT addresses (comma-separated) clients reach this "
-       "node at, published for discovery; empty: the listen address.",
-       [](std::string_view v, C& c, Raw&) {
-         c.advertise.clear();
-         for (std::string_view part : internal::Split(v, ',')) {
-           if (!part.empty()) c.advertise.emplace_back(part);
-         }
-         return absl::OkStatus();
-       }},
-      {"node.start_timeout_s", "--start-timeout", "SNOWFLAKE_START_TIMEOUT",
-       Kind::kInt, "0",
-       "etcd mode: how long a starting node keeps retrying to reach its "
-       "coordinator and to find a free worker ID before it exits; 0 means "
-       "forever.",
-       [](std::string_view v, C& c, Raw&) {
-         return SetInt(v, 0, limits::kMaxStartTimeoutSeconds,
-                       c.start_timeout_seconds);
-       }},
-      {"worker.id", "--worker-id", "SNOWFLAKE_WORKER_ID", Kind::kInt, "0",
-       "The worker ID in static mode; must fit the layout's worker bits and "
-       "be unique in the cluster.",
-       [](std::string_view v, C& c, Raw&) {
-         return SetInt(v, 0, int64_t{1} << 62, c.worker_id);
-       }},
-      {"worker.state_dir", "--state-dir", "SNOWFLAKE_STATE_DIR", Kind::kString,
-       "./state",
-       "Directory of the high-water-mark file (static mode); created if "
-       "missing. Relative paths are relative to the working directory.",
-       [](std::string_view v, C& c, Raw&) {
-         if (v.empty()) return absl::InvalidArgumentError("must not be empty");
-         c.state_dir = std::string(v);
-         return absl::OkStatus();
-       }},
-      {"worker.hwm_reserve_ms", "--hwm-reserve-ms", "SNOWFLAKE_HWM_RESERVE_MS",
-       Kind::kInt, "5000",
-       "How far ahead of the clock the high-water mark is stored.",
-       [](std::string_view v, C& c, Raw&) {
-         return SetInt(v, 100, 3'600'000, c.hwm_reserve_millis);
-       }},
-      {"worker.outage_budget_s", "--outage-budget", "SNOWFLAKE_OUTAGE_BUDGET",
-       Kind::kInt, "60",
-       "etcd mode: how far ahead of the clock (seconds) the high-water mark "
-       "is stored in the coordinator: how long a coordinator outage may "
-       "last before nodes stop issuing, and the longest a successor of a "
-       "crashed node's worker ID may have to wait.",
-       [](std::string_view v, C& c, Raw&) {
-         return SetInt(v, 1, limits::kMaxOutageBudgetSeconds,
-                       c.outage_budget_seconds);
-       }},
-      {"worker.hwm_write_interval_ms", "--hwm-write-interval-ms",
-       "SNOWFLAKE_HWM_WRITE_INTERVAL_MS", Kind::kInt, "2000",
-       "etcd mode: how often the stored high-water mark is raised; at most "
-       "half of worker.outage_budget_s.",
-       [](std::string_view v, C& c, Raw&) {
-         return SetInt(v, limits::kMinHwmWriteIntervalMillis,
-                       limits::kMaxOutageBudgetSeconds * 1000,
-                       c.hwm_write_interval_millis);
-       }},
-      {"limits.max_batch", "--max-batch", "SNOWFLAKE_MAX_BATCH", Kind::kInt,
-       "100000", "Largest count of GET /v1/ids; larger gets 413.",
-       [](std::string_view v, C& c, Raw&) {
-         return SetInt(v, 1, limits::kMaxMaxBatch, c.max_batch);
-       }},
-      {"limits.max_header_bytes", "--max-header-bytes",
-       "SNOWFLAKE_MAX_HEADER_BYTES", Kind::kInt, "8192",
-       "Largest request line plus headers; larger gets 431.",
-       [](std::string_view v, C& c, Raw&) {
-         return SetInt(v, 512, limits::kMaxMaxHeaderBytes, c.max_header_bytes);
-       }},
-      {"limits.max_connections", "--max-connections",
-       "SNOWFLAKE_MAX_CONNECTIONS", Kind::kInt, "10000",
-       "Connections beyond this are closed at once.",
-       [](std::string_view v, C& c, Raw&) {
-         return SetInt(v, 1, 1'000'000, c.max_connections);
-       }},
-      {"limits.idle_timeout_ms", "--idle-timeout-ms",
-       "SNOWFLAKE_IDLE_TIMEOUT_MS", Kind::kInt, "60000",
-       "An idle keep-alive connection is closed after this long.",
-       [](std::string_view v, C& c, Raw&) {
-         return SetInt(v, 10, 86'400'000, c.idle_timeout_millis);
-       }},
-      {"limits.header_timeout_ms", "--header-timeout-ms",
-       "SNOWFLAKE_HEADER_TIMEOUT_MS", Kind::kInt, "10000",
-       "Once a request has begun, its headers must arrive within this long "
-       "(and a response must be taken within it).",
-       [](std::string_view v, C& c, Raw&) {
-         return SetInt(v, 10, 3'600'000, c.header_timeout_millis);
-       }},
-      {"limits.drain_timeout_ms", "--drain-timeout-ms",
-       "SNOWFLAKE_DRAIN_TIMEOUT_MS", Kind::kInt, "10000",
-       "On SIGTERM, how long requests in flight get to finish.",
-       [](std::string_view v, C& c, Raw&) {
-         return SetInt(v, 0, 600'000, c.drain_timeout_millis);
-       }},
-      {"log.level", "--log-level", "SNOWFLAKE_LOG_LEVEL", Kind::kString, "info",
-       "trace, debug, info, warn, error, critical or off.",
-       [](std::string_view v, C& c, Raw&) {
-         return OneOf(
-             v, {"trace", "debug", "info", "warn", "error", "critical", "off"},
-             c.log_level);
-       }},
-      {"log.format", "--log-format", "SNOWFLAKE_LOG_FORMAT", Kind::kString,
-       "text",
-       "text (timestamp level key=value ...) or json (one object a line).",
-       [](std::string_view v, C& c, Raw&) {
-         return OneOf(v, {"text", "json"}, c.log_format);
-       }},
-      {"log.access", "--access-log", "SNOWFLAKE_ACCESS_LOG", Kind::kBool,
-       "false", "Log one line per HTTP request.",
-       [](std::string_view v, C& c, Raw&) {
-         auto b = ParseBool(v);
-         if (!b.ok()) return b.status();
-         c.access_log = *b;
-         return absl::OkStatus();
-       }},
-  };
-  return kSettings;
-}
-
-struct Found {
-  std::string value;
-  std::string source;
-};
-
-// Reads the TOML file into key -> (text, "file F line N").
-absl::Status ReadFile(const std::string& path,
-                      std::map<std::string, Found>& out) {
-  // A directory or a device parses as an empty file: every setting would
-  // silently take its default.
-  struct stat info {};
-  if (stat(path.c_str(), &info) != 0) {
-    const int error = errno;
-    const std::string why = std::strerror(error);
-    if (error == ENOENT || error == ENOTDIR) {
-      return absl::NotFoundError(Cat("config file ", path, ": ", why));
-    }
-    return absl::InvalidArgumentError(
-        Cat("config file ", path, ": unreadable: ", why));
-  }
-  if (!S_ISREG(info.st_mode)) {
-    return absl::InvalidArgumentError(
-        Cat("config file ", path, ": not a regular file (",
-            S_ISDIR(info.st_mode) ? "a directory" : "a device, pipe or socket",
-            ")"));
-  }
-  if (access(path.c_str(), R_OK) != 0) {
-    return absl::InvalidArgumentError(
-        Cat("config file ", path, ": unreadable: ", std::strerror(errno)));
-  }
-  toml::table table;
-  try {
-    table = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    if (e.source().begin.line == 0) {
-      return absl::NotFoundError(
-          Cat("config file ", path, ": ", e.description()));
-    }
-    return absl::InvalidArgumentError(Cat("config file ", path, " line ",
-                                          e.source().begin.line, ": ",
-                                          e.description()));
-  }
-  absl::Status status;
-  auto visit = [&](std::string key, const toml::node& node) {
-    const int line = static_cast<int>(node.source().begin.line);
-    const std::string where = Cat("file ", path, " line ", line);
-    const Setting* setting = nullptr;
-    for (const Setting& s : Settings()) {
-      if (s.key == key) setting = &s;
-    }
-    if (setting == nullptr) {
-      status.Update(absl::InvalidArgumentError(
-          Cat("unknown key \"", key, "\" (", where, ")")));
-      return;
-    }
-    std::string text;
-    bool type_ok = false;
-    if (const auto* v = node.as_string()) {
-      text = v->get();
-      type_ok =
-          setting->kind == Kind::kString || setting->kind == Kind::kRegions;
-    } else if (const auto* v = node.as_integer()) {
-      text = Cat(v->get());
-      type_ok = setting->kind == Kind::kInt || setting->kind == Kind::kString;
-    } else if (const auto* v = node.as_boolean()) {
-      text = v->get() ? "true" : "false";
-      type_ok = setting->kind == Kind::kBool;
-    } else if (const auto* v = node.as_date_time()) {
-      const toml::date_time& dt = v->get();
-      char buf[64];
-      std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d%s",
-                    dt.date.year, dt.date.month, dt.date.day, dt.time.hour,
-                    dt.time.minute, dt.time.second,
-                    dt.offset && dt.offset->minutes == 0 ? "Z" : "");
-      text = buf;
-      type_ok = key == "layout.epoch" && dt.offset && dt.offset->minutes == 0;
-    } else if (node.is_floating_point()) {
-      text = Cat(node.as_floating_point()->get() > 0 ? "(a number)" : "");
-    } else {
-      text = "(table or array)";
-    }
-    if (!type_ok) {
-      const char* want = setting->kind == Kind::kInt    ? "an integer"
-                         : setting->kind == Kind::kBool ? "true or false"
-                         : setting->kind == Kind::kRegions
-                             ? "a table of NAME = \"A-B\""
-                             : "a string";
-      status.Update(absl::InvalidArgumentError(
-          Cat(key, " = ", text, " (", where, "): must be ", want)));
-      return;
-    }
-    out[key] = Found{std::move(text), where};
-  };
-  // [regions] us = "0-341": one setting, in the flag's syntax.
-  auto visit_regions = [&](const toml::table& regions) {
-    int line = static_cast<int>(regions.source().begin.line);
-    std::string text;
-    for (const auto& [name, node] : regions) {
-      const int entry_line = static_cast<int>(node.source().begin.line);
-      if (line == 0) line = entry_line;
-      const auto* range = node.as_string();
-      if (range == nullptr) {
-        status.Update(absl::InvalidArgumentError(
-            Cat(kRegionsKey, ".", name.str(), " (file ", path, " line ",
-                entry_line, "): must be a string \"A-B\", e.g. \"0-341\"")));
-        return;
-      }
-      if (!text.empty()) text += ",";
-      Append(text, name.str(), "=", range->get());
-    }
-    out[std::string(kRegionsKey)] =
-        Found{std::move(text), Cat("file ", path, " line ", line)};
-  };
-  for (const auto& [name, node] : table) {
-    const std::string key(name.str());
-    if (key == kRegionsKey && node.is_table()) {
-      visit_regions(*node.as_table());
-    } else if (const toml::table* section = node.as_table()) {
-      for (const auto& [sub_name, sub_node] : *section) {
-        visit(Cat(key, ".", sub_name.str()), sub_node);
-      }
-    } else {
-      visit(key, node);
-    }
-  }
-  return status;
-}
-
-absl::StatusOr<int64_t> ParseEpoch(std::string_view text) {
-  int64_t millis = 0;
-  if (internal::ParseInt(text, millis)) return millis;
-  absl::Time time;
-  std::string error;
-  if (absl::ParseTime(absl::RFC3339_full, internal::AbslView(text), &time,
-                      &error)) {
-    return absl::ToUnixMillis(time);
-  }
-  return absl::InvalidArgumentError(
-      "must be Unix milliseconds or RFC 3339, e.g. 2025-01-01T00:00:00Z");
-}
+using internal::Found;
+using internal::Kind;
+using internal::kRegionsKey;
+using internal::Setting;
+using internal::Settings;
 
 using WhereFn = std::function<std::string(const std::string& key)>;
 
@@ -719,22 +108,20 @@ absl::Status CheckTiming(const WhereFn& where, const Config& config) {
 }
 
 // Cross-field checks and the layout, which depends on three keys.
-absl::Status Finish(const Raw& raw, const std::map<std::string, Found>& eff,
-                    Config& config) {
+absl::Status Finish(const internal::RawLayout& raw,
+                    const std::map<std::string, Found>& eff, Config& config) {
   const WhereFn where = [&](const std::string& key) {
     const Found& f = eff.at(key);
     return Cat(key, " = \"", f.value, "\" (", f.source, ")");
   };
-  absl::StatusOr<Layout> base = Layout::Preset(raw.layout);
-  if (!base.ok()) base = Layout::Parse(raw.layout);
+  absl::StatusOr<Layout> base = internal::ParseLayoutText(raw.layout);
   if (!base.ok()) {
-    return absl::InvalidArgumentError(Cat(where("layout.widths"), ": ",
-                                          base.status().message(),
-                                          "; presets: ", PresetList()));
+    return absl::InvalidArgumentError(
+        Cat(where("layout.widths"), ": ", base.status().message()));
   }
   LayoutSpec spec = base->spec();
   if (!raw.epoch.empty()) {
-    auto epoch = ParseEpoch(raw.epoch);
+    auto epoch = internal::ParseEpoch(raw.epoch);
     if (!epoch.ok()) {
       return absl::InvalidArgumentError(
           Cat(where("layout.epoch"), ": ", epoch.status().message()));
@@ -770,6 +157,17 @@ absl::Status Finish(const Raw& raw, const std::map<std::string, Found>& eff,
   return CheckTiming(where, config);
 }
 
+// --help's group of the flags that are no setting.
+constexpr char kGeneralGroup[] = "General";
+
+// --help's group of a setting: its TOML table, so that --help reads in the
+// same sections as a configuration file.
+std::string GroupOf(const Setting& setting) {
+  const std::string_view section = internal::SectionOf(setting.key);
+  if (section.empty()) return "Top-level settings (file: before any table)";
+  return Cat("[", section, "] settings");
+}
+
 }  // namespace
 
 EnvLookup ProcessEnv() {
@@ -786,23 +184,45 @@ absl::StatusOr<LoadedConfig> LoadConfig(const std::vector<std::string>& args,
   const auto& settings = Settings();
 
   CLI::App app("snowflaked: a Snowflake ID generator node", "snowflaked");
-  app.set_version_flag("--version", SNOWFLAKE_VERSION);
+  app.get_formatter()->column_width(40);
+  app.footer(
+      "Precedence: flag > environment > file > default. Each setting's file "
+      "key and variable follow its help; docs/configuration.md has them "
+      "all.");
+  app.set_help_flag("-h,--help", "Print this help and exit")
+      ->group(kGeneralGroup);
+  app.set_version_flag("--version", SNOWFLAKE_VERSION)->group(kGeneralGroup);
   std::string config_path;
   bool check = false;
   bool print = false;
   app.add_option("--config", config_path,
-                 "TOML configuration file (env SNOWFLAKE_CONFIG)");
+                 "TOML configuration file (env SNOWFLAKE_CONFIG)")
+      ->type_name("FILE")
+      ->group(kGeneralGroup);
   app.add_flag("--check-config", check,
-               "Validate the configuration and exit (0: valid)");
+               "Validate the configuration and exit (0: valid); says what "
+               "it checked and what it did not")
+      ->group(kGeneralGroup);
   app.add_flag("--print-config", print,
-               "Print each effective setting and its source, then exit");
+               "Print each effective setting and its source, then exit")
+      ->group(kGeneralGroup);
   std::vector<std::string> flag_values(settings.size());
   std::vector<CLI::Option*> options(settings.size());
   for (size_t i = 0; i < settings.size(); ++i) {
     const Setting& s = settings[i];
     options[i] = app.add_option(std::string(s.flag), flag_values[i],
                                 Cat(s.help, " (", s.key, ", env ", s.env, ")"));
-    if (s.kind == Kind::kBool) options[i]->expected(0, 1);
+    options[i]->group(GroupOf(s));
+    // Shown as TYPE=DEFAULT; an empty default (its help says what it means)
+    // is not shown. LoadConfig applies the defaults itself: CLI11 would
+    // also take a default_str as the value of a bool flag given bare
+    // (--access-log), so for bools the default is only written in the type.
+    if (s.kind == Kind::kBool) {
+      options[i]->expected(0, 1)->type_name(Cat(s.type, "=", s.default_text));
+    } else {
+      options[i]->type_name(std::string(s.type));
+      if (!s.default_text.empty()) options[i]->default_str(s.default_text);
+    }
   }
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   if (!reversed.empty()) reversed.pop_back();  // Program name.
@@ -828,15 +248,18 @@ absl::StatusOr<LoadedConfig> LoadConfig(const std::vector<std::string>& args,
     if (auto from_env = env("SNOWFLAKE_CONFIG")) config_path = *from_env;
   }
   if (!config_path.empty()) {
-    if (auto s = ReadFile(config_path, file_values); !s.ok()) return s;
+    if (auto s = internal::ReadSettingsFile(config_path, file_values);
+        !s.ok()) {
+      return s;
+    }
   }
 
-  Raw raw;
+  internal::RawLayout raw;
   std::map<std::string, Found> effective;
   for (size_t i = 0; i < settings.size(); ++i) {
     const Setting& s = settings[i];
     const std::string key(s.key);
-    Found found{std::string(s.default_value), "default"};
+    Found found{s.default_text, "default"};
     if (options[i]->count() > 0) {
       found = {flag_values[i], Cat("flag ", s.flag)};
       if (s.kind == Kind::kBool && found.value.empty()) found.value = "true";
@@ -859,6 +282,94 @@ absl::StatusOr<LoadedConfig> LoadConfig(const std::vector<std::string>& args,
       effective.at("worker.id").source != "default";
   if (auto s = Finish(raw, effective, loaded.config); !s.ok()) return s;
   return loaded;
+}
+
+namespace {
+
+// `key = "value" (source)` of a loaded setting, for messages.
+std::string Where(const LoadedConfig& loaded, std::string_view key) {
+  for (const ConfigValue& v : loaded.values) {
+    if (v.key == key) {
+      return Cat(v.key, " = \"", v.value, "\" (", v.source, ")");
+    }
+  }
+  return std::string(key);
+}
+
+// "69.2": tenths of a 365.25-day year, rounded down.
+std::string Years(int64_t millis) {
+  constexpr int64_t kTenthOfYearMillis = 36525LL * 86'400'000 / 1000;
+  const int64_t tenths = millis / kTenthOfYearMillis;
+  return Cat(tenths / 10, ".", tenths % 10);
+}
+
+}  // namespace
+
+absl::Status CheckLayoutAt(const LoadedConfig& loaded,
+                           int64_t now_unix_millis) {
+  const Layout& layout = loaded.config.layout;
+  const std::string now = FormatRfc3339Millis(now_unix_millis);
+  if (layout.epoch_millis() > now_unix_millis) {
+    return absl::FailedPreconditionError(
+        Cat(Where(loaded, "layout.epoch"), ": the epoch ",
+            FormatRfc3339Millis(layout.epoch_millis()),
+            " is in the future (now ", now,
+            "): no ID can be issued before it; the epoch must lie in the "
+            "past"));
+  }
+  const int64_t end_millis = layout.Limits().end_millis;
+  if (now_unix_millis >= end_millis) {
+    return absl::FailedPreconditionError(
+        Cat(Where(loaded, "layout.widths"), ", ", Where(loaded, "layout.epoch"),
+            ": the layout's time range is "
+            "used up: its ",
+            layout.time_bits(), " time bits of ", layout.unit_millis(),
+            " ms from the epoch ran out at ", FormatRfc3339Millis(end_millis),
+            " (now ", now,
+            "), so no ID can be issued; use more time bits, a longer unit "
+            "or a later epoch"));
+  }
+  return absl::OkStatus();
+}
+
+std::string CheckReport(const LoadedConfig& loaded, int64_t now_unix_millis) {
+  const Config& c = loaded.config;
+  const LayoutLimits limits = c.layout.Limits();
+  std::string out = "configuration ok\n";
+  Append(out, "  layout: ", c.layout.ToString(), "; IDs until ",
+         FormatRfc3339Millis(limits.end_millis), " (",
+         Years(limits.end_millis - now_unix_millis), " years from now)\n");
+  Append(out, "  listen: ", c.listen_host, ":", c.listen_port, "\n");
+  if (c.worker_mode == "etcd") {
+    const int64_t last =
+        c.worker_range_last < 0 ? c.layout.max_worker() : c.worker_range_last;
+    const std::string whose =
+        c.worker_range_source == WorkerRangeSource::kRegion
+            ? Cat("region ", c.region, "'s")
+        : c.worker_range_source == WorkerRangeSource::kExplicit
+            ? std::string("worker.range")
+            : std::string("all of the layout's");
+    std::string endpoints;
+    for (const std::string& e : c.etcd_endpoints) {
+      Append(endpoints, endpoints.empty() ? "" : ",", e);
+    }
+    Append(out, "  worker: etcd mode: an ID of ", c.worker_range_first, "-",
+           last, " (", whose, ") is leased at start in cluster \"", c.cluster,
+           "\" under ", c.etcd_prefix, " on ", endpoints, "\n");
+    Append(out,
+           "  not checked: etcd (not contacted by --check-config: whether "
+           "it is reachable, has a free ID and stores the same layout is "
+           "known at start), the state directory ",
+           c.state_dir, ", the listen port\n");
+  } else {
+    Append(
+        out, "  worker: static mode: worker ID ", c.worker_id,
+        c.worker_id_explicit ? "" : " (the default: only one node may use it)",
+        "; high-water mark in ", c.state_dir, "\n");
+    Append(out, "  not checked: the state directory ", c.state_dir,
+           " (opened and locked at start), the listen port\n");
+  }
+  return out;
 }
 
 namespace {
@@ -924,6 +435,75 @@ std::vector<UnknownEnv> FindUnknownEnv(const std::vector<std::string>& names) {
   return unknown;
 }
 
+namespace {
+
+// Length of the valid UTF-8 sequence at the start of `s`, 0 if invalid
+// (overlong forms, surrogates and code points above U+10FFFF included).
+size_t Utf8SequenceLength(std::string_view s) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  size_t length = 0;
+  uint32_t code = 0;
+  if ((lead & 0xe0) == 0xc0) {
+    length = 2, code = lead & 0x1f;
+  } else if ((lead & 0xf0) == 0xe0) {
+    length = 3, code = lead & 0x0f;
+  } else if ((lead & 0xf8) == 0xf0) {
+    length = 4, code = lead & 0x07;
+  } else {
+    return 0;
+  }
+  if (s.size() < length) return 0;
+  for (size_t i = 1; i < length; ++i) {
+    if ((byte(i) & 0xc0) != 0x80) return 0;
+    code = code << 6 | (byte(i) & 0x3f);
+  }
+  constexpr uint32_t kMinOfLength[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (code < kMinOfLength[length] || code > 0x10ffff ||
+      (code >= 0xd800 && code <= 0xdfff)) {
+    return 0;
+  }
+  return length;
+}
+
+}  // namespace
+
+std::string TomlQuote(std::string_view value) {
+  std::string out = "\"";
+  while (!value.empty()) {
+    const unsigned char c = static_cast<unsigned char>(value[0]);
+    const size_t length = Utf8SequenceLength(value);
+    if (length == 0) {
+      out += "\\uFFFD";  // TOML holds only UTF-8: the bad byte is replaced.
+      value.remove_prefix(1);
+      continue;
+    }
+    if (length > 1) {
+      out.append(value.substr(0, length));
+    } else if (c == '"' || c == '\\') {
+      Append(out, "\\", static_cast<char>(c));
+    } else if (c == '\b') {
+      out += "\\b";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\f') {
+      out += "\\f";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c < 0x20 || c == 0x7f) {
+      out += absl::StrFormat("\\u%04X", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+    value.remove_prefix(length);
+  }
+  out += '"';
+  return out;
+}
+
 std::vector<std::string> ProcessEnvNames() {
   std::vector<std::string> names;
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
@@ -954,9 +534,10 @@ std::string FormatConfig(const LoadedConfig& loaded) {
       }
       text += text.size() > 1 ? " }" : "}";
     } else if (kind == Kind::kString) {
-      text = Cat("\"", internal::StdView(absl::CEscape(value.value)), "\"");
+      text = TomlQuote(value.value);
     } else if (kind == Kind::kBool) {
-      text = ParseBool(value.value).value_or(false) ? "true" : "false";
+      text =
+          internal::ParseBool(value.value).value_or(false) ? "true" : "false";
     }
     Append(out, value.key, " = ", text, "  # ", value.source, "\n");
   }
@@ -970,7 +551,7 @@ std::string ConfigMarkdownTable() {
       "|---|---|---|---|---|\n";
   for (const Setting& s : Settings()) {
     Append(out, "| `", s.key, "` | `", s.flag, "` | `", s.env, "` | `",
-           s.default_value.empty() ? "\"\"" : s.default_value, "` | ", s.help,
+           s.default_text.empty() ? "\"\"" : s.default_text, "` | ", s.help,
            " |\n");
   }
   return out;

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "snowflake/layout.h"
+#include "src/lease/etcd/etcd_schema.h"
 #include "src/lease/region_map.h"
 #include "src/server/limits.h"
 
@@ -26,18 +27,20 @@ enum class WorkerRangeSource {
   kRegion,    // The range of node.region in the region map.
 };
 
-// The validated, effective configuration.
+// The validated, effective configuration. A default-constructed Config
+// holds the defaults, the same values LoadConfig gives with no file, flag
+// or variable (both take them from limits.h).
 struct Config {
-  std::string listen_host = "127.0.0.1";
-  int listen_port = 8080;
-  int threads = 0;  // 0: one per core.
+  std::string listen_host = limits::kDefaultListenHost;
+  int listen_port = limits::kDefaultListenPort;
+  int threads = limits::kDefaultThreads;  // 0: one per core.
   Layout layout;
-  std::string clock_source = "wall";
-  int64_t tolerance_millis = 5;
-  int64_t max_borrow_millis = 0;
-  int64_t sequence_start_max = 0;
-  std::string worker_mode = "static";  // "static" or "etcd".
-  int64_t worker_id = 0;
+  std::string clock_source = limits::kDefaultClockSource;
+  int64_t tolerance_millis = limits::kDefaultToleranceMillis;
+  int64_t max_borrow_millis = limits::kDefaultMaxBorrowMillis;
+  int64_t sequence_start_max = limits::kDefaultSequenceStartMax;
+  std::string worker_mode = limits::kDefaultWorkerMode;  // static or etcd.
+  int64_t worker_id = limits::kDefaultWorkerId;
   // Whether worker.id was set (file, env or flag) rather than defaulted:
   // several static nodes on the default ID 0 would issue duplicates.
   bool worker_id_explicit = false;
@@ -50,10 +53,10 @@ struct Config {
   // `region` is in it and the worker range lies inside the region's (static
   // mode: `worker_id` does).
   RegionMap regions;
-  std::vector<std::string> etcd_endpoints = {"http://127.0.0.1:2379"};
-  std::string etcd_prefix = "/snowflake";
-  std::string cluster = "default";
-  int64_t lease_ttl_seconds = 30;
+  std::vector<std::string> etcd_endpoints = {limits::kDefaultEtcdEndpoints};
+  std::string etcd_prefix = etcd_schema::kDefaultPrefix;
+  std::string cluster = limits::kDefaultCluster;
+  int64_t lease_ttl_seconds = limits::kDefaultLeaseTtlSeconds;
   std::string etcd_ca_file;
   std::string etcd_cert_file;
   std::string etcd_key_file;
@@ -61,7 +64,7 @@ struct Config {
   std::string etcd_password;
   std::vector<std::string> advertise;  // Empty: the listen address.
 
-  std::string state_dir = "./state";
+  std::string state_dir = limits::kDefaultStateDir;
   int64_t hwm_reserve_millis = limits::kDefaultHwmReserveMillis;
   int64_t max_start_wait_millis = limits::kDefaultMaxStartWaitMillis;
   // Coordinator mode: how far ahead of the clock the stored HWM is kept, so
@@ -76,7 +79,7 @@ struct Config {
   int64_t max_clock_skew_millis = limits::kDefaultMaxClockSkewMillis;
   // How long a starting node retries reaching its coordinator (and finding
   // a free worker ID) before it exits; 0: forever.
-  int64_t start_timeout_seconds = 0;
+  int64_t start_timeout_seconds = limits::kDefaultStartTimeoutSeconds;
   std::string node_name;
   std::string region;
   int64_t max_batch = limits::kDefaultMaxBatch;
@@ -85,9 +88,11 @@ struct Config {
   int64_t idle_timeout_millis = limits::kDefaultIdleTimeoutMillis;
   int64_t header_timeout_millis = limits::kDefaultHeaderTimeoutMillis;
   int64_t drain_timeout_millis = limits::kDefaultDrainTimeoutMillis;
-  std::string log_level = "info";
-  std::string log_format = "text";
-  bool access_log = false;
+  std::string log_level = limits::kDefaultLogLevel;
+  std::string log_format = limits::kDefaultLogFormat;
+  bool access_log = limits::kDefaultAccessLog;
+
+  friend bool operator==(const Config&, const Config&) = default;
 };
 
 // Where an effective value came from.
@@ -99,7 +104,7 @@ struct ConfigValue {
 
 enum class ConfigAction {
   kRun,
-  kCheck,  // --check-config: validate, print "ok", exit 0.
+  kCheck,  // --check-config: validate, print CheckReport, exit 0.
   kPrint,  // --print-config: print the effective values, exit 0.
   kExit,   // --help or --version: print `output`, exit 0.
 };
@@ -127,10 +132,28 @@ EnvLookup ProcessEnv();
 absl::StatusOr<LoadedConfig> LoadConfig(const std::vector<std::string>& args,
                                         const EnvLookup& env);
 
+// What no setting alone shows but the present does: the layout must be
+// able to issue IDs at `now_unix_millis`. Errors: kFailedPrecondition,
+// naming the settings and their sources, when the epoch is in the future or
+// the layout's time range is used up. --check-config fails on it; a node
+// started anyway logs it and is never ready.
+absl::Status CheckLayoutAt(const LoadedConfig& loaded, int64_t now_unix_millis);
+
+// --check-config's report: what was checked (every setting, their
+// combinations, the layout at `now_unix_millis`, with its end) and what was
+// not, because only a start does it (the state directory, the port, and in
+// etcd mode etcd itself). Several lines, the first "configuration ok".
+std::string CheckReport(const LoadedConfig& loaded, int64_t now_unix_millis);
+
 // --print-config's output: one `key = value  # source` line per setting,
 // itself a valid TOML file. Secrets (etcd.password) that are set print as
 // "<redacted>", with their source.
 std::string FormatConfig(const LoadedConfig& loaded);
+
+// `value` as a TOML basic string, quotes included: TOML's own escapes for
+// quotes, backslashes and control characters, valid UTF-8 as it is, each
+// byte of invalid UTF-8 as U+FFFD (TOML holds only UTF-8).
+std::string TomlQuote(std::string_view value);
 
 // An environment variable named SNOWFLAKE_* that is no setting: most likely
 // a misspelling, which would otherwise be ignored without a word.

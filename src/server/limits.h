@@ -1,11 +1,52 @@
-// Every limit of the node in one place: the defaults that configuration may
-// override, and the hard bounds it is checked against.
+// Every default and limit of the node in one place: the defaults that
+// configuration may override (the settings table, internal/settings.cc,
+// and Config take theirs from here; internal/settings_test.cc holds the
+// option structs to them), and the hard bounds configuration is checked
+// against. Header-only, without dependencies, so that the `snowflake` tool
+// shares the defaults of the flags it has in common with snowflaked.
 #ifndef SNOWFLAKE_SRC_SERVER_LIMITS_H_
 #define SNOWFLAKE_SRC_SERVER_LIMITS_H_
 
 #include <cstdint>
 
 namespace snowflake::limits {
+
+// Where the node serves HTTP (listen = HOST:PORT).
+inline constexpr char kDefaultListenHost[] = "127.0.0.1";
+inline constexpr int kDefaultListenPort = 8080;
+// I/O threads; 0: one per core.
+inline constexpr int kDefaultThreads = 0;
+
+// The layout: a preset name or TIME/WORKER/SEQUENCE widths.
+inline constexpr char kDefaultLayout[] = "default";
+
+// "wall" or "monotonic".
+inline constexpr char kDefaultClockSource[] = "wall";
+// The clock may be this far behind the last ID before requests fail.
+inline constexpr int64_t kDefaultToleranceMillis = 5;
+// How far a burst may run ahead of the clock; 0: never.
+inline constexpr int64_t kDefaultMaxBorrowMillis = 0;
+// 0: every tick's sequence starts at 0.
+inline constexpr int64_t kDefaultSequenceStartMax = 0;
+
+// "static" or "etcd", and the static worker ID.
+inline constexpr char kDefaultWorkerMode[] = "static";
+inline constexpr int64_t kDefaultWorkerId = 0;
+// Relative to the working directory (ignored by git in a checkout).
+inline constexpr char kDefaultStateDir[] = "./state";
+
+// etcd mode. The key prefix is etcd_schema::kDefaultPrefix, beside the key
+// layout it begins.
+inline constexpr char kDefaultEtcdEndpoints[] = "http://127.0.0.1:2379";
+inline constexpr char kDefaultCluster[] = "default";
+inline constexpr int64_t kDefaultLeaseTtlSeconds = 30;
+// How long a starting node retries its coordinator; 0: for ever.
+inline constexpr int64_t kDefaultStartTimeoutSeconds = 0;
+
+// Logging.
+inline constexpr char kDefaultLogLevel[] = "info";
+inline constexpr char kDefaultLogFormat[] = "text";
+inline constexpr bool kDefaultAccessLog = false;
 
 // Largest `count` of GET /v1/ids; larger batches get 413.
 inline constexpr int64_t kDefaultMaxBatch = 100'000;
@@ -71,6 +112,11 @@ inline constexpr int64_t kDefaultHwmReserveMillis = 5'000;
 
 // Upper bound on I/O threads (0 in configuration: one per core).
 inline constexpr int64_t kMaxThreads = 1024;
+
+// The most IDs that may wait for the clock at once, as time at the
+// layout's full rate: requests beyond it are refused at once (503 busy,
+// retry) rather than queued behind seconds of sequence.
+inline constexpr int64_t kMaxWaitingMillis = 1'000;
 
 }  // namespace snowflake::limits
 

@@ -2,6 +2,9 @@
 // refused (exit 2), a misspelt SNOWFLAKE_* variable is warned about,
 // --print-config hides the etcd password, and SIGHUP, SIGUSR1, SIGUSR2 and
 // SIGALRM are logged and ignored instead of killing the node undrained.
+// Points 6 and 18: --help groups the flags by section with each type and
+// default, and --check-config refuses a layout that can issue no ID now and
+// says what it checked and what it did not.
 #include <signal.h>
 
 #include <chrono>
@@ -75,6 +78,65 @@ TEST(ConfigCliTest, PrintConfigRedactsTheEtcdPassword) {
   EXPECT_THAT(print->Log(), Not(HasSubstr("hunter2")));
   EXPECT_THAT(print->Log(), HasSubstr("etcd.password = \"<redacted>\"  # env "
                                       "SNOWFLAKE_ETCD_PASSWORD\n"));
+}
+
+// Point 18: not one list of TEXT options, but the file's sections, each
+// flag with its type and its default.
+TEST(ConfigCliTest, HelpGroupsFlagsBySectionWithTypesAndDefaults) {
+  TempDir dir;
+  auto help = RunToExit(dir, {"--help"});
+  EXPECT_EQ(help->exit_code(), 0) << help->Log();
+  const std::string text = help->Log();
+  EXPECT_THAT(text, Not(HasSubstr(" TEXT"))) << text;
+  for (const char* group :
+       {"[node] settings:", "[layout] settings:", "[worker] settings:",
+        "[etcd] settings:", "[limits] settings:", "[log] settings:"}) {
+    EXPECT_THAT(text, HasSubstr(group)) << text;
+  }
+  EXPECT_THAT(text, HasSubstr("--max-batch N=100000"));
+  EXPECT_THAT(text, HasSubstr("--state-dir DIR=./state"));
+  EXPECT_THAT(text, HasSubstr("--access-log BOOL=false"));
+}
+
+// Point 6: both pass every setting's own check, and neither can issue an ID.
+TEST(ConfigCliTest, CheckConfigRefusesALayoutThatCannotIssueNow) {
+  TempDir dir;
+  auto used_up = RunToExit(dir, {"--check-config", "--layout", "20/10/12"});
+  EXPECT_EQ(used_up->exit_code(), 2) << used_up->Log();
+  EXPECT_THAT(used_up->Log(),
+              HasSubstr("snowflaked: configuration error: layout.widths = "
+                        "\"20/10/12\" (flag --layout)"));
+  EXPECT_THAT(used_up->Log(), HasSubstr("time range is used up"));
+
+  for (const std::string epoch : {"2099-01-01T00:00:00Z", "2099-01-01"}) {
+    auto future = RunToExit(dir, {"--check-config", "--epoch", epoch});
+    EXPECT_EQ(future->exit_code(), 2) << future->Log();
+    EXPECT_THAT(future->Log(), HasSubstr("the epoch 2099-01-01T00:00:00.000Z "
+                                         "is in the future"))
+        << epoch;
+  }
+}
+
+// Point 18: in etcd mode --check-config never contacts etcd and says so,
+// rather than "worker 0", an ID etcd mode never uses.
+TEST(ConfigCliTest, CheckConfigSaysWhatItCheckedAndWhatItDidNot) {
+  TempDir dir;
+  auto etcd = RunToExit(
+      dir, {"--check-config", "--coordinator", "etcd", "--etcd-endpoints",
+            "http://127.0.0.1:1", "--cluster", "prod"});
+  EXPECT_EQ(etcd->exit_code(), 0) << etcd->Log();
+  EXPECT_THAT(etcd->Log(), HasSubstr("configuration ok"));
+  EXPECT_THAT(etcd->Log(), HasSubstr("etcd mode: an ID of 0-1023"));
+  EXPECT_THAT(etcd->Log(), HasSubstr("cluster \"prod\" under /snowflake on "
+                                     "http://127.0.0.1:1"));
+  EXPECT_THAT(etcd->Log(), HasSubstr("not checked: etcd (not contacted by "
+                                     "--check-config"));
+  EXPECT_THAT(etcd->Log(), Not(HasSubstr("worker 0")));
+
+  auto fixed = RunToExit(dir, {"--check-config", "--worker-id", "7"});
+  EXPECT_EQ(fixed->exit_code(), 0) << fixed->Log();
+  EXPECT_THAT(fixed->Log(), HasSubstr("static mode: worker ID 7"));
+  EXPECT_THAT(fixed->Log(), HasSubstr("not checked: the state directory"));
 }
 
 TEST(SignalTest, HangupAndUserSignalsAreLoggedAndIgnored) {

@@ -1,11 +1,17 @@
 // Issue 8, misconfiguration is refused, not duplicated: two static nodes on
 // one state directory, static nodes on the default worker ID, settings that
 // cannot be safe (one-line error naming the setting, exit code 2), and a
-// region map that disagrees with the one stored for the cluster.
+// region map that disagrees with the one stored for the cluster. Issue 9: a
+// node started with an epoch in the future says so and leaves a state
+// directory that works once the epoch is fixed (point 6), and both tools
+// take the same layout spellings (point 18).
 #include <signal.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -206,6 +212,71 @@ TEST(MisconfigTest, ModeSwitchKeepsTheLocalFloor) {
       << etcd_node->Log();
   StopNode(*etcd_node);
   scenario.ExpectAllUnique();
+}
+
+// 6. Issue 9 point 6: an epoch in the future passes every setting's check.
+// The node runs (never ready) and logs why; it stores no high-water mark at
+// the far epoch, so with the epoch fixed it starts at once on the same state
+// directory.
+TEST(MisconfigTest, FutureEpochIsLoggedAndLeavesTheStateDirUsable) {
+  TempDir dir;
+  const std::string state = dir.path() + "/state";
+  auto future = StartStatic(dir.path() + "/future.log",
+                            {"--state-dir", state, "--worker-id", "5",
+                             "--epoch", "2099-01-01T00:00:00Z"});
+  ASSERT_TRUE(future->running()) << future->Log();
+  EXPECT_FALSE(
+      LinesWith(future->Log(), {"event=layout_cannot_issue",
+                                "2099-01-01T00:00:00.000Z", "in the future"})
+          .empty())
+      << future->Log();
+  ASSERT_GT(future->port(), 0) << future->Log();
+  EXPECT_EQ(Status(future->port(), "/readyz"), 503);
+  EXPECT_NE(Status(future->port(), "/v1/id"), 200);
+  StopNode(*future);
+
+  auto fixed = StartStatic(dir.path() + "/fixed.log",
+                           {"--state-dir", state, "--worker-id", "5",
+                            "--max-start-wait-ms", "1000"});
+  ASSERT_TRUE(fixed->ready()) << fixed->Log();
+  EXPECT_EQ(Status(fixed->port(), "/v1/id"), 200);
+  EXPECT_EQ(Status(fixed->port(), "/readyz"), 200);
+  StopNode(*fixed);
+}
+
+// 7. Issue 9 point 18: `snowflaked --layout js53` and `snowflake layout
+// --layout js53` name the same layout: one spelling for presets.
+TEST(MisconfigTest, BothToolsTakeTheSameLayoutSpellings) {
+  TempDir dir;
+  for (const std::string name : {"js53", "twitter", "39/12/12"}) {
+    auto check = StartStatic(dir.path() + "/check.log",
+                             {"--check-config", "--layout", name});
+    ASSERT_EQ(check->Wait(std::chrono::seconds(10)), 0) << check->Log();
+    const std::string out = dir.path() + "/cli.out";
+    const std::string command = SnowflakeCliBinary() +
+                                " layout --json --layout " + name + " > " +
+                                out + " 2> " + out + ".err";
+    const int rc = std::system(command.c_str());
+    auto read = [](const std::string& path) {
+      std::ifstream in(path);
+      return std::string((std::istreambuf_iterator<char>(in)), {});
+    };
+    const std::string text = read(out);
+    ASSERT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 0)
+        << command << "\n"
+        << text << read(out + ".err");
+    const nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
+    ASSERT_TRUE(json.is_object()) << text;
+    const std::string widths =
+        std::to_string(json["time_bits"].get<int>()) + "/" +
+        std::to_string(json["worker_bits"].get<int>()) + "/" +
+        std::to_string(json["sequence_bits"].get<int>());
+    EXPECT_THAT(check->Log(), HasSubstr(widths)) << name;
+    EXPECT_THAT(
+        check->Log(),
+        HasSubstr("epoch=" + std::to_string(json["epoch_ms"].get<int64_t>())))
+        << name;
+  }
 }
 
 }  // namespace

@@ -22,6 +22,8 @@
 
 namespace snowflake::etcd_schema {
 
+// The prefix clusters live under unless configured otherwise (snowflaked's
+// etcd.prefix, `snowflake cluster --prefix`): the one place it is written.
 inline constexpr char kDefaultPrefix[] = "/snowflake";
 
 // What a node writes about itself under workers/<id> and nodes/<name>.
