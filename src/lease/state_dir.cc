@@ -42,6 +42,27 @@ bool HasState(const std::string& dir) {
 
 }  // namespace
 
+std::vector<int64_t> WorkersWithHwm(const std::string& state_dir) {
+  std::vector<int64_t> ids;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(
+           state_dir.empty() ? "." : state_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(kFloorPrefix, 0) != 0) continue;
+    // Only what StaticHwmPath names: "hwm-worker-12", not "...-12.tmp".
+    const std::string digits = name.substr(sizeof(kFloorPrefix) - 1);
+    if (digits.empty() || digits.size() > 9 ||
+        (digits.size() > 1 && digits[0] == '0') ||
+        !std::all_of(digits.begin(), digits.end(),
+                     [](char c) { return c >= '0' && c <= '9'; })) {
+      continue;
+    }
+    ids.push_back(std::stoll(digits));
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 absl::StatusOr<std::unique_ptr<StateDir>> StateDir::Open(std::string path) {
   if (path.empty()) path = ".";
   std::error_code ec;

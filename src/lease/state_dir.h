@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "snowflake/hwm.h"
@@ -43,6 +44,10 @@ class StateDir {
   const int lock_fd_;
   const bool fresh_;
 };
+
+// The worker IDs whose high-water mark file (StaticHwmPath) `state_dir`
+// holds, in increasing order; none if it cannot be listed. Thread-safe.
+std::vector<int64_t> WorkersWithHwm(const std::string& state_dir);
 
 // A high-water mark kept in two places: the local floor in the state
 // directory and the coordinator's store. Load returns the larger; Store

@@ -2,9 +2,11 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -52,6 +54,24 @@ TEST(StateDirTest, FreshOnlyWithoutMarksOrIdentity) {
   auto again = StateDir::Open(dir);
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE((*again)->fresh());
+}
+
+TEST(StateDirTest, WorkersWithHwmListsOnlyMarkFiles) {
+  const std::string dir = TempDir();
+  EXPECT_TRUE(WorkersWithHwm(dir).empty());
+  EXPECT_TRUE(WorkersWithHwm(dir + "/missing").empty());
+  for (int64_t id : {1023, 0, 17}) {
+    auto store = FileHwmStore::Open(StaticHwmPath(dir, id));
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Store(1234).ok());
+  }
+  for (const char* other : {"hwm-worker-", "hwm-worker-5.tmp", "hwm-worker-05",
+                            "hwm-worker-x", "identity-default", "lock"}) {
+    FILE* f = std::fopen((dir + "/" + other).c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fclose(f);
+  }
+  EXPECT_EQ(WorkersWithHwm(dir), (std::vector<int64_t>{0, 17, 1023}));
 }
 
 TEST(StateDirTest, FlooredStoreLoadsTheLargerAndWritesBoth) {

@@ -23,7 +23,10 @@ class StaticLease final : public WorkerLease {
   // `worker_id` must fit the layout (the generator checks it again).
   StaticLease(int64_t worker_id, std::string state_dir);
 
-  // Opens (creating if needed) the state directory and its HWM file.
+  // Opens (creating if needed) the state directory and its HWM file. The
+  // first time, when the directory holds no HWM file for this worker ID,
+  // logs a warning naming the IDs it does hold marks for: without one, a
+  // clock set back since this ID last issued can repeat its IDs.
   // Errors: those of FileHwmStore::Open.
   absl::StatusOr<LeaseGrant> Acquire() override;
   bool Valid() const override { return held_.load(std::memory_order_relaxed); }
@@ -32,6 +35,7 @@ class StaticLease final : public WorkerLease {
 
  private:
   const int64_t worker_id_;
+  const std::string state_dir_;
   const std::string hwm_path_;
   std::unique_ptr<FileHwmStore> store_;  // Set by Acquire; read by no one
                                          // else, so Info() needs no lock.

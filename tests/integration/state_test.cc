@@ -1,9 +1,10 @@
 // The state a static node keeps and what it tells about it: a HWM store
 // that fails is logged (rate-limited) and turns /readyz 503 once the
-// headroom is gone, and both recover with the store; a node that can make
-// no ID at all (its layout's time range used up, its epoch in the future)
-// is never ready, and the future epoch leaves no mark that would hold the
-// next run back.
+// headroom is gone, and both recover with the store; a node that starts
+// without a HWM for its worker ID says so at warning level; a node that
+// can make no ID at all (its layout's time range used up, its epoch in the
+// future) is never ready, and the future epoch leaves no mark that would
+// hold the next run back.
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -134,6 +135,34 @@ TEST(StateTest, HwmFileNotAsWrittenRefusesToStart) {
     EXPECT_THAT(node->Log(), HasSubstr(hwm + " line "));
     EXPECT_THAT(node->Log(), HasSubstr("Restore it"));
   }
+}
+
+// A state dir that holds another worker's mark but none for this node's
+// (a changed --worker-id, the wrong directory) is not a silent fresh start:
+// the node warns, naming what it found. With its own mark, it does not.
+TEST(StateTest, StartingWithoutItsOwnHwmIsAWarning) {
+  TempDir dir;
+  std::ofstream(dir.path() + "/hwm-worker-0") << "hwm_unix_ms=1700000000000\n";
+  auto node = StartNode(dir.path());  // --worker-id 3.
+  ASSERT_TRUE(node->ready()) << node->Log();
+  const std::vector<std::string> missing =
+      LinesWith(node->Log(), "event=hwm_missing");
+  ASSERT_EQ(missing.size(), 1u) << node->Log();
+  EXPECT_THAT(missing[0], HasSubstr(" warning "));
+  EXPECT_THAT(missing[0], HasSubstr("worker_id=3"));
+  EXPECT_THAT(missing[0],
+              HasSubstr("holds a HWM for worker 0 but none for worker 3: "
+                        "starting without a high-water mark"));
+  EXPECT_THAT(missing[0], HasSubstr(dir.path() + "/hwm-worker-3"));
+  node->Signal(SIGTERM);
+  EXPECT_EQ(node->Wait(std::chrono::seconds(15)), 0) << node->Log();
+
+  auto again = StartNode(dir.path(), {}, {}, "again.log");
+  ASSERT_TRUE(again->ready()) << again->Log();
+  EXPECT_TRUE(LinesWith(again->Log(), "event=hwm_missing").empty())
+      << again->Log();
+  again->Signal(SIGTERM);
+  EXPECT_EQ(again->Wait(std::chrono::seconds(15)), 0) << again->Log();
 }
 
 // A node that can make no ID is not ready, and says what to fix. (A

@@ -19,15 +19,6 @@ namespace {
 
 namespace schema = etcd_schema;
 
-// CLOCK_BOOTTIME keeps counting while the machine is suspended, as etcd's
-// clock does; CLOCK_MONOTONIC would stop, and a resumed node would think
-// its lease younger than it is.
-int64_t BoottimeMicros() {
-  timespec ts;
-  clock_gettime(CLOCK_BOOTTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-}
-
 int64_t WallMillis() {
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -126,7 +117,7 @@ int64_t EtcdLease::TakeoverWaitMillis(int64_t ttl_seconds,
 }
 
 absl::StatusOr<std::unique_ptr<EtcdLease>> EtcdLease::Create(
-    EtcdLeaseOptions options) {
+    EtcdLeaseOptions options, LeaseClock& clock) {
   if (options.range_first < 0 || options.range_last < options.range_first ||
       options.range_last > options.layout.max_worker()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -152,16 +143,17 @@ absl::StatusOr<std::unique_ptr<EtcdLease>> EtcdLease::Create(
   };
   auto client = etcd::EtcdClient::Create(options.client);
   if (!client.ok()) return client.status();
-  return std::unique_ptr<EtcdLease>(
-      new EtcdLease(std::move(options), *std::move(client), std::move(guard)));
+  return std::unique_ptr<EtcdLease>(new EtcdLease(
+      std::move(options), *std::move(client), std::move(guard), clock));
 }
 
 EtcdLease::EtcdLease(EtcdLeaseOptions options,
                      std::unique_ptr<etcd::EtcdClient> client,
-                     std::shared_ptr<RevisionGuard> guard)
+                     std::shared_ptr<RevisionGuard> guard, LeaseClock& clock)
     : options_(std::move(options)),
       client_(std::move(client)),
-      guard_(std::move(guard)) {}
+      guard_(std::move(guard)),
+      clock_(clock) {}
 
 EtcdLease::~EtcdLease() { StopWorkers(); }
 
@@ -316,6 +308,7 @@ absl::StatusOr<LeaseGrant> EtcdLease::Acquire() {
   }
   worker_id_.store(-1);
   deadline_micros_.store(0);
+  issue_from_micros_.store(kNever);
   lost_.store(false);
   recheck_.store(false);
   {
@@ -331,7 +324,7 @@ absl::StatusOr<LeaseGrant> EtcdLease::Acquire() {
                         config.code() != absl::StatusCode::kDeadlineExceeded);
   if (!config.ok()) return config;
 
-  const int64_t sent = BoottimeMicros();
+  const int64_t sent = clock_.NowMicros();
   auto lease = client_->LeaseGrant(options_.ttl_seconds);
   if (!lease.ok()) return lease.status();
   SetDeadline(sent, lease->ttl_seconds);
@@ -342,6 +335,9 @@ absl::StatusOr<LeaseGrant> EtcdLease::Acquire() {
     deadline_micros_.store(0);
     return claimed.status();
   }
+  // A holder whose claim vanished learns it within a keep-alive interval
+  // of it vanishing, which was before this claim.
+  const int64_t claimed_at = clock_.NowMicros();
   const int64_t id = claimed->worker_id;
   lease_id_.store(lease->id);
   worker_id_.store(id);
@@ -381,6 +377,10 @@ absl::StatusOr<LeaseGrant> EtcdLease::Acquire() {
     grant.takeover_wait_millis =
         TakeoverWaitMillis(lease->ttl_seconds, options_.max_clock_skew_millis);
   }
+  const int64_t issue_from =
+      grant.takeover_wait_millis > 0
+          ? claimed_at + grant.takeover_wait_millis * 1000
+          : 0;
   std::unique_ptr<FlooredHwmStore> floored;
   if (!options_.state_dir.empty()) {
     auto local = FileHwmStore::Open(StaticHwmPath(options_.state_dir, id));
@@ -395,6 +395,7 @@ absl::StatusOr<LeaseGrant> EtcdLease::Acquire() {
     if (floored_) retired_stores_.push_back(std::move(floored_));
     store_ = std::move(store);
     floored_ = std::move(floored);
+    issue_from_micros_.store(issue_from, std::memory_order_release);
     stop_keep_alive_ = false;
   }
   last_worker_id_ = id;
@@ -406,8 +407,8 @@ absl::StatusOr<LeaseGrant> EtcdLease::Acquire() {
   return grant;
 }
 
-void EtcdLease::SetDeadline(int64_t boottime_micros_sent, int64_t ttl_seconds) {
-  const int64_t deadline = boottime_micros_sent + ttl_seconds * 1'000'000 -
+void EtcdLease::SetDeadline(int64_t sent_micros, int64_t ttl_seconds) {
+  const int64_t deadline = sent_micros + ttl_seconds * 1'000'000 -
                            SafetyMarginMillis(ttl_seconds) * 1000;
   // Keep-alives are sent one at a time, so a later one never lowers it.
   deadline_micros_.store(deadline, std::memory_order_release);
@@ -466,12 +467,18 @@ void EtcdLease::KeepAlive(int64_t lease_id, int64_t ttl_seconds) {
   // two, and a restarted member should be seen at once.
   constexpr int64_t kRetryMicros = 150'000;
   // How often the guard's and the watch's requests are looked at.
-  constexpr auto kPoll = std::chrono::milliseconds(50);
-  int64_t next_renew = BoottimeMicros() + period_micros;
+  constexpr int64_t kPollMicros = 50'000;
+  int64_t next_renew = clock_.NowMicros() + period_micros;
   for (;;) {
     {
       MutexLock lock(&mu_);
-      if (!stop_keep_alive_) wake_.WaitFor(&mu_, kPoll);
+      // Never past the next renewal: once a wait on clock_ has begun,
+      // everything due by then has been done (tests rely on it).
+      if (!stop_keep_alive_) {
+        clock_.WaitUntil(
+            &mu_, &wake_,
+            std::min(next_renew, clock_.NowMicros() + kPollMicros));
+      }
       if (stop_keep_alive_) return;
     }
     if (lost_.load()) return;  // The daemon acquires again.
@@ -483,13 +490,13 @@ void EtcdLease::KeepAlive(int64_t lease_id, int64_t ttl_seconds) {
       VerifyClaim(lease_id);
       continue;
     }
-    if (BoottimeMicros() < next_renew) continue;
-    const int64_t sent = BoottimeMicros();
+    const int64_t sent = clock_.NowMicros();
+    if (sent < next_renew) continue;
     auto ttl = client_->LeaseKeepAliveOnce(lease_id);
     if (!ttl.ok()) {
       renew_failures_.fetch_add(1, std::memory_order_relaxed);
       coordinator_up_.store(false);
-      next_renew = BoottimeMicros() + kRetryMicros;
+      next_renew = clock_.NowMicros() + kRetryMicros;
       continue;  // Unreachable is not lost: issuing goes on below the HWM.
     }
     coordinator_up_.store(true);
@@ -516,15 +523,37 @@ void EtcdLease::MarkLost(const std::string& reason) {
   {
     MutexLock lock(&mu_);
     if (lost_reason_.empty()) lost_reason_ = reason;
-  }
-  if (!lost_.exchange(true, std::memory_order_acq_rel)) {
-    claims_lost_.fetch_add(1, std::memory_order_relaxed);
+    if (!lost_.exchange(true, std::memory_order_acq_rel)) {
+      claims_lost_.fetch_add(1, std::memory_order_relaxed);
+    }
+    wake_.SignalAll();  // A takeover wait ends; so does the keep-alive.
   }
 }
 
 bool EtcdLease::Valid() const {
-  return lease_id_.load(std::memory_order_acquire) != 0 &&
-         !lost_.load(std::memory_order_acquire);
+  if (lease_id_.load(std::memory_order_acquire) == 0 ||
+      lost_.load(std::memory_order_acquire)) {
+    return false;
+  }
+  int64_t from = issue_from_micros_.load(std::memory_order_acquire);
+  if (from == 0) return true;
+  if (clock_.NowMicros() < from) return false;
+  // Passed for good: later calls skip the clock. An Acquire that set a new
+  // value meanwhile keeps it.
+  issue_from_micros_.compare_exchange_strong(from, 0);
+  return true;
+}
+
+bool EtcdLease::AwaitTakeover() {
+  MutexLock lock(&mu_);
+  for (;;) {
+    // stop_keep_alive_ is false from a successful Acquire to the next
+    // Release or Acquire.
+    if (stop_keep_alive_ || lost_.load()) return false;
+    const int64_t from = issue_from_micros_.load(std::memory_order_acquire);
+    if (from == 0 || clock_.NowMicros() >= from) return true;
+    clock_.WaitUntil(&mu_, &wake_, from);
+  }
 }
 
 bool EtcdLease::Lost() const { return lost_.load(std::memory_order_acquire); }
@@ -542,7 +571,9 @@ absl::Status EtcdLease::Release() {
 LeaseInfo EtcdLease::Info() const {
   LeaseInfo info;
   info.mode = "etcd";
-  info.held = Valid();
+  // Held during a takeover wait too: acquired, neither released nor lost.
+  info.held = lease_id_.load(std::memory_order_acquire) != 0 &&
+              !lost_.load(std::memory_order_acquire);
   info.worker_id = worker_id_.load();
   info.hwm_store =
       info.worker_id < 0
@@ -557,7 +588,7 @@ LeaseInfo EtcdLease::Info() const {
                                                           info.worker_id),
                                             ")"));
   const int64_t deadline = deadline_micros_.load(std::memory_order_acquire);
-  const int64_t left = deadline - BoottimeMicros();
+  const int64_t left = deadline - clock_.NowMicros();
   info.expires_in_millis = std::max<int64_t>(left / 1000, 0);
   info.presumed_expired = info.held && left <= 0;
   info.coordinator_up = coordinator_up_.load();

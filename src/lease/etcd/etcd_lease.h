@@ -17,6 +17,8 @@
 #include "snowflake/mutex.h"
 #include "src/etcd/etcd_client.h"
 #include "src/lease/etcd/etcd_hwm_store.h"
+#include "src/lease/etcd/etcd_schema.h"
+#include "src/lease/lease_clock.h"
 #include "src/lease/region_map.h"
 #include "src/lease/state_dir.h"
 #include "src/lease/worker_lease.h"
@@ -25,7 +27,7 @@ namespace snowflake {
 
 struct EtcdLeaseOptions {
   etcd::Options client;  // Endpoints, TLS, auth. Timeouts are derived.
-  std::string prefix = "/snowflake";
+  std::string prefix = etcd_schema::kDefaultPrefix;
   std::string cluster = "default";
   Layout layout;            // Must match the cluster's stored config,
   RegionMap regions;        // and so must the region map.
@@ -43,12 +45,18 @@ struct EtcdLeaseOptions {
   int64_t max_clock_skew_millis = 1000;
 };
 
-// Thread safety: as WorkerLease. Not copyable.
+// Every time the lease keeps (the fencing deadline, the takeover wait, the
+// keep-alive schedule) is measured on the LeaseClock it is given, and every
+// timed wait goes through it.
+//
+// Thread safety: as WorkerLease; AwaitTakeover from any thread. Not
+// copyable.
 class EtcdLease final : public WorkerLease {
  public:
+  // `clock` must outlive the lease; the default is CLOCK_BOOTTIME.
   // Errors: kInvalidArgument for a bad range or TTL, the client's errors.
   static absl::StatusOr<std::unique_ptr<EtcdLease>> Create(
-      EtcdLeaseOptions options);
+      EtcdLeaseOptions options, LeaseClock& clock = SystemLeaseClock());
   ~EtcdLease() override;
 
   // Checks the cluster config (writing it if absent), grants a lease,
@@ -58,7 +66,16 @@ class EtcdLease final : public WorkerLease {
   // both), kResourceExhausted when no ID of the range is free (naming the
   // range and the holders), kUnavailable when etcd cannot be reached.
   absl::StatusOr<LeaseGrant> Acquire() override;
+  // True from Acquire until Release or loss, but not during the grant's
+  // takeover wait (LeaseGrant::takeover_wait_millis on the lease's clock,
+  // counted from the claim): no ID may be issued under the grant before a
+  // holder whose claim vanished has stopped. The daemon waits that long
+  // before it starts issuing anyway; this enforces it where it is decided.
   bool Valid() const override;
+  // Blocks until the takeover wait of the current grant has passed on the
+  // lease's clock (at once when it has none). True then; false when the
+  // claim is lost or the lease released or acquired again first.
+  bool AwaitTakeover();
   bool Lost() const override;
   // Stops keep-alives and the watch, and revokes the lease: the ID is free
   // at once.
@@ -81,7 +98,7 @@ class EtcdLease final : public WorkerLease {
     bool history = false;  // The ID has a stored or local HWM.
   };
   EtcdLease(EtcdLeaseOptions options, std::unique_ptr<etcd::EtcdClient> client,
-            std::shared_ptr<RevisionGuard> guard);
+            std::shared_ptr<RevisionGuard> guard, LeaseClock& clock);
 
   absl::Status CheckClusterConfig();
   absl::StatusOr<Claimed> Claim(int64_t lease_id);
@@ -94,7 +111,9 @@ class EtcdLease final : public WorkerLease {
   void VerifyClaim(int64_t lease_id);
   void OnWatchEvent(const etcd::WatchEvent& event, int64_t lease_id);
   void StopWorkers();
-  void SetDeadline(int64_t boottime_micros_sent, int64_t ttl_seconds);
+  // `sent_micros`: when the grant or keep-alive that etcd answered with
+  // `ttl_seconds` was sent, on clock_.
+  void SetDeadline(int64_t sent_micros, int64_t ttl_seconds);
   std::string IdentityFile() const;
   void SaveIdentity(int64_t worker_id);
   // Marks the claim lost: Valid() turns false at once and stays false until
@@ -104,11 +123,18 @@ class EtcdLease final : public WorkerLease {
   const EtcdLeaseOptions options_;
   const std::unique_ptr<etcd::EtcdClient> client_;
   const std::shared_ptr<RevisionGuard> guard_;
+  LeaseClock& clock_;
 
-  // When issuing stops being backed by a live lease (CLOCK_BOOTTIME, so a
-  // suspended machine does not extend it). Past it the lease is presumed
-  // expired; issuing goes on below the stored HWM.
+  // When issuing stops being backed by a live lease, on clock_ (which
+  // counts while the machine is suspended, so a suspend does not extend
+  // it). From then on the lease is presumed expired; issuing goes on below
+  // the stored HWM.
   std::atomic<int64_t> deadline_micros_{0};
+  // When the current grant's takeover wait ends, on clock_: 0 when it has
+  // none or it has passed (Valid then skips the clock), kNever while
+  // Acquire has not yet decided.
+  static constexpr int64_t kNever = INT64_MAX;
+  mutable std::atomic<int64_t> issue_from_micros_{kNever};
   std::atomic<bool> lost_{false};
   std::atomic<bool> recheck_{false};  // The watch asks for a VerifyClaim.
   std::atomic<bool> coordinator_up_{true};
@@ -120,7 +146,7 @@ class EtcdLease final : public WorkerLease {
   std::atomic<uint64_t> claims_lost_{0};
 
   mutable Mutex mu_;  // Guards the workers' lifecycle, the stores, reasons.
-  CondVar wake_;
+  CondVar wake_;      // Signalled on stop and on loss.
   bool stop_keep_alive_ ABSL_GUARDED_BY(mu_) = false;
   std::string lost_reason_ ABSL_GUARDED_BY(mu_);
   std::thread keep_alive_;  // Started and joined by the controlling thread.
