@@ -2,8 +2,9 @@
 # The whole test suite, as CI runs it: installs what it needs, checks
 # formatting, then builds and runs the tests in the release build (unit and
 # end-to-end), under AddressSanitizer+UBSan and ThreadSanitizer (unit),
-# builds the core with clang's -Wthread-safety, and runs the benchmarks once
-# in smoke mode (every figure produced, never how fast).
+# fuzzes each libFuzzer target for 30 s, builds the core with clang's
+# -Wthread-safety, and runs the benchmarks once in smoke mode (every figure
+# produced, never how fast).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +30,9 @@ for preset in asan tsan; do
   step "test $preset (unit)"
   ctest --preset "$preset" -j "$jobs"
 done
+
+step "fuzz (30 s per target)"
+scripts/fuzz.sh --all 30
 
 step "clang -Wthread-safety build"
 cmake --preset clang >/dev/null

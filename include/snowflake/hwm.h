@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -62,6 +63,13 @@ class FileHwmStore final : public HwmStore {
   Mutex mu_;  // Serializes writers of the temp file.
   const std::string path_;
 };
+
+// The mark in `text`, the whole content of a high-water mark file, read as
+// strictly as FileHwmStore::Load reads it (at most 4096 bytes); `name`
+// names the file in messages. Errors: kDataLoss as Load's. Pure and
+// thread-safe.
+absl::StatusOr<int64_t> ParseHwmFile(std::string_view text,
+                                     std::string_view name);
 
 // Waits (up to `max_wait_millis`) until `clock` passes the mark stored in
 // `store`, and returns the first tick of `layout` a generator may issue.

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -92,6 +93,56 @@ int64_t FirstTickFrom(const Layout& layout, int64_t unix_millis) {
 
 }  // namespace
 
+absl::StatusOr<int64_t> ParseHwmFile(std::string_view text,
+                                     std::string_view name) {
+  const auto refuse = [&](absl::string_view what) {
+    return absl::DataLossError(absl::StrCat(
+        "high-water mark file ", AbslView(name), " ", what,
+        "; it is not what snowflaked writes, so the mark it held is unknown. "
+        "Restore it from a backup, or replace it with the single line \"",
+        kKey,
+        "=<unix ms>\" holding a time safely after the last ID this worker "
+        "issued (and after any reading of this machine's clock)"));
+  };
+  if (text.empty()) return refuse("is empty");
+  if (text.size() > kMaxFileBytes) {
+    return refuse(absl::StrCat("is longer than ", kMaxFileBytes, " bytes"));
+  }
+  std::optional<int64_t> mark;
+  int mark_line = 0;
+  int line_number = 0;
+  absl::string_view rest = AbslView(text);
+  while (!rest.empty()) {
+    ++line_number;
+    const size_t end = rest.find('\n');
+    if (end == absl::string_view::npos) {
+      return refuse(absl::StrCat("line ", line_number, " (\"", Excerpt(rest),
+                                 "\") ends without a newline: the file was "
+                                 "cut short"));
+    }
+    const absl::string_view line = rest.substr(0, end);
+    rest.remove_prefix(end + 1);
+    if (absl::StartsWith(line, "#")) continue;
+    std::optional<int64_t> value = ParseMarkLine(line);
+    if (!value.has_value()) {
+      return refuse(absl::StrCat("line ", line_number, " is not \"", kKey,
+                                 "=<unix ms>\" with a time before the year "
+                                 "10000: \"",
+                                 Excerpt(line), "\""));
+    }
+    if (mark.has_value()) {
+      return refuse(absl::StrCat("line ", line_number, " holds a second mark (",
+                                 "line ", mark_line, " has one)"));
+    }
+    mark = value;
+    mark_line = line_number;
+  }
+  if (!mark.has_value()) {
+    return refuse(absl::StrCat("has no \"", kKey, "=\" line"));
+  }
+  return *mark;
+}
+
 absl::StatusOr<std::unique_ptr<FileHwmStore>> FileHwmStore::Open(
     std::string path) {
   if (path.empty()) {
@@ -138,52 +189,9 @@ absl::StatusOr<std::optional<int64_t>> FileHwmStore::Load() {
         absl::StrCat("cannot read high-water mark file ", path_));
   }
   text.resize(static_cast<size_t>(in.gcount()));
-  const auto refuse = [&](absl::string_view what) {
-    return absl::DataLossError(absl::StrCat(
-        "high-water mark file ", path_, " ", what,
-        "; it is not what snowflaked writes, so the mark it held is unknown. "
-        "Restore it from a backup, or replace it with the single line \"",
-        kKey,
-        "=<unix ms>\" holding a time safely after the last ID this worker "
-        "issued (and after any reading of this machine's clock)"));
-  };
-  if (text.empty()) return refuse("is empty");
-  if (text.size() > kMaxFileBytes) {
-    return refuse(absl::StrCat("is longer than ", kMaxFileBytes, " bytes"));
-  }
-  std::optional<int64_t> mark;
-  int mark_line = 0;
-  int line_number = 0;
-  absl::string_view rest = text;
-  while (!rest.empty()) {
-    ++line_number;
-    const size_t end = rest.find('\n');
-    if (end == absl::string_view::npos) {
-      return refuse(absl::StrCat("line ", line_number, " (\"", Excerpt(rest),
-                                 "\") ends without a newline: the file was "
-                                 "cut short"));
-    }
-    const absl::string_view line = rest.substr(0, end);
-    rest.remove_prefix(end + 1);
-    if (absl::StartsWith(line, "#")) continue;
-    std::optional<int64_t> value = ParseMarkLine(line);
-    if (!value.has_value()) {
-      return refuse(absl::StrCat("line ", line_number, " is not \"", kKey,
-                                 "=<unix ms>\" with a time before the year "
-                                 "10000: \"",
-                                 Excerpt(line), "\""));
-    }
-    if (mark.has_value()) {
-      return refuse(absl::StrCat("line ", line_number, " holds a second mark (",
-                                 "line ", mark_line, " has one)"));
-    }
-    mark = value;
-    mark_line = line_number;
-  }
-  if (!mark.has_value()) {
-    return refuse(absl::StrCat("has no \"", kKey, "=\" line"));
-  }
-  return mark;
+  absl::StatusOr<int64_t> mark = ParseHwmFile(text, path_);
+  if (!mark.ok()) return mark.status();
+  return std::optional<int64_t>(*mark);
 }
 
 absl::Status FileHwmStore::Store(int64_t unix_millis) {

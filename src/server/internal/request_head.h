@@ -1,0 +1,46 @@
+// Reading a request's head with Boost.Beast, in one place for the listener
+// and the HTTP fuzz test: the parser's limits, the HttpRequest the handler
+// sees, whether the request declares a body (never read), and which read
+// errors are the client's malformed request.
+#ifndef SNOWFLAKE_SRC_SERVER_INTERNAL_REQUEST_HEAD_H_
+#define SNOWFLAKE_SRC_SERVER_INTERNAL_REQUEST_HEAD_H_
+
+#include <cstdint>
+
+#include "boost/beast/core/error.hpp"
+#include "boost/beast/http/empty_body.hpp"
+#include "boost/beast/http/parser.hpp"
+#include "src/server/http_handler.h"
+
+namespace snowflake::internal {
+
+// Reads the request line and headers only: no route takes a body.
+using RequestParser =
+    boost::beast::http::request_parser<boost::beast::http::empty_body>;
+
+// Sets the limits of a fresh `parser`: the request line and headers up to
+// `max_header_bytes` (beyond: http::error::header_limit), and no body limit
+// (the body is never read; DeclaresBody judges it, so that a POST with a
+// body gets its 405 rather than a 413 from the parser).
+void ConfigureRequestParser(RequestParser& parser, int64_t max_header_bytes);
+
+// The handler's view of a parsed head: method, target and Accept. The views
+// point into `parser`'s message, valid until the parser is reset or
+// destroyed.
+HttpRequest ToHttpRequest(const RequestParser& parser);
+
+// True if the parsed request declares a body: any Transfer-Encoding (chunked
+// or not: an unknown coding is a body of unknown length, never "no body"),
+// or a Content-Length above limits::kMaxBodyBytes. Such a request is
+// answered from its head, and its connection closed.
+bool DeclaresBody(const RequestParser& parser);
+
+// True if `ec`, from reading a head, is a malformed request that gets an
+// answer (400, or 431 for http::error::header_limit) before the close;
+// false if the peer left, was too slow, or the read was cancelled: no one
+// to answer.
+bool IsMalformedRequest(const boost::beast::error_code& ec);
+
+}  // namespace snowflake::internal
+
+#endif  // SNOWFLAKE_SRC_SERVER_INTERNAL_REQUEST_HEAD_H_
