@@ -78,6 +78,12 @@ class Generator {
   // Returns at least one ID. Errors: as Next.
   absl::StatusOr<IdRun> NextRun(uint32_t max_count);
 
+  // As NextRun, but never waits: where NextRun would wait for the clock
+  // (the tick's sequence used up, or the clock behind within tolerance) it
+  // fails with kUnavailable/kWouldWait, nothing issued, carrying the wait
+  // as its retry delay. For callers that must not block (I/O threads).
+  absl::StatusOr<IdRun> TryNextRun(uint32_t max_count);
+
   // Fills `out` with new IDs, strictly increasing, one CAS per tick used.
   // On error, the IDs already written are abandoned (never issued again).
   absl::Status NextBatch(std::span<uint64_t> out);
@@ -106,7 +112,7 @@ class Generator {
   Generator(const GeneratorOptions& options, Clock& clock);
 
   // Reserves [state, state + count) for up to `max_count`; see generator.cc.
-  absl::StatusOr<IdRun> Reserve(uint32_t max_count);
+  absl::StatusOr<IdRun> Reserve(uint32_t max_count, bool may_wait);
   void NoteDrift(int64_t drift_micros, bool refused);
   uint32_t StartSequence();
 

@@ -33,6 +33,11 @@ enum class ErrorKind {
   // worker lease (and acquires another). Code kUnavailable: retry later or on
   // another node.
   kStopped,
+  // Generator::TryNextRun: the next ID needs the clock to advance (its
+  // tick's sequence is used up, or the clock is behind within tolerance),
+  // and the caller may not wait. Code kUnavailable; the retry delay is the
+  // wait.
+  kWouldWait,
 };
 
 // Returns a status with `code`, `message` and a payload naming `kind`;

@@ -88,21 +88,27 @@ Generator::Generator(const GeneratorOptions& options, Clock& clock)
       high_water_mark_(options.high_water_mark) {}
 
 absl::StatusOr<uint64_t> Generator::Next() {
-  absl::StatusOr<IdRun> run = Reserve(1);
+  absl::StatusOr<IdRun> run = Reserve(1, /*may_wait=*/true);
   if (!run.ok()) return run.status();
   return run->first;
 }
 
 absl::StatusOr<IdRun> Generator::NextRun(uint32_t max_count) {
-  return Reserve(std::max<uint32_t>(max_count, 1));
+  return Reserve(std::max<uint32_t>(max_count, 1), /*may_wait=*/true);
+}
+
+absl::StatusOr<IdRun> Generator::TryNextRun(uint32_t max_count) {
+  return Reserve(std::max<uint32_t>(max_count, 1), /*may_wait=*/false);
 }
 
 absl::Status Generator::NextBatch(std::span<uint64_t> out) {
   size_t filled = 0;
   while (filled < out.size()) {
     const size_t left = out.size() - filled;
-    absl::StatusOr<IdRun> run = Reserve(static_cast<uint32_t>(
-        std::min<size_t>(left, std::numeric_limits<uint32_t>::max())));
+    absl::StatusOr<IdRun> run =
+        Reserve(static_cast<uint32_t>(std::min<size_t>(
+                    left, std::numeric_limits<uint32_t>::max())),
+                /*may_wait=*/true);
     if (!run.ok()) return run.status();
     for (uint32_t i = 0; i < run->count; ++i) out[filled + i] = run->first + i;
     filled += run->count;
@@ -122,7 +128,7 @@ void Generator::NoteDrift(int64_t drift_micros, bool refused) {
   AtomicMax(max_drift_millis_, (drift_micros + 999) / 1000);
 }
 
-absl::StatusOr<IdRun> Generator::Reserve(uint32_t max_count) {
+absl::StatusOr<IdRun> Generator::Reserve(uint32_t max_count, bool may_wait) {
   bool noted_backwards = false;
   bool noted_exhausted = false;
   const uint64_t sequence_mask = (uint64_t{1} << sequence_bits_) - 1;
@@ -196,6 +202,14 @@ absl::StatusOr<IdRun> Generator::Reserve(uint32_t max_count) {
       }
       const int64_t wait_micros =
           layout_.MillisOfTick(tick - max_borrow_ticks_) * 1000 - now_micros;
+      if (!may_wait) {
+        return MakeError(
+            absl::StatusCode::kUnavailable, ErrorKind::kWouldWait,
+            absl::StrCat("the next ID needs the clock to advance ", wait_micros,
+                         " us (this tick's sequence is used up "
+                         "or the clock is slightly behind); retry"),
+            std::nullopt, /*retry_delay_ms=*/(wait_micros + 999) / 1000);
+      }
       clock_.SleepForMicros(wait_micros);
       clock_wait_micros_.fetch_add(
           static_cast<uint64_t>(std::max<int64_t>(wait_micros, 0)),

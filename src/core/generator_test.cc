@@ -88,6 +88,33 @@ TEST(GeneratorTest, ExhaustedSequenceWaitsForNextTick) {
   EXPECT_EQ(clock.NowMicros(), At(101));
 }
 
+TEST(GeneratorTest, TryNextRunNeverWaitsAndSaysHowLong) {
+  SimulatedClock clock(At(100, 250));
+  auto gen = MakeGenerator(clock, Options(MakeLayout(41, 10, 2)));
+  absl::StatusOr<IdRun> run = gen->TryNextRun(10);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->count, 4u);  // The whole tick, no more.
+  absl::StatusOr<IdRun> next = gen->TryNextRun(1);
+  ASSERT_FALSE(next.ok());
+  EXPECT_EQ(next.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(GetErrorKind(next.status()), ErrorKind::kWouldWait);
+  EXPECT_EQ(GetRetryDelayMillis(next.status()), 1);  // 750 us, rounded up.
+  EXPECT_EQ(clock.total_slept_micros(), 0) << "it must not sleep";
+  // Nothing was taken: the next tick starts at sequence 0.
+  clock.SetMicros(At(101));
+  run = gen->TryNextRun(1);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(Parts(*gen, run->first), (IdParts{101, 5, 0}));
+
+  // The clock behind within tolerance: also a wait, so also refused.
+  clock.SetMicros(At(98));
+  next = gen->TryNextRun(1);
+  ASSERT_FALSE(next.ok());
+  EXPECT_EQ(GetErrorKind(next.status()), ErrorKind::kWouldWait);
+  EXPECT_EQ(clock.total_slept_micros(), 0);
+  EXPECT_TRUE(gen->NextRun(1).ok()) << "NextRun waits instead";
+}
+
 TEST(GeneratorTest, BackwardsWithinToleranceWaitsThenContinues) {
   SimulatedClock clock(At(100));
   auto gen = MakeGenerator(clock, Options(MakeLayout(41, 10, 12)));
@@ -276,7 +303,7 @@ TEST(GeneratorBatchTest, BatchNeverCrossesTheHighWaterMark) {
   GeneratorOptions options = Options(MakeLayout(41, 10, 12));
   options.high_water_mark = 102;
   auto gen = MakeGenerator(clock, options);
-  std::vector<uint64_t> ids(3 * 4096);
+  std::vector<uint64_t> ids(size_t{3} * 4096);
   absl::Status status = gen->NextBatch(ids);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(GetErrorKind(status), ErrorKind::kHighWaterMark);
@@ -296,6 +323,7 @@ TEST(GeneratorThreadTest, FourThreadsGetDistinctIncreasingIds) {
   auto gen = MakeGenerator(clock, options);
   std::vector<std::vector<uint64_t>> got(kThreads);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       std::vector<uint64_t>& mine = got[t];

@@ -73,6 +73,8 @@ std::string_view ErrorKindName(ErrorKind kind) {
       return "high_water_mark";
     case ErrorKind::kStopped:
       return "stopped";
+    case ErrorKind::kWouldWait:
+      return "would_wait";
   }
   return "unknown";
 }

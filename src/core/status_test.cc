@@ -56,6 +56,7 @@ TEST(StatusTest, KindNames) {
   EXPECT_EQ(ErrorKindName(ErrorKind::kTimeRangeExhausted),
             "time_range_exhausted");
   EXPECT_EQ(ErrorKindName(ErrorKind::kStopped), "stopped");
+  EXPECT_EQ(ErrorKindName(ErrorKind::kWouldWait), "would_wait");
   EXPECT_EQ(ErrorKindName(ErrorKind::kClockBeforeEpoch), "clock_before_epoch");
 }
 

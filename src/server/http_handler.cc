@@ -36,6 +36,7 @@ constexpr HttpErrorInfo kErrorTable[] = {
     {HttpError::kClockBackwards, 503, "clock_backwards", true, 1},
     {HttpError::kHighWaterMark, 503, "high_water_mark", true, 1},
     {HttpError::kStopped, 503, "stopped", true, 1},
+    {HttpError::kBusy, 503, "busy", true, 1},
     {HttpError::kClockBeforeEpoch, 500, "clock_before_epoch", false, 0},
     {HttpError::kTimeRangeExhausted, 500, "time_range_exhausted", false, 0},
     {HttpError::kFailedPrecondition, 500, "failed_precondition", false, 0},
@@ -66,8 +67,18 @@ std::optional<HttpError> HttpErrorOfKind(ErrorKind kind) {
       return HttpError::kHighWaterMark;
     case ErrorKind::kStopped:
       return HttpError::kStopped;
+    case ErrorKind::kWouldWait:
+      return HttpError::kBusy;
   }
   return HttpError::kInternal;
+}
+
+// Not an answer: the caller runs the request again where it may wait.
+HttpResponse MustWait(int64_t count, Route route) {
+  HttpResponse response;
+  response.route = route;
+  response.must_wait_ids = count;
+  return response;
 }
 
 enum class Format { kJson, kText, kBinary };
@@ -253,7 +264,8 @@ std::optional<RouteSpec> Match(std::string_view path,
 
 }  // namespace
 
-HttpResponse HttpHandler::Handle(const HttpRequest& request) const {
+HttpResponse HttpHandler::Handle(const HttpRequest& request,
+                                 Waiting waiting) const {
   auto target = ParseRequestTarget(request.target);
   if (!target.ok()) return ErrorResponse(target.status());
   std::string_view decode_arg;
@@ -310,7 +322,7 @@ HttpResponse HttpHandler::Handle(const HttpRequest& request) const {
               route);
         }
       }
-      return IssueIds(*target, request.accept, count, route);
+      return IssueIds(*target, request.accept, count, route, waiting);
     }
     case Route::kDecode:
       return Decode(*target, decode_arg);
@@ -337,7 +349,7 @@ HttpResponse HttpHandler::Handle(const HttpRequest& request) const {
 
 HttpResponse HttpHandler::IssueIds(const RequestTarget& target,
                                    std::string_view accept, int64_t count,
-                                   Route route) const {
+                                   Route route, Waiting waiting) const {
   auto format = ChooseFormat(target, accept);
   if (!format.ok()) return ErrorResponse(format.status(), route);
   auto encoding = ChooseEncoding(target);
@@ -350,12 +362,19 @@ HttpResponse HttpHandler::IssueIds(const RequestTarget& target,
         route);
   }
   if (auto s = node_.CheckCanIssue(); !s.ok()) return ErrorResponse(s, route);
-  // The node may retire its generator at any moment (lease lost); a retired
-  // one stays alive but refuses, and a null one means there is none now.
-  Generator* generator = node_.generator();
-  if (generator == nullptr) {
+  // The node may retire its generation at any moment (lease lost): the one
+  // held here stays alive but refuses, and a null one means there is none.
+  const std::shared_ptr<const Generation> generation = node_.generation();
+  if (generation == nullptr) {
     return ErrorResponse(HttpError::kUnavailable,
                          "node is re-acquiring its worker ID", route);
+  }
+
+  // More than a tick holds always waits for the clock: hand it over before
+  // taking anything.
+  const bool may_wait = waiting == Waiting::kAllowed;
+  if (!may_wait && count > (int64_t{1} << node_.layout().sequence_bits())) {
+    return MustWait(count, route);
   }
 
   const bool single = route == Route::kId;
@@ -376,8 +395,13 @@ HttpResponse HttpHandler::IssueIds(const RequestTarget& target,
   while (issued < count) {
     const uint32_t want =
         static_cast<uint32_t>(std::min<int64_t>(count - issued, 1 << 30));
-    auto run = generator->NextRun(want);
+    auto run = may_wait ? generation->generator->NextRun(want)
+                        : generation->generator->TryNextRun(want);
     if (!run.ok()) {
+      if (!may_wait && GetErrorKind(run.status()) == ErrorKind::kWouldWait) {
+        // The IDs of earlier runs are abandoned, as on any error.
+        return MustWait(count, route);
+      }
       // IDs of earlier runs are abandoned: never sent, never reissued.
       return ErrorResponse(run.status(), route);
     }
@@ -410,7 +434,7 @@ HttpResponse HttpHandler::IssueIds(const RequestTarget& target,
     }
     issued += run->count;
   }
-  if (!node_.StillIssuing(generator)) {
+  if (!node_.StillIssuing(*generation)) {
     // The worker ID was lost while these were taken: drop them (they are
     // never issued again) rather than hand out IDs of a claim now gone.
     return ErrorResponse(
@@ -454,6 +478,17 @@ HttpResponse HttpHandler::Decode(const RequestTarget& target,
                  {"layout", layout.ToString()},
                  {"encodings", encodings}},
                 route);
+}
+
+int64_t HttpHandler::MaxWaitingIds() const {
+  const Layout& layout = node_.layout();
+  const int64_t ticks =
+      std::max<int64_t>(options_.max_waiting_millis / layout.unit_millis(), 1);
+  const int64_t ids_per_tick = int64_t{1} << layout.sequence_bits();
+  // Saturates rather than overflows for the widest sequences.
+  const int64_t at_full_rate =
+      ticks > INT64_MAX / ids_per_tick ? INT64_MAX : ticks * ids_per_tick;
+  return std::max(at_full_rate, options_.max_batch);
 }
 
 HttpResponse HttpHandler::Info() const {

@@ -31,26 +31,41 @@ struct HttpResponse {
   std::string allow;  // For 405: "GET" or "GET, HEAD".
   int64_t retry_after_seconds = 0;  // > 0: send Retry-After.
   Route route = Route::kOther;      // For metrics.
+  // > 0: not an answer. Issuing these IDs needs the clock to advance and
+  // the caller passed Waiting::kNever; nothing was issued that will ever
+  // be sent. The caller runs the request again with Waiting::kAllowed on a
+  // thread that may sleep.
+  int64_t must_wait_ids = 0;
+};
+
+// Whether Handle may sleep until the clock reaches the next tick.
+enum class Waiting {
+  kAllowed,
+  kNever,  // The caller is an I/O thread: answer must_wait_ids instead.
 };
 
 struct HandlerOptions {
   int64_t max_batch = limits::kDefaultMaxBatch;
   std::string version;  // For /v1/info.
+  // The most IDs that may wait for the clock at once, as time at the
+  // layout's full rate (see HttpHandler::MaxWaitingIds).
+  int64_t max_waiting_millis = limits::kMaxWaitingMillis;
 };
 
 // Every error the node answers over HTTP, whoever finds it: the listener
 // while reading a request, the handler, or the core (one per ErrorKind).
 enum class HttpError {
-  kBadRequest,          // Malformed request or bad parameter.
-  kNotFound,            // No such route.
-  kMethodNotAllowed,    // The route exists; the response carries Allow.
-  kBatchTooLarge,       // count above the largest batch.
-  kBodyNotAllowed,      // A GET or HEAD that declares a body (never read).
-  kHeaderTooLarge,      // Request line and headers above the limit.
-  kUnavailable,         // Starting, shutting down, re-acquiring a worker ID.
-  kClockBackwards,      // ErrorKind::kClockBackwards.
-  kHighWaterMark,       // ErrorKind::kHighWaterMark.
-  kStopped,             // ErrorKind::kStopped: shutdown or lease lost.
+  kBadRequest,        // Malformed request or bad parameter.
+  kNotFound,          // No such route.
+  kMethodNotAllowed,  // The route exists; the response carries Allow.
+  kBatchTooLarge,     // count above the largest batch.
+  kBodyNotAllowed,    // A GET or HEAD that declares a body (never read).
+  kHeaderTooLarge,    // Request line and headers above the limit.
+  kUnavailable,       // Starting, shutting down, re-acquiring a worker ID.
+  kClockBackwards,    // ErrorKind::kClockBackwards.
+  kHighWaterMark,     // ErrorKind::kHighWaterMark.
+  kStopped,           // ErrorKind::kStopped: shutdown or lease lost.
+  kBusy,  // ErrorKind::kWouldWait, or too many IDs waiting for the clock.
   kClockBeforeEpoch,    // ErrorKind::kClockBeforeEpoch: needs the operator.
   kTimeRangeExhausted,  // ErrorKind::kTimeRangeExhausted: needs the operator.
   kFailedPrecondition,  // Any other kFailedPrecondition: no retry fixes it.
@@ -101,12 +116,20 @@ class HttpHandler {
   HttpHandler& operator=(const HttpHandler&) = delete;
 
   // Never fails: errors become error responses. Issues IDs for the ID
-  // routes and counts them in the metrics.
-  HttpResponse Handle(const HttpRequest& request) const;
+  // routes and counts them in the metrics. With Waiting::kNever it never
+  // sleeps: a request that would (a batch beyond what is left of the
+  // current tick) gets a response with must_wait_ids set instead.
+  HttpResponse Handle(const HttpRequest& request,
+                      Waiting waiting = Waiting::kAllowed) const;
+
+  // The bound on IDs waiting for the clock at once: what the layout issues
+  // at its full rate in max_waiting_millis, and never below one largest
+  // batch.
+  int64_t MaxWaitingIds() const;
 
  private:
   HttpResponse IssueIds(const RequestTarget& target, std::string_view accept,
-                        int64_t count, Route route) const;
+                        int64_t count, Route route, Waiting waiting) const;
   HttpResponse Decode(const RequestTarget& target, std::string_view text) const;
   HttpResponse Info() const;
 

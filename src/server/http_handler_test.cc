@@ -1,5 +1,6 @@
 #include "src/server/http_handler.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -273,16 +274,68 @@ TEST_F(HttpHandlerTest, ClockBackwardsIs503WithRetryAfter) {
 TEST_F(HttpHandlerTest, StoppedGeneratorIs503) {
   Start();
   ASSERT_EQ(Get("/v1/id").status, 200);
-  Generator* generator = node_->generator();
-  ASSERT_NE(generator, nullptr);
+  std::shared_ptr<const Generation> generation = node_->generation();
+  ASSERT_NE(generation, nullptr);
+  Generator* generator = generation->generator.get();
   generator->Stop();
-  ASSERT_EQ(node_->generator(), generator) << "the handler must reach it";
+  ASSERT_EQ(node_->generation(), generation) << "the handler must reach it";
   HttpResponse r = Get("/v1/id");
   ExpectError(r, 503, "stopped");
   EXPECT_GE(r.retry_after_seconds, 1);
   ExpectError(Get("/v1/ids?count=5"), 503, "stopped");
   EXPECT_EQ(generator->Next().status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(metrics_->ids_issued(), 1u);
+}
+
+// Issue 9 point 5: an I/O thread never sleeps for the clock. With
+// Waiting::kNever a batch beyond one tick, or any request once the tick's
+// sequence is used up, comes back as must_wait_ids (nothing sent, nothing
+// counted) for the caller to run where it may wait.
+TEST_F(HttpHandlerTest, RequestsThatMustWaitAreHandedBackNotSlept) {
+  Start();
+  HttpHandler big(HandlerOptions{100'000, "1.2.3"}, *node_, *metrics_);
+  // 4,096 IDs a tick in the default layout.
+  HttpResponse r =
+      big.Handle({"GET", "/v1/ids?count=5000", ""}, Waiting::kNever);
+  EXPECT_EQ(r.must_wait_ids, 5000);
+  EXPECT_EQ(clock_->total_slept_micros(), 0);
+  EXPECT_EQ(metrics_->ids_issued(), 0u);
+
+  r = big.Handle({"GET", "/v1/ids?count=4096&format=text", ""},
+                 Waiting::kNever);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.must_wait_ids, 0);
+  r = big.Handle({"GET", "/v1/id", ""}, Waiting::kNever);
+  EXPECT_EQ(r.must_wait_ids, 1) << "the tick is used up: " << r.body;
+  EXPECT_EQ(clock_->total_slept_micros(), 0);
+  EXPECT_EQ(metrics_->ids_issued(), 4096u);
+
+  // Where waiting is allowed, the same requests are answered.
+  r = big.Handle({"GET", "/v1/ids?count=5000&format=text", ""});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.must_wait_ids, 0);
+  EXPECT_EQ(std::count(r.body.begin(), r.body.end(), '\n'), 5000);
+  EXPECT_GT(clock_->total_slept_micros(), 0);
+  EXPECT_EQ(Get("/v1/id").status, 200);
+
+  // If the wait ever surfaces, it is a retryable 503.
+  auto generator = Generator::Create(GeneratorOptions{}, *clock_);
+  ASSERT_TRUE(generator.ok());
+  ASSERT_TRUE((*generator)->TryNextRun(4096).ok());
+  const absl::Status would_wait = (*generator)->TryNextRun(1).status();
+  ASSERT_EQ(GetErrorKind(would_wait), ErrorKind::kWouldWait) << would_wait;
+  r = ErrorResponse(would_wait);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(Json::parse(r.body)["error"]["code"], "busy");
+  EXPECT_GE(r.retry_after_seconds, 1);
+}
+
+// The bound on IDs waiting: one second of the layout's full rate, and
+// never below one largest batch.
+TEST_F(HttpHandlerTest, MaxWaitingIdsIsASecondAtFullRate) {
+  EXPECT_EQ(handler_->MaxWaitingIds(), 4'096'000);
+  HttpHandler huge(HandlerOptions{10'000'000, "1.2.3"}, *node_, *metrics_);
+  EXPECT_EQ(huge.MaxWaitingIds(), 10'000'000);
 }
 
 TEST_F(HttpHandlerTest, Metrics) {

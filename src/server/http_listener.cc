@@ -4,7 +4,6 @@
 #include <array>
 #include <atomic>
 #include <exception>
-#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -16,7 +15,9 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "spdlog/spdlog.h"
+#include "src/server/internal/request_head.h"
 #include "src/server/internal/str.h"
+#include "src/server/internal/wait_pool.h"
 
 namespace snowflake {
 
@@ -38,11 +39,13 @@ struct Shared {
   Metrics* metrics;
   std::atomic<bool> stopping{false};
   std::atomic<int64_t> connections{0};
+  // Runs the requests that must wait for the clock (never an I/O thread).
+  std::unique_ptr<internal::WaitPool> wait_pool;
+  int64_t max_waiting_ids = 0;
+  net::io_context* io_context = nullptr;
   std::mutex mu;  // Guards sessions.
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
 };
-
-std::string_view Std(beast::string_view s) { return {s.data(), s.size()}; }
 
 int64_t NowNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -86,11 +89,11 @@ class Session : public std::enable_shared_from_this<Session> {
                   [self = shared_from_this()] { self->WaitForRequest(); });
   }
 
-  // From Shutdown: closes the connection unless a response is being
-  // written (that one finishes, with Connection: close).
+  // From Shutdown: closes the connection unless a request is being
+  // answered (that one finishes, with Connection: close).
   void StopIfIdle() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (!self->writing_) self->Close();
+      if (!self->writing_ && !self->waiting_) self->Close();
     });
   }
 
@@ -144,11 +147,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // trailer cannot grow the buffer past max_header_bytes plus one read).
   void ReadRequest() {
     parser_.emplace();
-    parser_->header_limit(
-        static_cast<uint32_t>(shared_.options.max_header_bytes));
-    // The body is never read; its size is judged in OnRead, so that a POST
-    // with a body gets its 405 rather than a 413 from the parser.
-    parser_->body_limit(std::numeric_limits<uint64_t>::max());
+    internal::ConfigureRequestParser(*parser_,
+                                     shared_.options.max_header_bytes);
     SetDeadline(shared_.options.header_timeout_millis);
     http::async_read_header(
         stream_, buffer_, *parser_,
@@ -164,25 +164,12 @@ class Session : public std::enable_shared_from_this<Session> {
         });
   }
 
-  // True if the request declares a body: any Transfer-Encoding (chunked or
-  // not: an unknown coding is a body of unknown length, never "no body"),
-  // or a Content-Length above limits::kMaxBodyBytes.
-  bool DeclaresBody() const {
-    const auto& request = parser_->get();
-    if (request.find(http::field::transfer_encoding) != request.end()) {
-      return true;
-    }
-    const auto length = parser_->content_length();
-    if (length && *length > static_cast<uint64_t>(limits::kMaxBodyBytes)) {
-      return true;
-    }
-    return !parser_->is_done();
-  }
-
   // Calls the handler; an exception becomes a 500 (logged), not a crash.
-  HttpResponse HandleGuarded(const HttpRequest& req) {
+  // Any thread: it reads only what does not change.
+  HttpResponse HandleGuarded(const HttpRequest& req,
+                             Waiting waiting = Waiting::kNever) {
     try {
-      return shared_.handler->Handle(req);
+      return shared_.handler->Handle(req, waiting);
     } catch (const std::exception& e) {
       spdlog::error(
           "event=handler_exception remote={} method={} target=\"{}\" "
@@ -196,14 +183,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnRead(beast::error_code ec) {
     if (ec) {
-      const bool parse_error =
-          ec.category() ==
-              beast::error_code(http::error::bad_method).category() &&
-          ec != http::error::end_of_stream &&
-          ec != http::error::partial_message;
       // Otherwise the peer left, was too slow, or we are closing: there is
       // no one to answer.
-      if (parse_error) return RejectMalformed(ec);
+      if (internal::IsMalformedRequest(ec)) return RejectMalformed(ec);
       if (ec == beast::error::timeout) {
         spdlog::debug("event=request_timeout remote={}", remote_);
       }
@@ -211,13 +193,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     const auto start = std::chrono::steady_clock::now();
     const auto& request = parser_->get();
-    HttpRequest req;
-    req.method = Std(request.method_string());
-    req.target = Std(request.target());
-    const auto accept = request.find(http::field::accept);
-    if (accept != request.end()) req.accept = Std(accept->value());
+    HttpRequest req = internal::ToHttpRequest(*parser_);
     const bool head = request.method() == http::verb::head;
-    if (DeclaresBody()) {
+    if (internal::DeclaresBody(*parser_)) {
       // Answered from the header alone, then closed: the body is not read.
       // A method no route has gets the handler's 404 or 405 with Allow.
       HttpResponse response;
@@ -233,9 +211,62 @@ class Session : public std::enable_shared_from_this<Session> {
                   std::string(req.method), std::string(req.target));
     }
     HttpResponse response = HandleGuarded(req);
+    if (response.must_wait_ids > 0) {
+      return WaitOffTheIoThread(req, response, request.version(),
+                                request.keep_alive(), head, start);
+    }
     const bool keep_alive = request.keep_alive() && !shared_.stopping.load();
     Send(std::move(response), request.version(), keep_alive, head, start,
          std::string(req.method), std::string(req.target));
+  }
+
+  // Hands a request that must wait for the clock to the wait pool, whose
+  // thread answers it through this session's strand; the connection reads
+  // nothing more meanwhile. Past the pool's bound: 503 busy at once.
+  void WaitOffTheIoThread(const HttpRequest& req, const HttpResponse& deferred,
+                          unsigned version, bool keep_alive, bool head,
+                          std::chrono::steady_clock::time_point start) {
+    struct Owned {
+      std::string method, target, accept;
+    };
+    auto owned = std::make_shared<Owned>(Owned{std::string(req.method),
+                                               std::string(req.target),
+                                               std::string(req.accept)});
+    // The pool's bound limits the wait, not the header timeout.
+    deadline_nanos_.store(INT64_MAX, std::memory_order_relaxed);
+    waiting_ = true;
+    // Outstanding work for the I/O threads until the answer is posted: with
+    // every session waiting here (no read, write or accept pending) they
+    // would return from run(), and the answer would never be written.
+    auto work = std::make_shared<
+        net::executor_work_guard<net::io_context::executor_type>>(
+        shared_.io_context->get_executor());
+    const bool queued = shared_.wait_pool->TrySubmit(
+        deferred.must_wait_ids, [self = shared_from_this(), owned, version,
+                                 keep_alive, head, start, work] {
+          HttpResponse response = self->HandleGuarded(
+              {owned->method, owned->target, owned->accept}, Waiting::kAllowed);
+          net::post(self->stream_.get_executor(),
+                    [self, owned, response = std::move(response), version,
+                     keep_alive, head, start]() mutable {
+                      self->waiting_ = false;
+                      self->Send(std::move(response), version,
+                                 keep_alive && !self->shared_.stopping.load(),
+                                 head, start, std::move(owned->method),
+                                 std::move(owned->target));
+                    });
+          work->reset();
+        });
+    if (queued) return;
+    waiting_ = false;
+    HttpResponse busy = ErrorResponse(
+        HttpError::kBusy,
+        Cat("this node has ", shared_.max_waiting_ids,
+            " IDs or more waiting for the clock (its layout's rate for ",
+            limits::kMaxWaitingMillis, " ms); retry, or ask another node"),
+        deferred.route);
+    Send(std::move(busy), version, keep_alive && !shared_.stopping.load(), head,
+         start, std::move(owned->method), std::move(owned->target));
   }
 
   // Parse errors: answer once, then close.
@@ -323,13 +354,14 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   Shared& shared_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::empty_body>> parser_;
+  std::optional<internal::RequestParser> parser_;
   // The response being written: its head and body, kept until written.
   std::string head_out_;
   std::string body_out_;
   std::string remote_ = "?";
   std::atomic<int64_t> deadline_nanos_{INT64_MAX};
   bool writing_ = false;
+  bool waiting_ = false;  // A request is with the wait pool.
   bool closed_ = false;
 };
 
@@ -345,6 +377,8 @@ class HttpListener::Impl {
     shared_.options = options;
     shared_.handler = &handler;
     shared_.metrics = &metrics;
+    shared_.max_waiting_ids = handler.MaxWaitingIds();
+    shared_.io_context = &ioc_;
   }
 
   absl::Status Listen() {
@@ -374,6 +408,8 @@ class HttpListener::Impl {
     const int threads = options.threads > 0
                             ? options.threads
                             : std::max(1u, std::thread::hardware_concurrency());
+    shared_.wait_pool =
+        std::make_unique<internal::WaitPool>(threads, shared_.max_waiting_ids);
     for (int i = 0; i < threads; ++i) {
       threads_.emplace_back([this] { ioc_.run(); });
     }
@@ -411,6 +447,8 @@ class HttpListener::Impl {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
       }
     }
+    // Before the I/O threads go: its tasks post their answers to them.
+    shared_.wait_pool->Stop();
     ioc_.stop();
     for (std::thread& t : threads_) t.join();
     threads_.clear();

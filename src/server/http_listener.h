@@ -1,6 +1,8 @@
 // The HTTP/1.1 server: thin Boost.Beast sessions with keep-alive that parse
 // bytes into HttpRequests, call the pure HttpHandler, and write the answers
-// back, under the limits of limits.h. The only file that includes Beast.
+// back, under the limits of limits.h. With internal/request_head, the only
+// code that includes Beast. Requests that must wait for the clock are
+// answered from a small pool of waiting threads, never on an I/O thread.
 #ifndef SNOWFLAKE_SRC_SERVER_HTTP_LISTENER_H_
 #define SNOWFLAKE_SRC_SERVER_HTTP_LISTENER_H_
 
@@ -17,9 +19,10 @@
 namespace snowflake {
 
 struct ListenerOptions {
-  std::string host = "127.0.0.1";
-  int port = 8080;  // 0: any free port (see HttpListener::port()).
-  int threads = 0;  // 0: one per core.
+  std::string host = limits::kDefaultListenHost;
+  // 0: any free port (see HttpListener::port()).
+  int port = limits::kDefaultListenPort;
+  int threads = limits::kDefaultThreads;  // 0: one per core.
   int64_t max_header_bytes = limits::kDefaultMaxHeaderBytes;
   int64_t max_connections = limits::kDefaultMaxConnections;
   int64_t idle_timeout_millis = limits::kDefaultIdleTimeoutMillis;

@@ -29,7 +29,9 @@ Node::~Node() {
 }
 
 absl::Status Node::Start() {
-  if (generator() != nullptr) return absl::OkStatus();
+  if (current_.load(std::memory_order_acquire) != nullptr) {
+    return absl::OkStatus();
+  }
   // A coordinator that cannot be reached yet (not started, an election, a
   // restart) or a range with no free ID is waited for, as a service started
   // by systemd beside its coordinator expects; every other error is final.
@@ -130,24 +132,28 @@ absl::Status Node::StartGeneration() {
   auto keeper =
       HwmKeeper::Start(**generator, *grant->hwm_store, *clock_, keeper_options);
   if (!keeper.ok()) return keeper.status();
-  generator_ = *std::move(generator);
-  keeper_ = *std::move(keeper);
-  keeper_ptr_.store(keeper_.get(), std::memory_order_release);
-  generator_ptr_.store(generator_.get(), std::memory_order_release);
+  auto generation = std::make_shared<Generation>();
+  generation->generator = *std::move(generator);
+  generation->keeper = *std::move(keeper);
+  Publish(std::move(generation));
   return absl::OkStatus();
 }
 
+void Node::Publish(std::shared_ptr<const Generation> generation) {
+  MutexLock lock(&generation_mu_);
+  current_.store(generation.get(), std::memory_order_release);
+  generation_ = std::move(generation);
+}
+
 void Node::RetireGeneration() {
-  generator_ptr_.store(nullptr, std::memory_order_release);
-  if (generator_ == nullptr) return;
+  std::shared_ptr<const Generation> retired = generation();
+  if (retired == nullptr) return;
+  Publish(nullptr);
   // Stop first: once Stop returns, no call in flight can still issue.
-  retired_next_free_tick_ = generator_->Stop();
-  retired_worker_ = generator_->worker_id();
+  retired_next_free_tick_ = retired->generator->Stop();
+  retired_worker_ = retired->generator->worker_id();
   // The keeper's store now belongs to the next holder: store nothing more.
-  // It stays alive, as Status() may be reading it.
-  keeper_->Abandon();
-  retired_keepers_.push_back(std::move(keeper_));
-  retired_generators_.push_back(std::move(generator_));
+  retired->keeper->Abandon();
 }
 
 void Node::LogLeaseChanges() {
@@ -190,17 +196,17 @@ void Node::LogHwmStoreChanges() {
   // Often enough to show a failure goes on, rarely enough that a store
   // failing at every poll (10 a second) does not flood the log.
   constexpr auto kHwmFailureLogEvery = std::chrono::seconds(5);
-  const HwmKeeper* keeper = keeper_.get();
-  if (keeper != logged_keeper_) {
+  std::shared_ptr<const Generation> generation = this->generation();
+  if (generation != logged_generation_) {
     // A new generation: its keeper counts from zero.
-    logged_keeper_ = keeper;
+    logged_generation_ = generation;
     logged_store_failures_ = 0;
     failures_at_last_log_ = 0;
     hwm_store_failing_ = false;
     hwm_failure_logged_ = false;
   }
-  if (keeper == nullptr) return;
-  const HwmKeeperStats stats = keeper->stats();
+  if (generation == nullptr) return;
+  const HwmKeeperStats stats = generation->keeper->stats();
   const auto now = std::chrono::steady_clock::now();
   if (stats.store_failures > logged_store_failures_) {
     hwm_store_failing_ = true;
@@ -251,7 +257,9 @@ void Node::Supervise() {
     LogLeaseChanges();
     LogHwmStoreChanges();
     if (!lease_->Lost()) continue;
-    const int64_t old_worker = generator_ ? generator_->worker_id() : -1;
+    std::shared_ptr<const Generation> current = generation();
+    const int64_t old_worker = current ? current->generator->worker_id() : -1;
+    current.reset();
     RetireGeneration();
     spdlog::error(
         "event=lease_lost worker_id={} reason=\"{}\" action=\"stopped "
@@ -265,7 +273,7 @@ void Node::Supervise() {
       absl::Status s = StartGeneration();
       if (s.ok()) {
         spdlog::info("event=lease_reacquired worker_id={} previous={}",
-                     generator_->worker_id(), old_worker);
+                     generation()->generator->worker_id(), old_worker);
         break;
       }
       spdlog::warn("event=reacquire_failed error=\"{}\"", s.ToString());
@@ -288,12 +296,9 @@ absl::Status Node::Shutdown() {
   }
   if (supervisor_.joinable()) supervisor_.join();
   absl::Status result;
-  // The supervisor has ended, so keeper_ and generator_ are the current
-  // generation's (null if none is running).
-  if (keeper_ != nullptr) {
-    result.Update(keeper_->Shutdown());
-  } else if (generator_ != nullptr) {
-    generator_->Stop();
+  // The supervisor has ended: nothing replaces the current generation now.
+  if (std::shared_ptr<const Generation> current = generation()) {
+    result.Update(current->keeper->Shutdown());
   }
   result.Update(lease_->Release());
   return result;
@@ -303,7 +308,7 @@ absl::Status Node::CheckCanIssue() const {
   if (shutting_down_.load(std::memory_order_acquire)) {
     return absl::UnavailableError("node is shutting down");
   }
-  if (generator() == nullptr) {
+  if (current_.load(std::memory_order_acquire) == nullptr) {
     return absl::UnavailableError(
         "node is starting: acquiring its worker ID or waiting for the clock "
         "to pass the stored high-water mark");
@@ -317,8 +322,9 @@ absl::Status Node::CheckCanIssue() const {
 
 absl::Status Node::CheckReady() const {
   if (absl::Status s = CheckCanIssue(); !s.ok()) return s;
-  const Generator* generator = this->generator();
-  if (generator == nullptr) return CheckCanIssue();
+  const std::shared_ptr<const Generation> generation = this->generation();
+  if (generation == nullptr) return CheckCanIssue();
+  const Generator& generator = *generation->generator;
   const int64_t now_micros = clock_->NowMicros();
   const int64_t now = layout().TickAtMicros(now_micros);
   // What the generator refuses for good, whatever the store does: each
@@ -340,8 +346,7 @@ absl::Status Node::CheckReady() const {
         "clock (--layout, --unit-ms, --epoch; `snowflake layout` prints each "
         "layout's range)"));
   }
-  if (generator->high_water_mark() <=
-      std::max(now, generator->NextFreeTick())) {
+  if (generator.high_water_mark() <= std::max(now, generator.NextFreeTick())) {
     return absl::UnavailableError(
         "the stored high-water mark has run out and cannot be raised (the "
         "coordinator unreachable for longer than the outage budget, or the "
@@ -350,8 +355,9 @@ absl::Status Node::CheckReady() const {
   return absl::OkStatus();
 }
 
-bool Node::StillIssuing(const Generator* generator) const {
-  return generator == this->generator() && lease_->Valid();
+bool Node::StillIssuing(const Generation& generation) const {
+  return &generation == current_.load(std::memory_order_acquire) &&
+         lease_->Valid();
 }
 
 NodeStatus Node::Status() const {
@@ -366,14 +372,13 @@ NodeStatus Node::Status() const {
   status.not_ready_reason = std::string(can_issue.message());
   status.shutting_down = shutting_down_.load(std::memory_order_acquire);
   status.lease = lease_->Info();
-  if (Generator* generator = this->generator()) {
+  if (std::shared_ptr<const Generation> generation = this->generation()) {
+    const Generator& generator = *generation->generator;
     status.started = true;
-    status.generator = generator->stats();
-    status.high_water_mark_tick = generator->high_water_mark();
-    status.next_free_tick = generator->NextFreeTick();
-  }
-  if (HwmKeeper* keeper = keeper_ptr_.load(std::memory_order_acquire)) {
-    status.hwm = keeper->stats();
+    status.generator = generator.stats();
+    status.high_water_mark_tick = generator.high_water_mark();
+    status.next_free_tick = generator.NextFreeTick();
+    status.hwm = generation->keeper->stats();
   }
   status.now_micros = clock_->NowMicros();
   status.clock_gap_micros = clock_->GapToWallMicros();

@@ -10,7 +10,6 @@
 #include <memory>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "snowflake/clock.h"
@@ -20,6 +19,7 @@
 #include "snowflake/mutex.h"
 #include "src/lease/worker_lease.h"
 #include "src/server/kernel_clock.h"
+#include "src/server/limits.h"
 
 namespace snowflake {
 
@@ -31,15 +31,15 @@ struct NodeOptions {
   std::string name;     // For /v1/info; the host name if empty.
   std::string region;   // Free text for /v1/info.
   std::string cluster;  // For the worker gauge's labels.
-  std::string clock_source = "wall";
+  std::string clock_source = limits::kDefaultClockSource;
   // Layout, tolerance, borrow and sequence start; worker_id and the tick
   // bounds are filled in from the lease.
   GeneratorOptions generator;
   // How far ahead of the clock the HWM is stored (the outage budget in
   // coordinator modes), and how often it is raised (0: half of that).
-  int64_t hwm_reserve_millis = 5000;
+  int64_t hwm_reserve_millis = limits::kDefaultHwmReserveMillis;
   int64_t hwm_write_interval_millis = 0;
-  int64_t max_start_wait_millis = 90000;
+  int64_t max_start_wait_millis = limits::kDefaultMaxStartWaitMillis;
   // How long Start keeps retrying a coordinator that cannot be reached (or
   // a range with no free ID); 0: for ever.
   int64_t start_timeout_millis = 0;
@@ -68,7 +68,15 @@ struct NodeStatus {
   KernelClockState kernel_clock;
 };
 
-// Thread safety: Status(), Ready(), generator() and CheckCanIssue() may be
+// One claim's worth of issuing: the generator under one worker ID and the
+// keeper of its HWM, created and retired together. The keeper is declared
+// last so that it is destroyed first (it refers to the generator).
+struct Generation {
+  std::unique_ptr<Generator> generator;
+  std::unique_ptr<HwmKeeper> keeper;
+};
+
+// Thread safety: Status(), Ready(), generation() and CheckCanIssue() may be
 // called from any thread at any time; Start, BeginShutdown and Shutdown
 // from one controlling thread. Not copyable.
 class Node {
@@ -105,13 +113,17 @@ class Node {
   absl::Status CheckCanIssue() const;
   // CheckCanIssue, and the HWM not run out: what /readyz answers.
   absl::Status CheckReady() const;
-  // After IDs were taken from `generator`: true if it is still the current
-  // one under a valid lease. Otherwise the caller drops them (they are never
-  // issued again) and answers 503.
-  bool StillIssuing(const Generator* generator) const;
-  // Null until Start succeeds.
-  Generator* generator() const {
-    return generator_ptr_.load(std::memory_order_acquire);
+  // After IDs were taken from `generation`: true if it is still the
+  // current one under a valid lease. Otherwise the caller drops them (they
+  // are never issued again) and answers 503.
+  bool StillIssuing(const Generation& generation) const;
+  // The current generation; null before Start succeeds and while the node
+  // re-acquires a lost worker ID. What a caller holds stays alive (a
+  // retired generation's generator refuses) and is freed by the last
+  // holder.
+  std::shared_ptr<const Generation> generation() const {
+    MutexLock lock(&generation_mu_);
+    return generation_;
   }
   const Layout& layout() const { return options_.generator.layout; }
   Clock& clock() const { return *clock_; }
@@ -125,8 +137,8 @@ class Node {
 
   // Builds and publishes a generator under a freshly acquired lease.
   absl::Status StartGeneration();
-  // Stops and unpublishes the current generator and its keeper (both kept
-  // alive: requests and status readers in flight may still hold them).
+  // Stops and unpublishes the current generation; requests and status
+  // readers in flight may still hold it.
   void RetireGeneration();
   // Sleeps up to `millis`; false if shutdown began meanwhile.
   bool WaitUnlessStopping(int64_t millis);
@@ -141,17 +153,19 @@ class Node {
   // only).
   void LogHwmStoreChanges();
 
-  // Owned here, published through the atomics once built. Replaced only by
-  // the supervisor thread (or Start before it runs).
-  std::unique_ptr<Generator> generator_;
-  std::unique_ptr<HwmKeeper> keeper_;
-  std::vector<std::unique_ptr<Generator>> retired_generators_;
-  std::vector<std::unique_ptr<HwmKeeper>> retired_keepers_;
+  // Publishes and retires the current generation (held under the lock, so
+  // a reader's copy keeps it alive). Replaced only by the supervisor thread
+  // (or Start before it runs). `current_` is the same pointer, for checks
+  // that compare it or test it for null without taking the lock; it is
+  // never dereferenced. (Not std::atomic<std::shared_ptr>: libstdc++ 12's
+  // releases its lock relaxed after a load, which ThreadSanitizer reports.)
+  void Publish(std::shared_ptr<const Generation> generation);
+  mutable Mutex generation_mu_;
+  std::shared_ptr<const Generation> generation_ ABSL_GUARDED_BY(generation_mu_);
+  std::atomic<const Generation*> current_{nullptr};
   // The last retired generator's worker ID and next free tick (-1: none).
   int64_t retired_worker_ = -1;
   int64_t retired_next_free_tick_ = 0;
-  std::atomic<Generator*> generator_ptr_{nullptr};
-  std::atomic<HwmKeeper*> keeper_ptr_{nullptr};
   std::atomic<bool> shutting_down_{false};
   std::atomic<int64_t> start_wait_millis_{0};
 
@@ -165,7 +179,7 @@ class Node {
   // What LogHwmStoreChanges last saw (supervisor thread only): whose stats,
   // its failure count, whether it is failing and that was logged, when it
   // last logged a failure.
-  const HwmKeeper* logged_keeper_ = nullptr;
+  std::shared_ptr<const Generation> logged_generation_;
   uint64_t logged_store_failures_ = 0;
   uint64_t failures_at_last_log_ = 0;
   bool hwm_store_failing_ = false;

@@ -107,7 +107,7 @@ TEST(RestartTest, GracefulCrashAndClockBackNeverRepeat) {
   {
     auto node = StartNode(dir.path(), {"--max-start-wait-ms", "2000"}, ten_back,
                           "refuse.log");
-    EXPECT_FALSE(node->ready());
+    EXPECT_FALSE(node->ready()) << node->Log();
     auto code = node->Wait(std::chrono::seconds(15));
     ASSERT_TRUE(code.has_value());
     EXPECT_NE(*code, 0);
