@@ -22,7 +22,7 @@ step "test release (unit and end-to-end)"
 ctest --preset release -j "$jobs"
 
 # The sanitizer builds need only the unit-test binaries.
-unit_targets=(core_test cli_test lease_test server_test)
+unit_targets=(core_test cli_test lease_test server_test node_test)
 for preset in asan tsan; do
   step "build $preset"
   cmake --preset "$preset" >/dev/null
