@@ -1,4 +1,5 @@
 # Small helpers so that each folder declares one target in a few lines.
+include_guard(GLOBAL)
 
 function(snowflake_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
@@ -13,7 +14,47 @@ function(snowflake_warnings target)
   if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
     target_compile_options(${target} PRIVATE -Wthread-safety)
   endif()
+  set_target_properties(${target} PROPERTIES SNOWFLAKE_WARNINGS ON)
 endfunction()
+
+# Marks a target of generated code (protoc's): it is compiled with -w, and
+# the check below does not ask for snowflake_warnings() on it.
+function(snowflake_generated target)
+  target_compile_options(${target} PRIVATE -w)
+  set_target_properties(${target} PROPERTIES SNOWFLAKE_WARNINGS generated)
+endfunction()
+
+# -Wthread-safety (and -Werror) only help on the targets that get them: at
+# the end of configuring, every target the project compiles must have gone
+# through snowflake_warnings() or snowflake_generated(). Third-party headers
+# need nothing here: they come through imported targets or /usr/include,
+# both system include directories, whose warnings compilers do not report.
+function(snowflake_check_warnings)
+  set(dirs ${PROJECT_SOURCE_DIR})
+  set(missing)
+  while(dirs)
+    list(POP_FRONT dirs dir)
+    get_property(subdirs DIRECTORY ${dir} PROPERTY SUBDIRECTORIES)
+    list(APPEND dirs ${subdirs})
+    get_property(targets DIRECTORY ${dir} PROPERTY BUILDSYSTEM_TARGETS)
+    foreach(target IN LISTS targets)
+      get_target_property(type ${target} TYPE)
+      get_target_property(warnings ${target} SNOWFLAKE_WARNINGS)
+      if(type MATCHES "^(EXECUTABLE|(STATIC|SHARED|MODULE|OBJECT)_LIBRARY)$"
+         AND NOT warnings)
+        list(APPEND missing ${target})
+      endif()
+    endforeach()
+  endwhile()
+  if(missing)
+    list(JOIN missing ", " missing)
+    message(WARNING "Targets built without the project's warnings (and "
+      "without -Wthread-safety under clang): ${missing}. Call "
+      "snowflake_warnings(<target>) after creating each.")
+  endif()
+endfunction()
+cmake_language(DEFER DIRECTORY ${PROJECT_SOURCE_DIR}
+               CALL snowflake_check_warnings)
 
 # snowflake_library(NAME SOURCES ... DEPS ...)
 function(snowflake_library name)

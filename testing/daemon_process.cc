@@ -54,6 +54,7 @@ std::unique_ptr<DaemonProcess> DaemonProcess::Start(
       setenv(name.c_str(), value.c_str(), 1);
     }
     std::vector<char*> raw;
+    raw.reserve(argv.size() + 1);
     for (std::string& arg : argv) raw.push_back(arg.data());
     raw.push_back(nullptr);
     execv(raw[0], raw.data());

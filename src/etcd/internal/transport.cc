@@ -122,10 +122,10 @@ bool TokenRejected(const grpc::Status& status) {
 
 Endpoint::Endpoint(EndpointAddress address,
                    std::shared_ptr<grpc::ChannelCredentials> credentials,
-                   grpc::ChannelArguments args)
+                   const grpc::ChannelArguments& args)
     : address_(std::move(address)),
       credentials_(std::move(credentials)),
-      args_(std::move(args)),
+      args_(args),  // ChannelArguments has no move constructor.
       current_(MakeStubs()) {}
 
 std::shared_ptr<Stubs> Endpoint::MakeStubs() const {

@@ -42,7 +42,7 @@ class Endpoint {
  public:
   Endpoint(EndpointAddress address,
            std::shared_ptr<grpc::ChannelCredentials> credentials,
-           grpc::ChannelArguments args);
+           const grpc::ChannelArguments& args);
   Endpoint(const Endpoint&) = delete;
   Endpoint& operator=(const Endpoint&) = delete;
 
