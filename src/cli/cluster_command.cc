@@ -229,21 +229,7 @@ void PrintTable(const ClusterFlags& flags, const Snapshot& snapshot, Io& io) {
     io.out << "no worker ID is held\n";
     return;
   }
-  std::vector<size_t> widths(rows.front().size(), 0);
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      widths[i] = std::max(widths[i], row[i].size());
-    }
-  }
-  io.out << '\n';
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += i + 1 == row.size() ? row[i]
-                                  : fmt::format("{:<{}}  ", row[i], widths[i]);
-    }
-    io.out << line << '\n';
-  }
+  io.out << '\n' << internal::FormatColumns(rows);
 }
 
 // For a cluster with no keys at all (most likely a wrong --cluster): the

@@ -36,20 +36,7 @@ void PrintTable(const std::string& prefix,
                     std::to_string(c.hwms),
                     c.config ? *c.config : std::string("none")});
   }
-  std::vector<size_t> widths(rows.front().size(), 0);
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      widths[i] = std::max(widths[i], row[i].size());
-    }
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += i + 1 == row.size() ? row[i]
-                                  : fmt::format("{:<{}}  ", row[i], widths[i]);
-    }
-    io.out << line << '\n';
-  }
+  io.out << internal::FormatColumns(rows);
 }
 
 void PrintJson(const std::string& prefix,

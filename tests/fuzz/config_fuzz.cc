@@ -27,24 +27,7 @@ namespace {
 // Settings whose --print-config value is not the value itself.
 constexpr std::string_view kRedactedKeys[] = {"etcd.password"};
 
-std::string* scratch_dir = nullptr;
-
-void RemoveScratchDir() {
-  std::error_code ec;
-  if (scratch_dir != nullptr) std::filesystem::remove_all(*scratch_dir, ec);
-}
-
-void StartScratchDir() {
-  std::string dir =
-      (std::filesystem::temp_directory_path() / "snowflake-config-fuzz-XXXXXX")
-          .string();
-  if (mkdtemp(dir.data()) == nullptr) {
-    std::perror("mkdtemp");
-    std::abort();
-  }
-  scratch_dir = new std::string(dir);
-  std::atexit(RemoveScratchDir);
-}
+const std::string& ScratchDir() { return fuzz::ScratchDir("config"); }
 
 void WriteFile(const std::string& path, std::string_view bytes) {
   FILE* file = std::fopen(path.c_str(), "wb");
@@ -92,13 +75,13 @@ void CheckConfig(const Config& c) {
 }  // namespace snowflake
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
-  snowflake::StartScratchDir();
+  snowflake::ScratchDir();
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using snowflake::LoadedConfig;
-  const std::string path = *snowflake::scratch_dir + "/snowflake.toml";
+  const std::string path = snowflake::ScratchDir() + "/snowflake.toml";
   snowflake::WriteFile(
       path, std::string_view(reinterpret_cast<const char*>(data), size));
   const absl::StatusOr<LoadedConfig> loaded = snowflake::LoadFile(path);
@@ -115,7 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // --print-config's output loads again, to the same values.
   const std::string printed = snowflake::FormatConfig(*loaded);
-  const std::string printed_path = *snowflake::scratch_dir + "/printed.toml";
+  const std::string printed_path = snowflake::ScratchDir() + "/printed.toml";
   snowflake::WriteFile(printed_path, printed);
   const absl::StatusOr<LoadedConfig> again = snowflake::LoadFile(printed_path);
   if (!again.ok()) {

@@ -50,7 +50,6 @@ constexpr int kMaxRequests = 64;
 constexpr int64_t kRequestNanos = 1000;
 
 struct Fixture {
-  std::string state_dir;
   std::unique_ptr<Node> node;
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<HttpHandler> handler;
@@ -61,8 +60,6 @@ Fixture* fixture = nullptr;
 void StopFixture() {
   if (fixture == nullptr) return;
   (void)fixture->node->Shutdown();
-  std::error_code ec;
-  std::filesystem::remove_all(fixture->state_dir, ec);
 }
 
 // One connection's bytes, handed out at most `read_size` at a time, as a
@@ -206,15 +203,8 @@ void ServeConnection(std::string_view bytes, size_t read_size) {
 // removed) at exit.
 void StartFixture() {
   spdlog::set_level(spdlog::level::off);
-  std::string dir =
-      (std::filesystem::temp_directory_path() / "snowflake-http-fuzz-XXXXXX")
-          .string();
-  if (mkdtemp(dir.data()) == nullptr) {
-    std::perror("mkdtemp");
-    std::abort();
-  }
+  const std::string& dir = fuzz::ScratchDir("http");
   fixture = new Fixture;
-  fixture->state_dir = dir;
   NodeOptions options;
   options.name = "fuzz";
   options.region = "local";

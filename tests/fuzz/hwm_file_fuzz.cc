@@ -28,30 +28,16 @@ constexpr size_t kMaxFileBytes = 4096;
 constexpr int64_t kMarkLimitMillis = 253'402'300'800'000;  // 10000-01-01.
 constexpr std::string_view kKey = "hwm_unix_ms=";
 
-std::string* state_dir = nullptr;
 FileHwmStore* store = nullptr;
 std::string* store_path = nullptr;
 
-void RemoveStateDir() {
-  std::error_code ec;
-  if (state_dir != nullptr) std::filesystem::remove_all(*state_dir, ec);
-}
-
 void StartStore() {
-  std::string dir =
-      (std::filesystem::temp_directory_path() / "snowflake-hwm-fuzz-XXXXXX")
-          .string();
-  if (mkdtemp(dir.data()) == nullptr) {
-    std::perror("mkdtemp");
-    std::abort();
-  }
-  state_dir = new std::string(dir);
+  const std::string& dir = fuzz::ScratchDir("hwm");
   store_path = new std::string(dir + "/hwm");
   absl::StatusOr<std::unique_ptr<FileHwmStore>> opened =
       FileHwmStore::Open(*store_path);
   FUZZ_CHECK(opened.ok());
   store = opened->release();
-  std::atexit(RemoveStateDir);
 }
 
 // The format, read independently of hwm.cc.

@@ -1,5 +1,7 @@
 #include "src/cli/internal/cluster_util.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -105,6 +107,25 @@ std::optional<int> WorkerBitsOfConfig(const std::string& value) {
       ParseInt(std::string_view(text).substr(first + 1, second - first - 1));
   if (!bits || *bits < 0 || *bits > 62) return std::nullopt;
   return static_cast<int>(*bits);
+}
+
+std::string FormatColumns(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()), 0);
+    for (size_t i = 0; i < row.size(); ++i) {
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      out += i + 1 == row.size() ? row[i]
+                                 : fmt::format("{:<{}}  ", row[i], widths[i]);
+    }
+    out += '\n';
+  }
+  return out;
 }
 
 }  // namespace snowflake::cli::internal

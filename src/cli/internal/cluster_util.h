@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -36,6 +37,10 @@ absl::StatusOr<std::unique_ptr<etcd::EtcdClient>> Connect(
 // ("41/10/12 unit=1ms ...", with or without fields after it), or a JSON
 // object with "worker_bits" or a "layout" text. nullopt when it has none.
 std::optional<int> WorkerBitsOfConfig(const std::string& value);
+
+// `rows` (the first is the header) as aligned columns, two spaces apart,
+// one line each; the last column is not padded.
+std::string FormatColumns(const std::vector<std::vector<std::string>>& rows);
 
 }  // namespace snowflake::cli::internal
 
