@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "snowflake/status.h"
 #include "src/lease/etcd/etcd_lease.h"
 #include "src/lease/etcd/etcd_schema.h"
 #include "src/server/http_handler.h"
@@ -97,6 +98,11 @@ TEST(NodeLeaseLossTest, ReadersAndIssuersRaceSafelyWithLeaseLoss) {
             std::chrono::seconds(20))) {
       break;
     }
+    // What a reader held across the loss is still whole: its generator
+    // refuses, its keeper still answers.
+    EXPECT_EQ(GetErrorKind(before->generator->NextRun(1).status()),
+              ErrorKind::kStopped);
+    EXPECT_GE(before->keeper->stats().stores, 1u);
     ++reacquired;
   }
   stop.store(true);
