@@ -30,6 +30,7 @@ BUILD_PACKAGES=(
 TEST_PACKAGES=(
   clang
   clang-format
+  clang-tidy
   libclang-rt-dev  # libFuzzer's runtime; clang only recommends it
   libgtest-dev
   libgmock-dev

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what it needs, checks
 # formatting, then builds and runs the tests in the release build (unit and
-# end-to-end), under AddressSanitizer+UBSan and ThreadSanitizer (unit),
-# fuzzes each libFuzzer target for 30 s, builds the core with clang's
-# -Wthread-safety, and runs the benchmarks once in smoke mode (every figure
-# produced, never how fast).
+# end-to-end) while clang-tidy reads every first-party source of the clang
+# build with its compile flags (so clang's -Wthread-safety and other warnings
+# cover every target), runs the unit tests under AddressSanitizer+UBSan and
+# ThreadSanitizer, fuzzes each libFuzzer target for 30 s, and runs the
+# benchmarks once in smoke mode (every figure produced, never how fast).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,8 +19,26 @@ git ls-files -- '*.h' '*.cc' | xargs clang-format --dry-run --Werror
 step "build release"
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$jobs"
+# clang-tidy needs only the clang build's compile commands and generated
+# protos. It runs at the lowest priority beside the end-to-end tests, which
+# spend most of their time waiting on processes and timers.
+step "clang-tidy and clang warnings, every target (in the background)"
+cmake --preset clang >/dev/null
+cmake --build --preset clang --target snowflake_proto_sources
+tidy_log=build/clang/tidy.log
+nice -n 19 scripts/tidy.sh build/clang >"$tidy_log" 2>&1 &
+tidy_pid=$!
+trap 'kill "$tidy_pid" 2>/dev/null || true' EXIT
+
 step "test release (unit and end-to-end)"
 ctest --preset release -j "$jobs"
+
+step "clang-tidy result"
+if ! wait "$tidy_pid"; then
+  cat "$tidy_log"
+  exit 1
+fi
+tail -n 1 "$tidy_log"
 
 # The sanitizer builds need only the unit-test binaries.
 unit_targets=(core_test cli_test lease_test server_test node_test)
@@ -33,10 +52,6 @@ done
 
 step "fuzz (30 s per target)"
 scripts/fuzz.sh --all 30
-
-step "clang -Wthread-safety build"
-cmake --preset clang >/dev/null
-cmake --build --preset clang -j "$jobs" --target snowflake_core
 
 step "benchmark smoke"
 bench/run --smoke

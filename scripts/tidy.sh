@@ -10,9 +10,15 @@
 # src/core testing/raw_http.cc) check only the sources under them.
 #
 # BUILD_DIR must be configured with clang (compile_commands.json holds
-# clang's flags) and built, or at least have its protos generated: the etcd
-# client includes the generated headers. $CLANG_TIDY picks another binary;
-# $TIDY_JOBS another degree of parallelism (default: nproc).
+# clang's flags) and have its protos generated (the etcd client includes the
+# generated headers): cmake --preset clang, then cmake --build --preset clang
+# --target snowflake_proto_sources. Nothing else needs building.
+#
+# clang-tidy runs clang's front end with each file's own compile flags, so
+# every compiler warning of the build (-Wall -Wextra -Wpedantic and
+# -Wthread-safety, made errors by the preset's -Werror) is reported too: this
+# is also the clang -Wthread-safety check of every target. $CLANG_TIDY picks
+# another binary; $TIDY_JOBS another degree of parallelism (default: nproc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -22,8 +28,9 @@ shift $(($# > 0 ? 1 : 0))
 only=("$@")
 db=$build/compile_commands.json
 if [[ ! -f $db ]]; then
-  echo "tidy: no $db; configure and build a clang build first:" \
-       "cmake --preset clang && cmake --build --preset clang" >&2
+  echo "tidy: no $db; configure a clang build first:" \
+       "cmake --preset clang && cmake --build --preset clang" \
+       "--target snowflake_proto_sources" >&2
   exit 2
 fi
 build_abs=$(cd "$build" && pwd)

@@ -146,7 +146,8 @@ void WarnAboutSetup(const Config& config, const StateDir& state_dir) {
         "takeovers assumes clocks within --max-clock-skew-ms of each other; "
         "fix time synchronization on this host\"",
         config.max_clock_skew_millis);
-  } else if (clock.max_error_seconds * 2000 > config.max_clock_skew_millis) {
+  } else if (clock.max_error_seconds * 2000 >
+             static_cast<double>(config.max_clock_skew_millis)) {
     spdlog::warn(
         "event=clock_error_high max_error_ms={} max_clock_skew_ms={} "
         "action=\"the kernel's maximum clock error exceeds half the assumed "

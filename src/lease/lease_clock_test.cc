@@ -113,9 +113,11 @@ TEST(FakeLeaseClockTest, ManyWaitersAndAdvancesFromManyThreads) {
   Sleeper sleepers[kWaiters];
   std::atomic<int> done{0};
   std::vector<std::thread> waiters;
+  waiters.reserve(kWaiters);
   for (int i = 0; i < kWaiters; ++i) {
     waiters.emplace_back([&, i] {
-      for (int64_t t = 10 * (i + 1); t <= kEnd; t += 10 * (i + 1)) {
+      const int64_t step = int64_t{10} * (i + 1);
+      for (int64_t t = step; t <= kEnd; t += step) {
         sleepers[i].SleepUntil(clock, t);
       }
       done.fetch_add(1);

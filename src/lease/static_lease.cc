@@ -24,7 +24,8 @@ void WarnNoHwm(int64_t worker_id, const std::string& state_dir,
   if (!others.empty()) {
     constexpr size_t kMaxListed = 10;
     const std::vector<int64_t> listed(
-        others.begin(), others.begin() + std::min(others.size(), kMaxListed));
+        others.begin(), others.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                             others.size(), kMaxListed)));
     found = absl::StrCat(
         others.size() == 1 ? "a HWM for worker " : "HWMs for workers ",
         absl::StrJoin(listed, ", "),

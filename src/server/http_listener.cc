@@ -208,7 +208,7 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       spdlog::debug("event=body_refused remote={}", remote_);
       return Send(std::move(response), request.version(), false, head, start,
-                  std::string(req.method), std::string(req.target));
+                  req.method, req.target);
     }
     HttpResponse response = HandleGuarded(req);
     if (response.must_wait_ids > 0) {
@@ -217,7 +217,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     const bool keep_alive = request.keep_alive() && !shared_.stopping.load();
     Send(std::move(response), request.version(), keep_alive, head, start,
-         std::string(req.method), std::string(req.target));
+         req.method, req.target);
   }
 
   // Hands a request that must wait for the clock to the wait pool, whose
@@ -252,8 +252,7 @@ class Session : public std::enable_shared_from_this<Session> {
                       self->waiting_ = false;
                       self->Send(std::move(response), version,
                                  keep_alive && !self->shared_.stopping.load(),
-                                 head, start, std::move(owned->method),
-                                 std::move(owned->target));
+                                 head, start, owned->method, owned->target);
                     });
           work->reset();
         });
@@ -266,7 +265,7 @@ class Session : public std::enable_shared_from_this<Session> {
             limits::kMaxWaitingMillis, " ms); retry, or ask another node"),
         deferred.route);
     Send(std::move(busy), version, keep_alive && !shared_.stopping.load(), head,
-         start, std::move(owned->method), std::move(owned->target));
+         start, owned->method, owned->target);
   }
 
   // Parse errors: answer once, then close.
@@ -287,8 +286,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Send(HttpResponse response, unsigned version, bool keep_alive, bool head,
-            std::chrono::steady_clock::time_point start, std::string method,
-            std::string target) {
+            std::chrono::steady_clock::time_point start,
+            std::string_view method, std::string_view target) {
     // The head is written by hand: Beast's generic serializer cost about
     // half of all user-space instructions per request (callgrind, see
     // docs/benchmarks.md), and these responses need none of its generality.
@@ -407,7 +406,8 @@ class HttpListener::Impl {
     Sweep();
     const int threads = options.threads > 0
                             ? options.threads
-                            : std::max(1u, std::thread::hardware_concurrency());
+                            : static_cast<int>(std::max(
+                                  1u, std::thread::hardware_concurrency()));
     shared_.wait_pool =
         std::make_unique<internal::WaitPool>(threads, shared_.max_waiting_ids);
     for (int i = 0; i < threads; ++i) {

@@ -54,8 +54,8 @@ inline constexpr int64_t kDefaultMaxBatch = 100'000;
 inline constexpr int64_t kMaxMaxBatch = 16'000'000;
 
 // Request line plus headers; larger requests get 431 and are closed.
-inline constexpr int64_t kDefaultMaxHeaderBytes = 8 * 1024;
-inline constexpr int64_t kMaxMaxHeaderBytes = 1024 * 1024;
+inline constexpr int64_t kDefaultMaxHeaderBytes = int64_t{8} * 1024;
+inline constexpr int64_t kMaxMaxHeaderBytes = int64_t{1024} * 1024;
 
 // Requests carry no body. A request that declares one (any
 // Transfer-Encoding, or a Content-Length above this) is answered from its
@@ -105,7 +105,7 @@ inline constexpr int64_t kMinHwmWriteIntervalMillis = 100;
 inline constexpr int64_t kDefaultMaxClockSkewMillis = 1'000;
 
 // The longest start timeout (0 in configuration: wait forever).
-inline constexpr int64_t kMaxStartTimeoutSeconds = 7 * 86'400;
+inline constexpr int64_t kMaxStartTimeoutSeconds = int64_t{7} * 86'400;
 
 // How far ahead of the clock the high-water mark is kept.
 inline constexpr int64_t kDefaultHwmReserveMillis = 5'000;

@@ -116,7 +116,7 @@ uint64_t Metrics::requests(Route route, int http_status) const {
 
 std::string Metrics::Render(const NodeStatus& node) const {
   std::string out;
-  out.reserve(16 * 1024);
+  out.reserve(size_t{16} * 1024);
 
   // Sum the shards once.
   uint64_t requests[kRouteCount][kStatusCount] = {};

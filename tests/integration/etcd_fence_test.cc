@@ -243,6 +243,7 @@ TEST(EtcdFenceTest, HeldProcessPastItsTtlRepeatsNothing) {
   const int64_t w = InfoWorkerId(sleeper->port());
   ASSERT_GE(w, 0);
   std::vector<std::unique_ptr<Load>> sleeper_loads;
+  sleeper_loads.reserve(4);
   for (int i = 0; i < 4; ++i) {
     sleeper_loads.push_back(std::make_unique<Load>(
         scenario, sleeper->port(), 100, milliseconds(0), milliseconds(30000)));

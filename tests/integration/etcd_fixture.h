@@ -57,7 +57,9 @@ inline std::string JoinUrls(const std::vector<std::string>& urls) {
 
 // What one node of a test cluster is started with.
 struct EtcdNodeSpec {
-  EtcdNodeSpec(std::string name, std::string range = "", int ttl_seconds = 2,
+  // Implicit, so that tests list nodes as {{"a"}, {"b", "0-1", 2}}.
+  EtcdNodeSpec(std::string name,  // NOLINT(google-explicit-constructor)
+               std::string range = "", int ttl_seconds = 2,
                std::vector<std::string> extra_args = {},
                std::vector<std::pair<std::string, std::string>> env = {})
       : name(std::move(name)),
@@ -129,6 +131,7 @@ class Scenario {
       const std::vector<EtcdNodeSpec>& specs) {
     std::vector<std::unique_ptr<DaemonProcess>> nodes(specs.size());
     std::vector<std::string> log_bases;
+    log_bases.reserve(specs.size());
     for (const EtcdNodeSpec& spec : specs) {
       log_bases.push_back(NextLogBase(spec));
     }

@@ -387,6 +387,7 @@ TEST(EtcdLeaseTest, EtcdClusterLosesMemberThenQuorumAndRecovers) {
       scenario.StartAll({{"n1", "", kTtl, budget}, {"n2", "", kTtl, budget}});
   for (auto& node : nodes) ASSERT_TRUE(node->ready()) << node->Log();
   std::vector<std::unique_ptr<Load>> loads;
+  loads.reserve(nodes.size());
   for (auto& node : nodes) {
     loads.push_back(std::make_unique<Load>(
         scenario, node->port(), 100, milliseconds(5), milliseconds(5000)));

@@ -49,6 +49,7 @@ void ExpectNoFailures(std::vector<std::unique_ptr<Load>>& loads,
 std::vector<std::unique_ptr<Load>> LoadAll(
     Scenario& scenario, std::vector<std::unique_ptr<DaemonProcess>>& nodes) {
   std::vector<std::unique_ptr<Load>> loads;
+  loads.reserve(nodes.size());
   for (auto& node : nodes) {
     loads.push_back(std::make_unique<Load>(
         scenario, node->port(), 100, milliseconds(5), milliseconds(5000)));
@@ -119,6 +120,7 @@ TEST(EtcdOutageTest, RollingRestartOfAllThreeMembers) {
     std::this_thread::sleep_for(std::chrono::seconds(2));
   }
   std::vector<int64_t> hwm_after_roll;
+  hwm_after_roll.reserve(nodes.size());
   for (auto& node : nodes) {
     hwm_after_roll.push_back(
         StoredHwmOf(*etcd, "rolling", InfoWorkerId(node->port())).value_or(0));

@@ -25,7 +25,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr int64_t kMiB = 1024 * 1024;
+constexpr int64_t kMiB = int64_t{1024} * 1024;
 // What each attack tries to send: with no limit, the node buffers it all.
 constexpr int64_t kFloodBytes = 50 * kMiB;
 
@@ -66,7 +66,7 @@ FloodResult Flood(int port, const std::string& head) {
   }
   bool ok = send(fd, head.data(), head.size(), MSG_NOSIGNAL) ==
             static_cast<ssize_t>(head.size());
-  const std::string filler(64 * 1024, 'a');
+  const std::string filler(size_t{64} * 1024, 'a');
   while (ok && result.sent < kFloodBytes) {
     const ssize_t n = send(fd, filler.data(), filler.size(), MSG_NOSIGNAL);
     if (n <= 0) break;

@@ -88,6 +88,7 @@ TEST(LoadTest, TwoMillionIdsNoDuplicatesMetricsAgree) {
 
   std::vector<ClientResult> results(kClients);
   std::vector<std::thread> threads;
+  threads.reserve(kClients);
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < kClients; ++i) {
     threads.emplace_back(RunClient, node->port(), std::ref(results[i]));
@@ -105,7 +106,7 @@ TEST(LoadTest, TwoMillionIdsNoDuplicatesMetricsAgree) {
       ASSERT_GT(r.ids[i], r.ids[i - 1]) << "not increasing at " << i;
     }
     all.insert(all.end(), r.ids.begin(), r.ids.end());
-    singles += kBinaryBatches * (kSingles / kBinaryBatches + 1);
+    singles += uint64_t{kBinaryBatches} * (kSingles / kBinaryBatches + 1);
   }
   ASSERT_GE(all.size(), 2'000'000u);
   std::sort(all.begin(), all.end());

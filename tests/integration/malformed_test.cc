@@ -217,6 +217,7 @@ TEST_F(MalformedTest, IdleKeepAliveIsClosed) {
 
 TEST_F(MalformedTest, ManyConnectionsOpenedAndDropped) {
   std::vector<std::unique_ptr<RawHttpConnection>> connections;
+  connections.reserve(200);
   for (int i = 0; i < 200; ++i) {
     connections.push_back(std::make_unique<RawHttpConnection>(node_->port()));
   }

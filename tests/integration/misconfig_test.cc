@@ -253,9 +253,14 @@ TEST(MisconfigTest, BothToolsTakeTheSameLayoutSpellings) {
                              {"--check-config", "--layout", name});
     ASSERT_EQ(check->Wait(std::chrono::seconds(10)), 0) << check->Log();
     const std::string out = dir.path() + "/cli.out";
-    const std::string command = SnowflakeCliBinary() +
-                                " layout --json --layout " + name + " > " +
-                                out + " 2> " + out + ".err";
+    std::string command = SnowflakeCliBinary();
+    command.append(" layout --json --layout ")
+        .append(name)
+        .append(" > ")
+        .append(out)
+        .append(" 2> ")
+        .append(out)
+        .append(".err");
     const int rc = std::system(command.c_str());
     auto read = [](const std::string& path) {
       std::ifstream in(path);

@@ -238,6 +238,7 @@ std::vector<std::pair<int64_t, bool>> EtcdLease::Candidates(
   }
   std::sort(free.begin(), free.end());
   std::vector<std::pair<int64_t, bool>> order;
+  order.reserve(free.size());
   for (const auto& [wait, mark, id, history] : free) {
     order.emplace_back(id, history);
   }

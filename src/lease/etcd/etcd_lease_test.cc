@@ -25,7 +25,7 @@ class EtcdLeaseTest : public ::testing::Test {
     etcd_ = *std::move(etcd);
   }
 
-  EtcdLeaseOptions Options(std::string node, int64_t first = 0,
+  EtcdLeaseOptions Options(const std::string& node, int64_t first = 0,
                            int64_t last = 1023) {
     EtcdLeaseOptions options;
     options.client.endpoints = etcd_->ClientUrls();

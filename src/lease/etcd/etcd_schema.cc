@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 
 namespace snowflake::etcd_schema {
@@ -161,8 +162,8 @@ absl::StatusOr<ClusterConfig> DecodeClusterConfig(const std::string& text) {
     const std::string value = TrimBlanks(field.substr(equals + 1));
     if (name != kRegionsField) {
       return absl::FailedPreconditionError(
-          "cluster config \"" + text + "\": unknown field \"" + name +
-          "\" (written by a newer version of snowflaked?)");
+          absl::StrCat("cluster config \"", text, "\": unknown field \"", name,
+                       "\" (written by a newer version of snowflaked?)"));
     }
     if (have_regions) return bad("field \"regions\" appears twice");
     have_regions = true;

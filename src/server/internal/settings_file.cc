@@ -54,7 +54,7 @@ absl::Status ReadSettingsFile(const std::string& path,
                                           e.description()));
   }
   absl::Status status;
-  auto visit = [&](std::string key, const toml::node& node) {
+  auto visit = [&](const std::string& key, const toml::node& node) {
     const int line = static_cast<int>(node.source().begin.line);
     const std::string where = Cat("file ", path, " line ", line);
     const Setting* setting = FindSetting(key);
