@@ -1,7 +1,12 @@
 # Small helpers so that each folder declares one target in a few lines.
 include_guard(GLOBAL)
 
+# snowflake_warnings(TARGET): what every first-party target is compiled
+# with: the project's warnings, and the source root as a private include
+# directory, so that "src/..." and "testing/..." resolve inside the project
+# while only include/ is exported to a library's users.
 function(snowflake_warnings target)
+  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR})
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
   if(SNOWFLAKE_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
@@ -60,8 +65,7 @@ cmake_language(DEFER DIRECTORY ${PROJECT_SOURCE_DIR}
 function(snowflake_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   add_library(${name} STATIC ${ARG_SOURCES})
-  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/include
-                                            ${PROJECT_SOURCE_DIR})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/include)
   target_link_libraries(${name} PUBLIC ${ARG_DEPS})
   snowflake_warnings(${name})
 endfunction()

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "snowflake/mutex.h"
+#include "src/base/mutex.h"
 #include "src/lease/lease_clock.h"
 
 namespace snowflake::testing {

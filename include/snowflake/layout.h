@@ -37,7 +37,7 @@ struct IdParts {
   friend bool operator==(const IdParts&, const IdParts&) = default;
 };
 
-// Numbers an operator plans with (DESIGN section 2).
+// Numbers an operator plans with (`snowflake layout` prints them).
 struct LayoutLimits {
   int64_t ids_per_tick;   // 2^sequence_bits.
   int64_t workers;        // 2^worker_bits.

@@ -10,6 +10,7 @@
 
 #include "CLI/CLI.hpp"
 #include "snowflake/layout.h"
+#include "src/base/strings.h"
 #include "src/cli/commands.h"
 
 namespace snowflake::cli {
@@ -41,13 +42,6 @@ struct Flags {
   EncodeFlags encode;
   ParseFlags parse;
 };
-
-std::string OneLine(std::string text) {
-  std::replace_if(
-      text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; },
-      ' ');
-  return text;
-}
 
 std::string PresetHelp() {
   std::string names;
@@ -191,14 +185,14 @@ int Run(std::span<const std::string> args, Clock& clock, Io& io,
     }
     const std::vector<CLI::App*> commands = app.get_subcommands();
     if (commands.empty() && !args.empty() && !args.front().starts_with('-')) {
-      io.err << "snowflake: unknown command \"" << OneLine(args.front())
+      io.err << "snowflake: unknown command \"" << base::OneLine(args.front())
              << "\" (see: snowflake --help)\n";
       return kExitUsage;
     }
     const std::string command =
         commands.empty() ? std::string() : commands.front()->get_name();
     io.err << "snowflake: " << (command.empty() ? "" : command + ": ")
-           << OneLine(e.what()) << " (see: snowflake "
+           << base::OneLine(e.what()) << " (see: snowflake "
            << (command.empty() ? "" : command + " ") << "--help)\n";
     return kExitUsage;
   }
@@ -226,7 +220,7 @@ int RunCli(std::span<const std::string> args, Clock& clock, Io& io,
     }
     return exit_code;
   } catch (const std::exception& e) {
-    io.err << "snowflake: internal error: " << OneLine(e.what()) << '\n';
+    io.err << "snowflake: internal error: " << base::OneLine(e.what()) << '\n';
   } catch (...) {
     io.err << "snowflake: internal error\n";
   }

@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "snowflake/layout.h"
+#include "src/base/strings.h"
 #include "src/cli/cluster_list.h"
 #include "src/cli/fence_restore.h"
 #include "src/cli/internal/cluster_util.h"
@@ -29,8 +30,8 @@ namespace snowflake::cli {
 namespace {
 
 using Json = nlohmann::ordered_json;
+using base::Message;
 using internal::Connect;
-using internal::Message;
 using internal::WorkerBitsOfConfig;
 
 constexpr std::string_view kCommand = "cluster";

@@ -1,4 +1,4 @@
-// `snowflake cluster`: what a cluster keeps in etcd (DESIGN section 5), for
+// `snowflake cluster`: what a cluster keeps in etcd (docs/operations.md), for
 // operators: the stored layout and epoch, every worker ID's holder with its
 // node, addresses, region, high-water mark and lease time left, and how many
 // IDs of a range are free; `snowflake cluster list` (cluster_list.h), the

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "src/base/strings.h"
 #include "src/cli/internal/cluster_util.h"
 
 namespace snowflake::cli {
@@ -96,14 +97,14 @@ int ListClustersCommand(const ClusterFlags& flags_in, Io& io) {
       internal::Connect(flags);
   if (!client.ok()) {
     return internal::Fail(io, kCommand, kExitUsage,
-                          internal::Message(client.status()));
+                          base::Message(client.status()));
   }
   absl::StatusOr<std::vector<ClusterSummary>> clusters =
       ListClusters(**client, flags.prefix);
   if (!clusters.ok()) {
     return internal::Fail(io, kCommand, kExitBadData,
                           "cannot list the clusters in etcd: " +
-                              internal::Message(clusters.status()));
+                              base::Message(clusters.status()));
   }
   if (flags.json) {
     PrintJson(flags.prefix, *clusters, io);

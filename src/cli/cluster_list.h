@@ -1,5 +1,5 @@
 // `snowflake cluster list`: every cluster kept under an etcd prefix, found
-// from its keys (DESIGN section 5), with its stored config and how many
+// from its keys (docs/operations.md), with its stored config and how many
 // worker IDs are held, how many nodes are published for discovery and how
 // many IDs have a stored high-water mark. `snowflake cluster` shows one
 // cluster; this finds their names.

@@ -21,7 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "snowflake/generator.h"
 #include "snowflake/id.h"
-#include "src/core/internal/absl_compat.h"
+#include "src/base/strings.h"
 
 namespace snowflake::cli {
 namespace {
@@ -30,29 +30,12 @@ using Json = nlohmann::ordered_json;
 
 // How many IDs `gen` asks the generator for at a time.
 constexpr int64_t kGenBatch = 4096;
-// How much of a bad input is echoed in an error message.
-constexpr size_t kMaxQuotedBytes = 64;
 // JavaScript's numbers hold every integer below 2^53 exactly, not above.
 constexpr std::string_view kJsLimitName = "2^53";
 
-using internal::StdView;
-
-// `text` without leading and trailing blanks (spaces, tabs, CR, LF, ...).
-std::string_view Trim(std::string_view text) {
-  constexpr std::string_view kBlanks = " \t\r\n\v\f";
-  const size_t first = text.find_first_not_of(kBlanks);
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(kBlanks) - first + 1);
-}
-
-// Replaces line breaks so that every message stays on one line.
-std::string OneLine(std::string_view message) {
-  std::string line(message);
-  std::replace_if(
-      line.begin(), line.end(), [](char c) { return c == '\n' || c == '\r'; },
-      ' ');
-  return line;
-}
+using base::OneLine;
+using base::StdView;
+using base::Trim;
 
 // Writes "snowflake: <command>: <message>" lines on the error stream.
 class Reporter {
@@ -75,29 +58,6 @@ class Reporter {
   std::ostream& err_;
   std::string_view command_;
 };
-
-// `text` in double quotes, with quotes, backslashes and non-printable bytes
-// escaped and long inputs cut short, safe to echo on a terminal.
-std::string Quote(std::string_view text) {
-  std::string quoted = "\"";
-  for (size_t i = 0; i < text.size() && i < kMaxQuotedBytes; ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c == '"' || c == '\\') {
-      quoted += '\\';
-      quoted += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
-      quoted += fmt::format("\\x{:02x}", c);
-    } else {
-      quoted += static_cast<char>(c);
-    }
-  }
-  quoted += '"';
-  if (text.size() > kMaxQuotedBytes) {
-    quoted +=
-        fmt::format(" (first {} of {} bytes)", kMaxQuotedBytes, text.size());
-  }
-  return quoted;
-}
 
 // Where an input came from, for messages: "" for an argument (line 0).
 std::string Where(int64_t stdin_line) {
@@ -148,9 +108,10 @@ std::optional<uint64_t> ParseInput(const Reporter& reporter,
                                    Encoding encoding) {
   absl::StatusOr<uint64_t> id = ParseId(text, encoding);
   if (!id.ok()) {
-    reporter.Fail(kExitBadData, fmt::format("invalid ID {}{}: {}", Quote(text),
-                                            Where(stdin_line),
-                                            StdView(id.status().message())));
+    reporter.Fail(
+        kExitBadData,
+        fmt::format("invalid ID {}{}: {}", base::Quote(text), Where(stdin_line),
+                    StdView(id.status().message())));
     return std::nullopt;
   }
   return *id;
@@ -265,10 +226,10 @@ int Decode(const DecodeFlags& flags, Io& io) {
         if (!id) return kExitBadData;
         absl::StatusOr<IdParts> parts = layout->Decompose(*id);
         if (!parts.ok()) {
-          return reporter.Fail(
-              kExitBadData,
-              fmt::format("invalid ID {}{}: {}", Quote(text), Where(stdin_line),
-                          StdView(parts.status().message())));
+          return reporter.Fail(kExitBadData,
+                               fmt::format("invalid ID {}{}: {}",
+                                           base::Quote(text), Where(stdin_line),
+                                           StdView(parts.status().message())));
         }
         const std::optional<int64_t> millis =
             MillisOfTick(*layout, parts->tick);
@@ -277,7 +238,7 @@ int Decode(const DecodeFlags& flags, Io& io) {
               kExitBadData,
               fmt::format("invalid ID {}{}: its tick {} lies beyond the year "
                           "292 million",
-                          Quote(text), Where(stdin_line), parts->tick));
+                          base::Quote(text), Where(stdin_line), parts->tick));
         }
         if (flags.json) {
           Json json;

@@ -15,13 +15,14 @@
 
 #include "absl/status/status.h"
 #include "snowflake/layout.h"
+#include "src/base/strings.h"
 #include "src/cli/internal/cluster_util.h"
 #include "src/lease/etcd/etcd_schema.h"
 
 namespace snowflake::cli {
 namespace {
 
-using internal::Message;
+using base::Message;
 
 constexpr std::string_view kCommand = "cluster fence-restore";
 constexpr int64_t kMaxOutageBudgetSeconds = 86'400;

@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "src/core/internal/absl_compat.h"
+#include "src/base/strings.h"
 
 namespace snowflake {
 namespace {
@@ -57,7 +57,7 @@ absl::StatusOr<std::unique_ptr<Clock>> MakeClock(std::string_view source) {
   if (source == "monotonic") return std::make_unique<MonotonicClock>();
   return absl::InvalidArgumentError(
       absl::StrCat("clock source must be \"wall\" or \"monotonic\", got \"",
-                   internal::AbslView(source), "\""));
+                   base::AbslView(source), "\""));
 }
 
 Clock& SystemClock() {

@@ -12,7 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "snowflake/id.h"
-#include "src/core/internal/absl_compat.h"
+#include "src/base/strings.h"
 
 namespace snowflake {
 namespace {
@@ -69,18 +69,13 @@ constexpr DecodeTable kBase62Table = MakeDecodeTable(kBase62Digits);
 constexpr DecodeTable kBase58Table = MakeDecodeTable(kBase58Digits);
 constexpr DecodeTable kCrockford32Table = MakeCrockfordTable();
 
-using internal::AbslView;
+using base::AbslView;
 
-// Quotes `text` for an error message: escaped so the message stays on one
-// line, and shortened so a huge input cannot flood a log.
+// Quotes `text` for an error message: one line, and short, so that a huge
+// input cannot flood a log.
 std::string Quote(std::string_view text) {
   constexpr size_t kMaxQuoted = 40;
-  if (text.size() <= kMaxQuoted) {
-    return absl::StrCat("\"", absl::CHexEscape(AbslView(text)), "\"");
-  }
-  return absl::StrCat("\"",
-                      absl::CHexEscape(AbslView(text.substr(0, kMaxQuoted))),
-                      "...\" (", text.size(), " characters)");
+  return base::Quote(text, kMaxQuoted);
 }
 
 // A hint for the characters people most often get wrong in each alphabet.

@@ -1,4 +1,4 @@
-#include "snowflake/hwm.h"
+#include "src/core/hwm.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -17,12 +17,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "snowflake/status.h"
-#include "src/core/internal/absl_compat.h"
+#include "src/base/strings.h"
 
 namespace snowflake {
 namespace {
 
-using internal::AbslView;
+using base::AbslView;
 
 constexpr absl::string_view kKey = "hwm_unix_ms";
 // The keeper looks at the headroom at least this often.

@@ -1,4 +1,4 @@
-#include "snowflake/hwm.h"
+#include "src/core/hwm.h"
 
 #include <unistd.h>
 

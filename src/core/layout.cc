@@ -8,12 +8,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "src/core/internal/absl_compat.h"
+#include "src/base/strings.h"
 
 namespace snowflake {
 namespace {
 
-using internal::AbslView;
+using base::AbslView;
 
 constexpr int kIdBits = 63;  // The sign bit stays 0.
 constexpr int64_t kMaxUnitMillis = 1000;

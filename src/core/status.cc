@@ -8,7 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "src/core/internal/absl_compat.h"
+#include "src/base/strings.h"
 
 namespace snowflake {
 namespace {
@@ -16,7 +16,7 @@ namespace {
 // The payload is "<kind>;<drift_ms>;<retry_delay_ms>", each number empty
 // when not given.
 constexpr absl::string_view kPayloadUrl = "snowflake.dev/error";
-using internal::AbslView;
+using base::AbslView;
 
 // Field `index` of the payload of `status` (0 kind, 1 drift, 2 retry delay),
 // if the payload has it and it is a number.

@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "snowflake/mutex.h"
+#include "src/base/mutex.h"
 
 namespace snowflake {
 

@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
-#include "snowflake/mutex.h"
+#include "src/base/mutex.h"
 #include "testing/fake_lease_clock.h"
 
 namespace snowflake {

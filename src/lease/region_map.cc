@@ -1,31 +1,13 @@
 #include "src/lease/region_map.h"
 
-#include <charconv>
-#include <system_error>
 #include <utility>
+
+#include "src/base/strings.h"
 
 namespace snowflake {
 namespace {
 
 constexpr size_t kMaxNameLength = 64;
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
-std::optional<int64_t> ParseId(std::string_view text) {
-  int64_t value = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
-  return value;
-}
 
 bool ValidName(std::string_view name) {
   if (name.empty() || name.size() > kMaxNameLength) return false;
@@ -48,36 +30,36 @@ std::string WorkerRange::ToString() const {
 }
 
 absl::StatusOr<WorkerRange> ParseWorkerRange(std::string_view text) {
-  const std::string_view trimmed = Trim(text);
+  const std::string_view trimmed = base::Trim(text);
   const size_t dash = trimmed.find('-');
-  std::optional<int64_t> first;
-  std::optional<int64_t> last;
-  if (dash != std::string_view::npos) {
-    first = ParseId(trimmed.substr(0, dash));
-    last = ParseId(trimmed.substr(dash + 1));
-  }
-  if (!first || !last || *first < 0 || *last < *first) {
+  int64_t first = 0;
+  int64_t last = 0;
+  if (dash == std::string_view::npos ||
+      !base::ParseInt(trimmed.substr(0, dash), first) ||
+      !base::ParseInt(trimmed.substr(dash + 1), last) || first < 0 ||
+      last < first) {
     return absl::InvalidArgumentError(
         "worker range \"" + std::string(text) +
         "\": expected A-B with 0 <= A <= B, e.g. 0-341");
   }
-  return WorkerRange{*first, *last};
+  return WorkerRange{first, last};
 }
 
 absl::StatusOr<RegionMap> RegionMap::Parse(std::string_view text) {
   RegionMap map;
-  if (Trim(text).empty()) return map;
+  if (base::Trim(text).empty()) return map;
   size_t start = 0;
   for (;;) {
     const size_t comma = text.find(',', start);
-    const std::string_view entry = Trim(text.substr(start, comma - start));
+    const std::string_view entry =
+        base::Trim(text.substr(start, comma - start));
     const size_t equals = entry.find('=');
     if (equals == std::string_view::npos) {
       return absl::InvalidArgumentError("region map entry \"" +
                                         std::string(entry) +
                                         "\": expected NAME=A-B, e.g. us=0-341");
     }
-    const std::string_view name = Trim(entry.substr(0, equals));
+    const std::string_view name = base::Trim(entry.substr(0, equals));
     absl::StatusOr<WorkerRange> range =
         ParseWorkerRange(entry.substr(equals + 1));
     if (!range.ok()) {

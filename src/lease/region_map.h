@@ -1,4 +1,4 @@
-// The region map (DESIGN section 5): which worker IDs each region's nodes may
+// The region map (docs/operations.md): which worker IDs each region's nodes may
 // claim, e.g. "us=0-341,eu=342-683". Every node of a cluster carries the same
 // map, and the cluster's stored config keeps its canonical text, so that a
 // node whose map differs refuses to start. Ranges never overlap: regions

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "snowflake/hwm.h"
+#include "src/core/hwm.h"
 
 namespace snowflake {
 

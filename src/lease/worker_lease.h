@@ -1,4 +1,4 @@
-// Worker leases (DESIGN section 5): how a node comes to hold a worker ID and
+// Worker leases (docs/operations.md): how a node comes to hold a worker ID and
 // where that ID's high-water mark lives. `static` takes the ID from the
 // configuration; `etcd` and `zookeeper` (later) claim one on a coordinator.
 #ifndef SNOWFLAKE_SRC_LEASE_WORKER_LEASE_H_
@@ -8,7 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "snowflake/hwm.h"
+#include "src/core/hwm.h"
 
 namespace snowflake {
 

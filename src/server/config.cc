@@ -11,15 +11,15 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_format.h"
+#include "src/base/strings.h"
 #include "src/server/internal/settings.h"
-#include "src/server/internal/str.h"
 #include "src/server/limits.h"
 
 namespace snowflake {
 namespace {
 
-using internal::Append;
-using internal::Cat;
+using base::Append;
+using base::Cat;
 using internal::Found;
 using internal::Kind;
 using internal::kRegionsKey;
@@ -64,7 +64,7 @@ absl::Status ApplyRegion(const WhereFn& where, Config& config) {
   return absl::OkStatus();
 }
 
-// The outage budget and what depends on it (DESIGN section 5).
+// The outage budget and what depends on it (docs/operations.md).
 absl::Status CheckTiming(const WhereFn& where, const Config& config) {
   const int64_t budget_millis = config.outage_budget_seconds * 1000;
   const LayoutLimits limits = config.layout.Limits();
@@ -129,7 +129,7 @@ absl::Status Finish(const internal::RawLayout& raw,
     spec.epoch_millis = *epoch;
   }
   if (!raw.unit.empty()) {
-    (void)internal::ParseInt(raw.unit, spec.unit_millis);
+    (void)base::ParseInt(raw.unit, spec.unit_millis);
   }
   auto layout = Layout::Create(spec);
   if (!layout.ok()) {

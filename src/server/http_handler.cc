@@ -11,13 +11,13 @@
 #include "nlohmann/json.hpp"
 #include "snowflake/id.h"
 #include "snowflake/status.h"
-#include "src/server/internal/str.h"
+#include "src/base/strings.h"
 #include "src/server/request_target.h"
 
 namespace snowflake {
 namespace {
 
-using internal::Cat;
+using base::Cat;
 
 constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kText = "text/plain; charset=utf-8";
@@ -96,12 +96,12 @@ absl::StatusOr<Format> ChooseFormat(const RequestTarget& target,
   }
   Format best = Format::kJson;
   double best_q = -1;
-  for (std::string_view item : internal::Split(accept, ',')) {
-    std::vector<std::string_view> parts = internal::Split(item, ';');
-    const std::string type = internal::ToLower(internal::Trim(parts[0]));
+  for (std::string_view item : base::Split(accept, ',')) {
+    std::vector<std::string_view> parts = base::Split(item, ';');
+    const std::string type = base::ToLower(base::Trim(parts[0]));
     double q = 1;
     for (size_t i = 1; i < parts.size(); ++i) {
-      std::string_view param = internal::Trim(parts[i]);
+      std::string_view param = base::Trim(parts[i]);
       if (param.starts_with("q=")) {
         param.remove_prefix(2);
         auto [ptr, ec] =
@@ -223,8 +223,8 @@ HttpResponse ErrorResponse(HttpError error, std::string_view message,
 }
 
 HttpResponse ErrorResponse(const absl::Status& status, Route route) {
-  HttpResponse response = ErrorResponse(
-      HttpErrorFor(status), internal::StdView(status.message()), route);
+  HttpResponse response = ErrorResponse(HttpErrorFor(status),
+                                        base::StdView(status.message()), route);
   if (response.retry_after_seconds > 0) {
     const int64_t delay_ms = GetRetryDelayMillis(status).value_or(0);
     response.retry_after_seconds =
@@ -306,7 +306,7 @@ HttpResponse HttpHandler::Handle(const HttpRequest& request,
       int64_t count = 1;
       if (batch) {
         if (auto text = target->Get("count")) {
-          if (!internal::ParseInt(*text, count) || count < 1) {
+          if (!base::ParseInt(*text, count) || count < 1) {
             return ErrorResponse(
                 absl::InvalidArgumentError(
                     Cat("count must be a whole number >= 1, got \"",

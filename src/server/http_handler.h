@@ -1,5 +1,5 @@
-// The node's HTTP API as a pure request -> response function (DESIGN
-// section 6), with no sockets: the listener parses bytes into an
+// The node's HTTP API (README.md) as a pure request -> response function,
+// with no sockets: the listener parses bytes into an
 // HttpRequest, calls Handle, and writes the HttpResponse back.
 #ifndef SNOWFLAKE_SRC_SERVER_HTTP_HANDLER_H_
 #define SNOWFLAKE_SRC_SERVER_HTTP_HANDLER_H_

@@ -15,13 +15,13 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "spdlog/spdlog.h"
+#include "src/base/strings.h"
 #include "src/server/internal/request_head.h"
-#include "src/server/internal/str.h"
 #include "src/server/internal/wait_pool.h"
 
 namespace snowflake {
 
-using internal::Cat;
+using base::Cat;
 
 namespace beast = boost::beast;
 namespace http = beast::http;

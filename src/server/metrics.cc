@@ -5,13 +5,13 @@
 #include <utility>
 
 #include "snowflake/layout.h"
-#include "src/server/internal/str.h"
+#include "src/base/strings.h"
 
 namespace snowflake {
 namespace {
 
-using internal::Append;
-using internal::Cat;
+using base::Append;
+using base::Cat;
 
 constexpr std::array<std::string_view, kRouteCount> kRouteNames = {
     "/v1/id",   "/v1/ids", "/v1/decode", "/v1/info",

@@ -1,11 +1,11 @@
 #include "src/server/request_target.h"
 
-#include "src/server/internal/str.h"
+#include "src/base/strings.h"
 
 namespace snowflake {
 namespace {
 
-using internal::Cat;
+using base::Cat;
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -65,8 +65,7 @@ absl::StatusOr<RequestTarget> ParseRequestTarget(std::string_view target) {
   if (!path.ok()) return path.status();
   result.path = *std::move(path);
   if (question == std::string_view::npos) return result;
-  for (std::string_view pair :
-       internal::Split(target.substr(question + 1), '&')) {
+  for (std::string_view pair : base::Split(target.substr(question + 1), '&')) {
     if (pair.empty()) continue;
     const size_t equals = pair.find('=');
     auto key = PercentDecode(pair.substr(0, equals), true);

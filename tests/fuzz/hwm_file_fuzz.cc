@@ -18,7 +18,7 @@
 #include <string>
 #include <string_view>
 
-#include "snowflake/hwm.h"
+#include "src/core/hwm.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace snowflake {

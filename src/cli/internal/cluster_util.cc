@@ -10,33 +10,14 @@
 #include <ostream>
 #include <utility>
 
+#include "src/base/strings.h"
 #include "src/lease/region_map.h"
 
 namespace snowflake::cli::internal {
-namespace {
-
-std::optional<int64_t> ParseInt(std::string_view text) {
-  int64_t value = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
-  return value;
-}
-
-}  // namespace
-
 int Fail(Io& io, std::string_view command, int exit_code,
          std::string_view message) {
-  std::string line(message);
-  std::replace_if(
-      line.begin(), line.end(), [](char c) { return c == '\n' || c == '\r'; },
-      ' ');
-  io.err << "snowflake: " << command << ": " << line << '\n';
+  io.err << "snowflake: " << command << ": " << base::OneLine(message) << '\n';
   return exit_code;
-}
-
-std::string Message(const absl::Status& status) {
-  return std::string(status.message().data(), status.message().size());
 }
 
 int CheckClusterFlags(ClusterFlags& flags, std::string_view command, Io& io) {
@@ -103,10 +84,13 @@ std::optional<int> WorkerBitsOfConfig(const std::string& value) {
   if (first == std::string::npos) return std::nullopt;
   const size_t second = text.find('/', first + 1);
   if (second == std::string::npos) return std::nullopt;
-  const std::optional<int64_t> bits =
-      ParseInt(std::string_view(text).substr(first + 1, second - first - 1));
-  if (!bits || *bits < 0 || *bits > 62) return std::nullopt;
-  return static_cast<int>(*bits);
+  int64_t bits = 0;
+  if (!base::ParseInt(
+          std::string_view(text).substr(first + 1, second - first - 1), bits) ||
+      bits < 0 || bits > 62) {
+    return std::nullopt;
+  }
+  return static_cast<int>(bits);
 }
 
 std::string FormatColumns(const std::vector<std::vector<std::string>>& rows) {

@@ -22,9 +22,6 @@ namespace snowflake::cli::internal {
 int Fail(Io& io, std::string_view command, int exit_code,
          std::string_view message);
 
-// A status's message as a std::string.
-std::string Message(const absl::Status& status);
-
 // Checks the shared flags and strips trailing slashes from the prefix.
 // Returns kExitOk, or kExitUsage after one line on the error stream.
 int CheckClusterFlags(ClusterFlags& flags, std::string_view command, Io& io);

@@ -11,7 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "snowflake/mutex.h"
+#include "src/base/mutex.h"
 #include "src/etcd/etcd_client.h"
 #include "src/etcd/internal/transport.h"
 

@@ -17,7 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "etcd/rpc.grpc.pb.h"
-#include "snowflake/mutex.h"
+#include "src/base/mutex.h"
 #include "src/etcd/etcd_client.h"
 #include "src/etcd/internal/request_util.h"
 

@@ -13,8 +13,8 @@
 #include <optional>
 #include <string>
 
-#include "snowflake/hwm.h"
-#include "snowflake/mutex.h"
+#include "src/base/mutex.h"
+#include "src/core/hwm.h"
 #include "src/etcd/etcd_client.h"
 
 namespace snowflake {

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "snowflake/layout.h"
-#include "snowflake/mutex.h"
+#include "src/base/mutex.h"
 #include "src/etcd/etcd_client.h"
 #include "src/lease/etcd/etcd_hwm_store.h"
 #include "src/lease/etcd/etcd_schema.h"

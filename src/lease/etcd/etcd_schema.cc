@@ -1,21 +1,13 @@
 #include "src/lease/etcd/etcd_schema.h"
 
-#include <charconv>
-
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "src/base/strings.h"
 
 namespace snowflake::etcd_schema {
 namespace {
 
 constexpr char kRegionsField[] = "regions";
-
-std::string TrimBlanks(const std::string& text) {
-  const size_t first = text.find_first_not_of(" \t");
-  if (first == std::string::npos) return "";
-  const size_t last = text.find_last_not_of(" \t");
-  return text.substr(first, last - first + 1);
-}
 
 bool ValidFieldName(const std::string& name) {
   if (name.empty()) return false;
@@ -27,12 +19,11 @@ bool ValidFieldName(const std::string& name) {
   return true;
 }
 
-absl::StatusOr<int64_t> ParseInt(const std::string& text) {
+// A number stored by snowflaked; anything else is damage.
+absl::StatusOr<int64_t> ParseStored(const std::string& text) {
   int64_t value = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || ptr != end || text.empty()) {
-    return absl::DataLossError("not a decimal integer: \"" + text + "\"");
+  if (!base::ParseInt(text, value)) {
+    return absl::DataLossError("not a decimal integer: " + base::Quote(text));
   }
   return value;
 }
@@ -73,7 +64,7 @@ std::optional<int64_t> IdOfKey(const std::string& key) {
   const size_t slash = key.rfind('/');
   const std::string tail =
       slash == std::string::npos ? key : key.substr(slash + 1);
-  absl::StatusOr<int64_t> id = ParseInt(tail);
+  absl::StatusOr<int64_t> id = ParseStored(tail);
   if (!id.ok() || *id < 0) return std::nullopt;
   return *id;
 }
@@ -104,7 +95,7 @@ absl::StatusOr<Holder> DecodeHolder(const std::string& text) {
       holder.region = json.value("region", "");
       holder.start_unix_millis = json.value("start_ms", int64_t{0});
       absl::StatusOr<int64_t> lease =
-          ParseInt(json.value("lease", std::string("0")));
+          ParseStored(json.value("lease", std::string("0")));
       if (lease.ok()) {
         holder.lease = *lease;
         return holder;
@@ -121,7 +112,7 @@ std::string EncodeHwm(int64_t unix_millis) {
 }
 
 absl::StatusOr<int64_t> DecodeHwm(const std::string& text) {
-  absl::StatusOr<int64_t> value = ParseInt(text);
+  absl::StatusOr<int64_t> value = ParseStored(text);
   if (!value.ok() || *value < 0) {
     return absl::DataLossError("high-water mark is not Unix ms: \"" + text +
                                "\"");
@@ -146,20 +137,20 @@ absl::StatusOr<ClusterConfig> DecodeClusterConfig(const std::string& text) {
   };
   ClusterConfig config;
   size_t start = text.find(';');
-  config.layout = TrimBlanks(text.substr(0, start));
+  config.layout = std::string(base::Trim(text.substr(0, start)));
   if (config.layout.empty()) return bad("no layout");
   bool have_regions = false;
   while (start != std::string::npos) {
     const size_t end = text.find(';', start + 1);
     const std::string field =
-        TrimBlanks(text.substr(start + 1, end - (start + 1)));
+        std::string(base::Trim(text.substr(start + 1, end - (start + 1))));
     start = end;
     const size_t equals = field.find('=');
-    const std::string name = TrimBlanks(field.substr(0, equals));
+    const std::string name = std::string(base::Trim(field.substr(0, equals)));
     if (equals == std::string::npos || !ValidFieldName(name)) {
       return bad("field \"" + field + "\" is not NAME=VALUE");
     }
-    const std::string value = TrimBlanks(field.substr(equals + 1));
+    const std::string value = std::string(base::Trim(field.substr(equals + 1)));
     if (name != kRegionsField) {
       return absl::FailedPreconditionError(
           absl::StrCat("cluster config \"", text, "\": unknown field \"", name,

@@ -1,4 +1,4 @@
-// The key space a cluster keeps in etcd (DESIGN section 5), shared by the
+// The key space a cluster keeps in etcd (docs/operations.md), shared by the
 // etcd lease and the `snowflake cluster` command:
 //
 //   <prefix>/<cluster>/config         layout, epoch and region map, written

@@ -5,16 +5,20 @@
 #include <utility>
 
 #include "absl/time/time.h"
+#include "src/base/strings.h"
 #include "src/lease/etcd/etcd_schema.h"
-#include "src/server/internal/str.h"
+#include "src/lease/region_map.h"
 #include "src/server/limits.h"
 
 namespace snowflake::internal {
+
+using base::Append;
+using base::Cat;
 namespace {
 
 absl::Status IntIn(std::string_view text, int64_t lo, int64_t hi,
                    int64_t& out) {
-  if (!internal::ParseInt(text, out)) {
+  if (!base::ParseInt(text, out)) {
     return absl::InvalidArgumentError("not a whole number");
   }
   if (out < lo || out > hi) {
@@ -41,7 +45,7 @@ absl::Status OneOf(std::string_view text,
     }
   }
   return absl::InvalidArgumentError(
-      Cat("must be one of: ", internal::Join(choices, ", ")));
+      Cat("must be one of: ", base::Join(choices, ", ")));
 }
 
 // What the etcd client accepts: "http://host:port", "https://host:port" or
@@ -65,7 +69,7 @@ absl::Status CheckEndpoint(std::string_view text) {
     return absl::InvalidArgumentError("a path is not allowed");
   }
   int64_t port = 0;
-  if (!internal::ParseInt(rest.substr(colon + 1), port) || port < 1 ||
+  if (!base::ParseInt(rest.substr(colon + 1), port) || port < 1 ||
       port > 65535 || rest[colon + 1] == '+') {
     return absl::InvalidArgumentError("the port must be 1 to 65535");
   }
@@ -213,18 +217,10 @@ const std::vector<Setting>& Settings() {
            c.worker_range_last = -1;
            return absl::OkStatus();
          }
-         const size_t dash = v.find('-');
-         int64_t first = 0;
-         int64_t last = 0;
-         if (dash == std::string_view::npos ||
-             !internal::ParseInt(v.substr(0, dash), first) ||
-             !internal::ParseInt(v.substr(dash + 1), last) || first < 0 ||
-             last < first) {
-           return absl::InvalidArgumentError(
-               "expected A-B with 0 <= A <= B, e.g. 0-341");
-         }
-         c.worker_range_first = first;
-         c.worker_range_last = last;
+         absl::StatusOr<WorkerRange> range = ParseWorkerRange(v);
+         if (!range.ok()) return range.status();
+         c.worker_range_first = range->first;
+         c.worker_range_last = range->last;
          c.worker_range_source = WorkerRangeSource::kExplicit;
          return absl::OkStatus();
        }},
@@ -246,13 +242,13 @@ const std::vector<Setting>& Settings() {
        "etcd mode: client URLs, comma-separated; tried in order on failure.",
        [](std::string_view v, C& c, RawLayout&) {
          c.etcd_endpoints.clear();
-         if (internal::Trim(v).empty()) {
+         if (base::Trim(v).empty()) {
            return absl::InvalidArgumentError("needs at least one URL");
          }
          int entry = 0;
-         for (std::string_view part : internal::Split(v, ',')) {
+         for (std::string_view part : base::Split(v, ',')) {
            ++entry;
-           part = internal::Trim(part);
+           part = base::Trim(part);
            if (part.empty()) {
              return absl::InvalidArgumentError(
                  Cat("entry ", entry, " is empty"));
@@ -334,7 +330,7 @@ const std::vector<Setting>& Settings() {
        "node at, published for discovery; empty: the listen address.",
        [](std::string_view v, C& c, RawLayout&) {
          c.advertise.clear();
-         for (std::string_view part : internal::Split(v, ',')) {
+         for (std::string_view part : base::Split(v, ',')) {
            if (!part.empty()) c.advertise.emplace_back(part);
          }
          return absl::OkStatus();
@@ -473,7 +469,7 @@ std::string_view SectionOf(std::string_view key) {
 }
 
 absl::StatusOr<bool> ParseBool(std::string_view text) {
-  const std::string lower = internal::ToLower(text);
+  const std::string lower = base::ToLower(text);
   if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") {
     return true;
   }
@@ -498,16 +494,16 @@ absl::StatusOr<Layout> ParseLayoutText(std::string_view text) {
 
 absl::StatusOr<int64_t> ParseEpoch(std::string_view text) {
   int64_t millis = 0;
-  if (internal::ParseInt(text, millis)) return millis;
+  if (base::ParseInt(text, millis)) return millis;
   absl::Time time;
   std::string error;
-  if (absl::ParseTime(absl::RFC3339_full, internal::AbslView(text), &time,
+  if (absl::ParseTime(absl::RFC3339_full, base::AbslView(text), &time,
                       &error)) {
     return absl::ToUnixMillis(time);
   }
   // YYYY-MM-DD exactly: its midnight UTC.
   if (text.size() == 10 &&
-      absl::ParseTime("%Y-%m-%d", internal::AbslView(text), absl::UTCTimeZone(),
+      absl::ParseTime("%Y-%m-%d", base::AbslView(text), absl::UTCTimeZone(),
                       &time, &error)) {
     return absl::ToUnixMillis(time);
   }

@@ -10,11 +10,14 @@
 #include <string>
 #include <utility>
 
+#include "src/base/strings.h"
 #include "src/server/internal/settings.h"
-#include "src/server/internal/str.h"
 #include "toml++/toml.h"
 
 namespace snowflake::internal {
+
+using base::Append;
+using base::Cat;
 
 // Reads the TOML file into key -> (text, "file F line N").
 absl::Status ReadSettingsFile(const std::string& path,

@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "snowflake/mutex.h"
+#include "src/base/mutex.h"
 
 namespace snowflake::internal {
 

@@ -1,8 +1,8 @@
 // A std::mutex with Clang thread-safety annotations. Abseil's Mutex has the
 // annotations too, but Debian's Abseil is not built for ThreadSanitizer, which
 // then cannot see its synchronization; std::mutex it sees through pthreads.
-#ifndef SNOWFLAKE_MUTEX_H_
-#define SNOWFLAKE_MUTEX_H_
+#ifndef SNOWFLAKE_SRC_BASE_MUTEX_H_
+#define SNOWFLAKE_SRC_BASE_MUTEX_H_
 
 #include <chrono>
 #include <condition_variable>
@@ -58,4 +58,4 @@ class CondVar {
 
 }  // namespace snowflake
 
-#endif  // SNOWFLAKE_MUTEX_H_
+#endif  // SNOWFLAKE_SRC_BASE_MUTEX_H_

@@ -1,10 +1,10 @@
-// The high-water mark (DESIGN section 4): a tick no ID of this worker has
+// The high-water mark (docs/operations.md): a tick no ID of this worker has
 // reached, recorded durably before the generator may go near it. On start a
 // node waits until its clock passes the stored mark, so neither a clock
 // stepped back between runs nor the next holder of the worker ID can reuse a
 // tick.
-#ifndef SNOWFLAKE_HWM_H_
-#define SNOWFLAKE_HWM_H_
+#ifndef SNOWFLAKE_SRC_CORE_HWM_H_
+#define SNOWFLAKE_SRC_CORE_HWM_H_
 
 #include <cstdint>
 #include <memory>
@@ -18,7 +18,7 @@
 #include "absl/status/statusor.h"
 #include "snowflake/clock.h"
 #include "snowflake/generator.h"
-#include "snowflake/mutex.h"
+#include "src/base/mutex.h"
 
 namespace snowflake {
 
@@ -152,4 +152,4 @@ class HwmKeeper {
 
 }  // namespace snowflake
 
-#endif  // SNOWFLAKE_HWM_H_
+#endif  // SNOWFLAKE_SRC_CORE_HWM_H_

@@ -1,0 +1,83 @@
+#include "src/base/strings.h"
+
+#include <algorithm>
+#include <system_error>
+
+namespace snowflake::base {
+
+bool ParseInt(std::string_view text, int64_t& out) {
+  if (text.empty()) return false;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, out);
+  return ec == std::errc() && ptr == end;
+}
+
+std::string_view Trim(std::string_view text) {
+  constexpr std::string_view kBlanks = " \t\r\n\v\f";
+  const size_t first = text.find_first_not_of(kBlanks);
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(kBlanks) - first + 1);
+}
+
+std::string ToLower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::vector<std::string_view> Split(std::string_view text, char sep) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  for (;;) {
+    const size_t end = text.find(sep, start);
+    out.push_back(text.substr(start, end - start));
+    if (end == std::string_view::npos) return out;
+    start = end + 1;
+  }
+}
+
+std::string Join(std::initializer_list<std::string_view> items,
+                 std::string_view sep) {
+  std::string out;
+  for (std::string_view item : items) {
+    if (!out.empty()) out.append(sep);
+    out.append(item);
+  }
+  return out;
+}
+
+std::string OneLine(std::string_view text) {
+  std::string line(text);
+  std::replace_if(
+      line.begin(), line.end(), [](char c) { return c == '\n' || c == '\r'; },
+      ' ');
+  return line;
+}
+
+std::string Quote(std::string_view text, size_t max_bytes) {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::string quoted = "\"";
+  const size_t shown = std::min(text.size(), max_bytes);
+  for (size_t i = 0; i < shown; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '"' || c == '\\') {
+      quoted += '\\';
+      quoted += static_cast<char>(c);
+    } else if (c < 0x20 || c >= 0x7f) {
+      quoted += "\\x";
+      quoted += kHex[c >> 4];
+      quoted += kHex[c & 0xf];
+    } else {
+      quoted += static_cast<char>(c);
+    }
+  }
+  quoted += '"';
+  if (text.size() > shown) {
+    Append(quoted, " (first ", shown, " of ", text.size(), " bytes)");
+  }
+  return quoted;
+}
+
+}  // namespace snowflake::base

@@ -1,0 +1,75 @@
+#include "src/base/strings.h"
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace snowflake::base {
+namespace {
+
+TEST(StringsTest, CatTakesStdAndAbslViewsAndNumbers) {
+  const std::string s = "std";
+  EXPECT_EQ(Cat(s, "/", absl::string_view("absl"), '/', std::string_view("sv"),
+                ":", int64_t{-42}, ":", 7u, ":", true),
+            "std/absl/sv:-42:7:true");
+  std::string out = "a";
+  Append(out, "b", 1);
+  EXPECT_EQ(out, "ab1");
+}
+
+TEST(StringsTest, ParseIntTakesWholeSignedDecimalsOnly) {
+  int64_t v = 0;
+  EXPECT_TRUE(ParseInt("42", v));
+  EXPECT_EQ(v, 42);
+  EXPECT_TRUE(ParseInt("-9", v));
+  EXPECT_EQ(v, -9);
+  EXPECT_TRUE(ParseInt("9223372036854775807", v));
+  EXPECT_EQ(v, std::numeric_limits<int64_t>::max());
+  for (const char* bad : {"", "+7", "+", "-", "+-1", "1 ", " 1", "1x", "0x10",
+                          "1.5", "9223372036854775808"}) {
+    EXPECT_FALSE(ParseInt(bad, v)) << '"' << bad << '"';
+  }
+}
+
+TEST(StringsTest, TrimRemovesAsciiBlanksAtBothEnds) {
+  EXPECT_EQ(Trim(" \t\r\n a b \v\f"), "a b");
+  EXPECT_EQ(Trim("   "), "");
+  EXPECT_EQ(Trim(""), "");
+  EXPECT_EQ(Trim("x"), "x");
+}
+
+TEST(StringsTest, SplitKeepsEmptyPieces) {
+  const auto parts = Split("a,,b,", ',');
+  ASSERT_EQ(parts.size(), 4u);
+  EXPECT_EQ(parts[0], "a");
+  EXPECT_EQ(parts[1], "");
+  EXPECT_EQ(parts[2], "b");
+  EXPECT_EQ(parts[3], "");
+  EXPECT_EQ(Split("", ',').size(), 1u);
+}
+
+TEST(StringsTest, JoinLowerAndOneLine) {
+  EXPECT_EQ(Join({"a", "b", "c"}, ", "), "a, b, c");
+  EXPECT_EQ(ToLower("Chunked-X"), "chunked-x");
+  EXPECT_EQ(OneLine("one\ntwo\r\nthree"), "one two  three");
+}
+
+TEST(StringsTest, QuoteEscapesAndShortens) {
+  EXPECT_EQ(Quote("plain"), "\"plain\"");
+  EXPECT_EQ(Quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(Quote("\n\xff"), "\"\\x0a\\xff\"");
+  EXPECT_EQ(Quote(std::string(100, 'x'), 4), "\"xxxx\" (first 4 of 100 bytes)");
+  EXPECT_EQ(Quote("abcd", 4), "\"abcd\"");
+}
+
+TEST(StringsTest, MessageAndViewsCrossBetweenAbslAndStd) {
+  EXPECT_EQ(Message(absl::InvalidArgumentError("bad")), "bad");
+  const std::string_view sv = "text";
+  EXPECT_EQ(StdView(AbslView(sv)), sv);
+  EXPECT_EQ(AbslView(sv).data(), sv.data());
+}
+
+}  // namespace
+}  // namespace snowflake::base
