@@ -25,8 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
-
-extern char** environ;
+#include "testing/server_process.h"
 
 namespace snowflake::testing {
 namespace {
@@ -41,145 +40,16 @@ constexpr milliseconds kCommandTimeout{10000};
 // Between two health probes.
 constexpr milliseconds kProbeInterval{100};
 
-std::string ErrnoText(const char* what) {
-  return absl::StrCat(what, ": ", std::strerror(errno));
-}
-
-// The full path of `binary` from PATH (or itself when it has a '/').
-std::string ResolveBinary(const std::string& binary) {
-  if (binary.find('/') != std::string::npos) return binary;
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path != nullptr ? path : "/usr/bin:/bin");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    std::string candidate = absl::StrCat(dir.empty() ? "." : dir, "/", binary);
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return binary;
-}
-
 // The environment without ETCD*/ETCDCTL* variables, which would otherwise
 // configure the processes behind the flags' backs.
-std::vector<std::string> CleanEnvironment() {
-  std::vector<std::string> env;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    if (std::strncmp(*entry, "ETCD", 4) != 0) env.emplace_back(*entry);
-  }
-  return env;
+std::vector<std::string> EtcdEnvironment() {
+  return EnvironmentWithout({"ETCD"});
 }
 
-std::vector<char*> Pointers(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  out.reserve(strings.size() + 1);
-  for (std::string& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
-// Starts `argv` with stdout and stderr appended to `log_file`. The child dies
-// with the test process (PR_SET_PDEATHSIG), so no etcd outlives a crash.
-absl::StatusOr<pid_t> SpawnProcess(std::vector<std::string> argv,
-                                   const std::string& log_file) {
-  argv[0] = ResolveBinary(argv[0]);
-  std::vector<std::string> env = CleanEnvironment();
-  std::vector<char*> argv_ptrs = Pointers(argv);
-  std::vector<char*> env_ptrs = Pointers(env);
-  const int log_fd =
-      ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0) return absl::InternalError(ErrnoText(log_file.c_str()));
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(log_fd);
-    return absl::InternalError(ErrnoText("fork"));
-  }
-  if (pid == 0) {
-    // Only async-signal-safe calls from here to exec.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    const int null_fd = ::open("/dev/null", O_RDONLY);
-    if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
-    ::dup2(log_fd, STDOUT_FILENO);
-    ::dup2(log_fd, STDERR_FILENO);
-    ::execve(argv_ptrs[0], argv_ptrs.data(), env_ptrs.data());
-    static constexpr char kExecFailed[] = "exec failed\n";
-    (void)!::write(STDERR_FILENO, kExecFailed, sizeof(kExecFailed) - 1);
-    ::_exit(127);
-  }
-  ::close(log_fd);
-  return pid;
-}
-
-// Waits up to `timeout` for `pid` to exit; its exit status, or nullopt.
-std::optional<int> WaitExit(pid_t pid, milliseconds timeout) {
-  const auto deadline = steady_clock::now() + timeout;
-  while (true) {
-    int status = 0;
-    const pid_t done = ::waitpid(pid, &status, WNOHANG);
-    if (done == pid || (done < 0 && errno == ECHILD)) return status;
-    if (steady_clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
-}
-
-// Runs `argv` to completion (at most kCommandTimeout) with its output in
-// `output_file`; returns that output, or kInternal when it fails.
-absl::StatusOr<std::string> RunCommand(const std::vector<std::string>& argv,
-                                       const std::string& output_file) {
-  std::filesystem::remove(output_file);
-  absl::StatusOr<pid_t> pid = SpawnProcess(argv, output_file);
-  if (!pid.ok()) return pid.status();
-  std::optional<int> status = WaitExit(*pid, kCommandTimeout);
-  if (!status.has_value()) {
-    ::kill(*pid, SIGKILL);
-    WaitExit(*pid, kStopGrace);
-  }
-  std::string output = ReadFile(output_file);
-  if (!status.has_value() || !WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
-    return absl::InternalError(absl::StrCat(
-        "`", absl::StrJoin(argv, " "), "` ",
-        status.has_value() ? "failed" : "timed out", ": ", output));
-  }
-  return output;
-}
-
-// Reserves `count` distinct free loopback ports. They are released before
-// etcd binds them, so another process could take one in between; unlikely
-// enough for tests.
-absl::StatusOr<std::vector<int>> FreePorts(int count) {
-  std::vector<int> fds;
-  std::vector<int> ports;
-  absl::Status status;
-  for (int i = 0; i < count && status.ok(); ++i) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) {
-      status = absl::InternalError(ErrnoText("socket"));
-      break;
-    }
-    fds.push_back(fd);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
-            0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) !=
-            0) {
-      status = absl::InternalError(ErrnoText("bind 127.0.0.1:0"));
-      break;
-    }
-    ports.push_back(ntohs(address.sin_port));
-  }
-  for (int fd : fds) ::close(fd);
-  if (!status.ok()) return status;
-  return ports;
+// A helper command (etcdctl, openssl) in that environment.
+absl::StatusOr<std::string> RunTool(const std::vector<std::string>& argv,
+                                    const std::string& output_file) {
+  return RunCommand(argv, output_file, EtcdEnvironment(), kCommandTimeout);
 }
 
 }  // namespace
@@ -208,6 +78,7 @@ absl::StatusOr<std::unique_ptr<EtcdLauncher>> EtcdLauncher::Start(
   for (int i = 0; i < members; ++i) {
     Member member;
     member.name = absl::StrCat("m", i);
+    member.process = ServerProcess(absl::StrCat("etcd member ", i), kStopGrace);
     member.client_port = (*ports)[2 * static_cast<size_t>(i)];
     member.peer_port = (*ports)[2 * static_cast<size_t>(i) + 1];
     member.data_dir = absl::StrCat(launcher->dir_, "/", member.name, ".etcd");
@@ -231,7 +102,7 @@ EtcdLauncher::EtcdLauncher(EtcdLauncherOptions options, std::string dir)
     : options_(std::move(options)), dir_(std::move(dir)) {}
 
 EtcdLauncher::~EtcdLauncher() {
-  for (Member& member : members_) Stop(member);
+  for (Member& member : members_) member.process.Stop();
   const ::testing::TestInfo* test =
       ::testing::UnitTest::GetInstance()->current_test_info();
   if (test != nullptr && ::testing::Test::HasFailure()) {
@@ -264,7 +135,7 @@ std::string EtcdLauncher::PeerUrl(const Member& member) const {
   return absl::StrCat("http://127.0.0.1:", member.peer_port);
 }
 
-pid_t EtcdLauncher::pid(int i) const { return members_.at(i).pid; }
+pid_t EtcdLauncher::pid(int i) const { return members_.at(i).process.pid(); }
 
 absl::Status EtcdLauncher::MakeCertificates() {
   const std::string& o = options_.openssl_binary;
@@ -308,7 +179,7 @@ absl::Status EtcdLauncher::MakeCertificates() {
                         base + ".ext", "-out", base + ".crt"});
   }
   for (const std::vector<std::string>& argv : commands) {
-    if (absl::StatusOr<std::string> r = RunCommand(argv, out); !r.ok()) {
+    if (absl::StatusOr<std::string> r = RunTool(argv, out); !r.ok()) {
       return r.status();
     }
   }
@@ -353,11 +224,7 @@ absl::Status EtcdLauncher::Spawn(Member& member) {
   }
   argv.insert(argv.end(), options_.extra_flags.begin(),
               options_.extra_flags.end());
-  absl::StatusOr<pid_t> pid = SpawnProcess(argv, member.log_file);
-  if (!pid.ok()) return pid.status();
-  member.pid = *pid;
-  member.paused = false;
-  return absl::OkStatus();
+  return member.process.Start(argv, member.log_file, EtcdEnvironment());
 }
 
 absl::Status EtcdLauncher::WaitHealthy(int i) {
@@ -379,12 +246,11 @@ absl::Status EtcdLauncher::WaitHealthy(int i) {
   const std::string out = absl::StrCat(dir_, "/health.out");
   std::string last_error;
   while (true) {
-    if (WaitExit(member.pid, milliseconds(0)).has_value()) {
-      member.pid = -1;
+    if (!member.process.Running()) {
       return absl::UnavailableError(absl::StrCat(
           "etcd member ", i, " exited at start; log tail:\n", LogTail(i)));
     }
-    absl::StatusOr<std::string> probe = RunCommand(argv, out);
+    absl::StatusOr<std::string> probe = RunTool(argv, out);
     if (probe.ok()) return absl::OkStatus();
     last_error = probe.status().ToString();
     if (steady_clock::now() >= deadline) {
@@ -397,56 +263,21 @@ absl::Status EtcdLauncher::WaitHealthy(int i) {
   }
 }
 
-void EtcdLauncher::Stop(Member& member) {
-  if (member.pid <= 0) return;
-  ::kill(member.pid, SIGTERM);
-  if (member.paused) ::kill(member.pid, SIGCONT);
-  if (!WaitExit(member.pid, kStopGrace).has_value()) {
-    ::kill(member.pid, SIGKILL);
-    WaitExit(member.pid, kStopGrace);
-  }
-  member.pid = -1;
-  member.paused = false;
-}
-
-absl::Status EtcdLauncher::Kill(int i) {
-  Member& member = members_.at(i);
-  if (member.pid <= 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("etcd member ", i, " is not running"));
-  }
-  ::kill(member.pid, SIGKILL);
-  WaitExit(member.pid, kStopGrace);
-  member.pid = -1;
-  member.paused = false;
-  return absl::OkStatus();
-}
+absl::Status EtcdLauncher::Kill(int i) { return members_.at(i).process.Kill(); }
 
 absl::Status EtcdLauncher::Restart(int i, bool wait_healthy) {
   Member& member = members_.at(i);
-  Stop(member);
+  member.process.Stop();
   if (absl::Status status = Spawn(member); !status.ok()) return status;
   return wait_healthy ? WaitHealthy(i) : absl::OkStatus();
 }
 
 absl::Status EtcdLauncher::Pause(int i) {
-  Member& member = members_.at(i);
-  if (member.pid <= 0 || ::kill(member.pid, SIGSTOP) != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("etcd member ", i, " is not running"));
-  }
-  member.paused = true;
-  return absl::OkStatus();
+  return members_.at(i).process.Pause();
 }
 
 absl::Status EtcdLauncher::Resume(int i) {
-  Member& member = members_.at(i);
-  if (member.pid <= 0 || ::kill(member.pid, SIGCONT) != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("etcd member ", i, " is not running"));
-  }
-  member.paused = false;
-  return absl::OkStatus();
+  return members_.at(i).process.Resume();
 }
 
 absl::StatusOr<std::string> EtcdLauncher::Etcdctl(
@@ -459,7 +290,7 @@ absl::StatusOr<std::string> EtcdLauncher::Etcdctl(
                              tls_files_.client_key_file});
   }
   argv.insert(argv.end(), args.begin(), args.end());
-  return RunCommand(argv, absl::StrCat(dir_, "/etcdctl.out"));
+  return RunTool(argv, absl::StrCat(dir_, "/etcdctl.out"));
 }
 
 absl::Status EtcdLauncher::SaveSnapshot(const std::string& path) {
@@ -472,7 +303,7 @@ absl::Status EtcdLauncher::SaveSnapshot(const std::string& path) {
   }
   argv.insert(argv.end(), {"snapshot", "save", path});
   absl::StatusOr<std::string> out =
-      RunCommand(argv, absl::StrCat(dir_, "/snapshot.out"));
+      RunTool(argv, absl::StrCat(dir_, "/snapshot.out"));
   return out.ok() ? absl::OkStatus() : out.status();
 }
 
@@ -482,7 +313,7 @@ absl::Status EtcdLauncher::RestoreFromSnapshot(const std::string& path) {
         "etcd launcher: RestoreFromSnapshot needs a one-member cluster");
   }
   Member& member = members_.at(0);
-  Stop(member);
+  member.process.Stop();
   std::error_code ignored;
   std::filesystem::remove_all(member.data_dir, ignored);
   const std::vector<std::string> argv = {
@@ -501,21 +332,14 @@ absl::Status EtcdLauncher::RestoreFromSnapshot(const std::string& path) {
       "--initial-cluster-token",
       "snowflake-test"};
   absl::StatusOr<std::string> out =
-      RunCommand(argv, absl::StrCat(dir_, "/restore.out"));
+      RunTool(argv, absl::StrCat(dir_, "/restore.out"));
   if (!out.ok()) return out.status();
   if (absl::Status status = Spawn(member); !status.ok()) return status;
   return WaitHealthy(0);
 }
 
 std::string EtcdLauncher::LogTail(int i, int lines) const {
-  std::ifstream in(members_.at(i).log_file);
-  std::deque<std::string> tail;
-  std::string line;
-  while (std::getline(in, line)) {
-    tail.push_back(std::move(line));
-    if (static_cast<int>(tail.size()) > lines) tail.pop_front();
-  }
-  return absl::StrJoin(tail, "\n");
+  return snowflake::testing::LogTail(members_.at(i).log_file, lines);
 }
 
 }  // namespace snowflake::testing

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "testing/server_process.h"
 
 namespace snowflake::testing {
 
@@ -99,8 +100,7 @@ class EtcdLauncher {
     int peer_port = 0;
     std::string data_dir;
     std::string log_file;
-    pid_t pid = -1;
-    bool paused = false;
+    ServerProcess process;  // Named in Start.
   };
 
   EtcdLauncher(EtcdLauncherOptions options, std::string dir);
@@ -108,7 +108,6 @@ class EtcdLauncher {
   absl::Status MakeCertificates();
   absl::Status Spawn(Member& member);
   absl::Status WaitHealthy(int i);
-  void Stop(Member& member);
   std::string PeerUrl(const Member& member) const;
 
   const EtcdLauncherOptions options_;
