@@ -21,6 +21,7 @@ BUILD_PACKAGES=(
   libtomlplusplus-dev
   nlohmann-json3-dev
   libgrpc++-dev
+  libzookeeper-mt-dev
   libprotobuf-dev
   protobuf-compiler
   protobuf-compiler-grpc
@@ -41,6 +42,7 @@ TEST_PACKAGES=(
   curl
   etcd-server
   etcd-client
+  zookeeper  # the server, for the ZooKeeper tests (brings a JRE)
   openssl
   wrk
   nghttp2-client
