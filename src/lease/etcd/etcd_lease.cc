@@ -6,12 +6,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "src/lease/etcd/etcd_schema.h"
+#include "src/lease/protocol/candidates.h"
+#include "src/lease/protocol/timing.h"
 #include "src/lease/static_lease.h"
 
 namespace snowflake {
@@ -105,15 +106,13 @@ class EtcdLease::RevisionGuard {
 };
 
 int64_t EtcdLease::SafetyMarginMillis(int64_t ttl_seconds) {
-  // Covers the gap between sending a keep-alive and etcd applying it, and a
-  // difference in clock rates; at least 200 ms.
-  return std::max<int64_t>(200, ttl_seconds * 1000 / 10);
+  return lease_protocol::SafetyMarginMillis(ttl_seconds * 1000);
 }
 
 int64_t EtcdLease::TakeoverWaitMillis(int64_t ttl_seconds,
                                       int64_t max_clock_skew_millis) {
-  return ttl_seconds * 1000 / 3 + SafetyMarginMillis(ttl_seconds) +
-         max_clock_skew_millis;
+  return lease_protocol::TakeoverWaitMillis(ttl_seconds * 1000,
+                                            max_clock_skew_millis);
 }
 
 absl::StatusOr<std::unique_ptr<EtcdLease>> EtcdLease::Create(
@@ -199,50 +198,30 @@ absl::Status EtcdLease::CheckClusterConfig() {
   return absl::OkStatus();
 }
 
-// Free IDs of the range, soonest to start first, each with whether it has
-// history. The ID this node held last comes first unless taking it means
-// waiting longer than a takeover; then IDs without history; then the
-// others by how long their HWM makes a successor wait (oldest first).
-std::vector<std::pair<int64_t, bool>> EtcdLease::Candidates(
+// Gathers what lease_protocol::OrderCandidates ranks: the claims and
+// stored marks etcd holds, the local floors and the identity file.
+std::vector<lease_protocol::Candidate> EtcdLease::Candidates(
     const std::vector<etcd::KeyValue>& held,
     const std::vector<etcd::KeyValue>& hwms) {
-  std::set<int64_t> taken;
+  lease_protocol::CandidateInput input;
+  input.range_first = options_.range_first;
+  input.range_last = options_.range_last;
   for (const etcd::KeyValue& kv : held) {
-    if (auto id = schema::IdOfKey(kv.key)) taken.insert(*id);
+    if (auto id = schema::IdOfKey(kv.key)) input.taken.insert(*id);
   }
-  std::map<int64_t, int64_t> mark_of =
+  input.marks =
       ReadFloors(options_.state_dir, options_.range_first, options_.range_last);
-  std::set<int64_t> stored;
   for (const etcd::KeyValue& kv : hwms) {
     auto id = schema::IdOfKey(kv.key);
     auto mark = schema::DecodeHwm(kv.value);
     if (!id || !mark.ok()) continue;
-    stored.insert(*id);
-    mark_of[*id] = std::max(mark_of[*id], *mark);
+    input.marks[*id] = std::max(input.marks[*id], *mark);
   }
-  const std::optional<int64_t> last = ReadIdentity(IdentityFile());
-  const int64_t now = WallMillis();
-  const int64_t takeover =
+  input.last = ReadIdentity(IdentityFile());
+  input.now_unix_millis = WallMillis();
+  input.takeover_wait_millis =
       TakeoverWaitMillis(options_.ttl_seconds, options_.max_clock_skew_millis);
-  // (wait in ms, mark, ID, history)
-  std::vector<std::tuple<int64_t, int64_t, int64_t, bool>> free;
-  for (int64_t id = options_.range_first; id <= options_.range_last; ++id) {
-    if (taken.count(id) != 0) continue;
-    auto it = mark_of.find(id);
-    const bool history = it != mark_of.end();
-    const int64_t mark = history ? it->second : 0;
-    int64_t wait = std::max<int64_t>(mark - now, 0);
-    if (history && !(last && *last == id)) wait = std::max(wait, takeover);
-    if (last && *last == id && wait <= takeover) wait = -1;
-    free.emplace_back(wait, mark, id, history);
-  }
-  std::sort(free.begin(), free.end());
-  std::vector<std::pair<int64_t, bool>> order;
-  order.reserve(free.size());
-  for (const auto& [wait, mark, id, history] : free) {
-    order.emplace_back(id, history);
-  }
-  return order;
+  return lease_protocol::OrderCandidates(input);
 }
 
 absl::StatusOr<EtcdLease::Claimed> EtcdLease::Claim(int64_t lease_id) {
@@ -374,10 +353,9 @@ absl::StatusOr<LeaseGrant> EtcdLease::Acquire() {
   grant.coordinator_store = store.get();
   grant.own_mark = previous_revision == store->known_revision();
   const bool own_last = identity && *identity == id;
-  if (claimed->history && !own_last && !grant.own_mark) {
-    grant.takeover_wait_millis =
-        TakeoverWaitMillis(lease->ttl_seconds, options_.max_clock_skew_millis);
-  }
+  grant.takeover_wait_millis = lease_protocol::TakeoverWaitForClaim(
+      claimed->history, own_last, grant.own_mark, lease->ttl_seconds * 1000,
+      options_.max_clock_skew_millis);
   const int64_t issue_from =
       grant.takeover_wait_millis > 0
           ? claimed_at + grant.takeover_wait_millis * 1000
@@ -409,8 +387,8 @@ absl::StatusOr<LeaseGrant> EtcdLease::Acquire() {
 }
 
 void EtcdLease::SetDeadline(int64_t sent_micros, int64_t ttl_seconds) {
-  const int64_t deadline = sent_micros + ttl_seconds * 1'000'000 -
-                           SafetyMarginMillis(ttl_seconds) * 1000;
+  const int64_t deadline =
+      lease_protocol::FencingDeadlineMicros(sent_micros, ttl_seconds * 1000);
   // Keep-alives are sent one at a time, so a later one never lowers it.
   deadline_micros_.store(deadline, std::memory_order_release);
 }
@@ -463,7 +441,7 @@ void EtcdLease::VerifyClaim(int64_t lease_id) {
 
 void EtcdLease::KeepAlive(int64_t lease_id, int64_t ttl_seconds) {
   const int64_t period_micros =
-      std::max<int64_t>(ttl_seconds * 1000 / 3, 100) * 1000;
+      lease_protocol::KeepAlivePeriodMillis(ttl_seconds * 1000) * 1000;
   // After a failure, try again soon: an etcd election takes a second or
   // two, and a restarted member should be seen at once.
   constexpr int64_t kRetryMicros = 150'000;
@@ -588,10 +566,11 @@ LeaseInfo EtcdLease::Info() const {
                                             StaticHwmPath(options_.state_dir,
                                                           info.worker_id),
                                             ")"));
-  const int64_t deadline = deadline_micros_.load(std::memory_order_acquire);
-  const int64_t left = deadline - clock_.NowMicros();
-  info.expires_in_millis = std::max<int64_t>(left / 1000, 0);
-  info.presumed_expired = info.held && left <= 0;
+  const lease_protocol::DeadlineView deadline = lease_protocol::ViewDeadline(
+      deadline_micros_.load(std::memory_order_acquire), clock_.NowMicros(),
+      info.held);
+  info.expires_in_millis = deadline.expires_in_millis;
+  info.presumed_expired = deadline.presumed_expired;
   info.coordinator_up = coordinator_up_.load();
   info.renew_failures = renew_failures_.load();
   info.acquire_conflicts = acquire_conflicts_.load();

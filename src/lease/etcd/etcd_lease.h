@@ -19,6 +19,7 @@
 #include "src/lease/etcd/etcd_hwm_store.h"
 #include "src/lease/etcd/etcd_schema.h"
 #include "src/lease/lease_clock.h"
+#include "src/lease/protocol/candidates.h"
 #include "src/lease/region_map.h"
 #include "src/lease/state_dir.h"
 #include "src/lease/worker_lease.h"
@@ -102,7 +103,7 @@ class EtcdLease final : public WorkerLease {
 
   absl::Status CheckClusterConfig();
   absl::StatusOr<Claimed> Claim(int64_t lease_id);
-  std::vector<std::pair<int64_t, bool>> Candidates(
+  std::vector<lease_protocol::Candidate> Candidates(
       const std::vector<etcd::KeyValue>& held,
       const std::vector<etcd::KeyValue>& hwms);
   void KeepAlive(int64_t lease_id, int64_t ttl_seconds);
