@@ -21,9 +21,9 @@
 //   margin's allowance for clock rates). An unreachable coordinator is an
 //   error (kUnavailable, kDeadlineExceeded): unreachable is not lost. Only
 //   `alive == false` (etcd: TTL 0; ZooKeeper: SESSION_EXPIRED) is loss.
-//   ZooKeeper's CONNECTING state is an error of KeepAlive, EXPIRED is
-//   `alive == false`, CONNECTED refreshes `confirmed_micros` with the time
-//   of the last server response the client library saw.
+//   ZooKeeper: KeepAlive sends a cheap read on the session and reports its
+//   send time with the negotiated session timeout; CONNECTING (no server
+//   answers) is an error, SESSION_EXPIRED is `alive == false`.
 //
 // - Claim (CreateClaim). Create-if-absent of `workers/<id>`, bound to the
 //   session (etcd: a transaction "absent -> put with lease"; ZooKeeper: an
@@ -39,10 +39,11 @@
 //   transaction comparing lease and mod revision; ZooKeeper: a multi with a
 //   check on the claim and a setData/create on the mark's version). So a
 //   stale or late write can never move the mark, and only the holder moves
-//   it: the two halves of "the HWM is the fence". (ZooKeeper's check op
-//   compares a version, not the ephemeral owner: its implementation must
-//   make the claim's version identify this session's claim, or run the
-//   multi on the session itself, whose operations fail once it expired.)
+//   it: the two halves of "the HWM is the fence". (Open for ZooKeeper: a
+//   multi's check op compares a version, not the ephemeral owner, and a
+//   claim deleted by hand and re-created by another session starts at the
+//   same version; its implementation must make the check tell the two
+//   apart.)
 //
 // - Lists (ListClaims, ListMarks). Any consistent-enough snapshot: they
 //   only order candidates; the claim itself decides.
@@ -53,20 +54,20 @@
 //   be reported as kMissed so the protocol reads the claim again, never
 //   silently skipped. A broken stream is kBroken: unreachable, not lost.
 //
-// - History (History, VerifyClaim). A coordinator restored from an older
-//   snapshot has forgotten claims and holds older marks; the protocol fences
-//   at once when it learns "the coordinator's history went back" (etcd: the
-//   revision below one seen, or another cluster ID; ZooKeeper: a zxid below
-//   one seen). History() reports definite evidence and suspicion (an
-//   answer that may come from a lagging member); VerifyClaim settles
-//   suspicion with a linearizable read.
+// - History (TakeHistory, ResetHistory, VerifyClaim). A coordinator
+//   restored from an older snapshot has forgotten claims and holds older
+//   marks; the protocol fences at once when it learns that "the
+//   coordinator's history went back" (etcd: a revision below one seen, or
+//   another cluster ID; ZooKeeper: a zxid below one seen). TakeHistory()
+//   reports definite evidence, and suspicion (an answer that may come from
+//   a lagging member); VerifyClaim settles suspicion with a linearizable
+//   read.
 //
 // - Config (CreateOrReadConfig). Create-once, then read: every node of a
 //   cluster compares its layout and region map with what is stored.
 //
 // Errors follow STYLE.md: kUnavailable or kDeadlineExceeded when the
-// coordinator cannot be reached (retry later), kDataLoss for a value that
-// does not decode, kNotFound where stated.
+// coordinator cannot be reached (retry later), kNotFound where stated.
 //
 // Thread safety: implementations are thread-safe; every method may be called
 // from any thread (the protocol calls from its controlling thread, its
@@ -102,6 +103,7 @@ struct SessionEvidence {
   // False: the coordinator says the session is gone (expired, closed):
   // every claim on it is lost.
   bool alive = false;
+  std::string reason;  // Why, when !alive: the loss's reason.
   // LeaseClock time at which the confirmed request was sent (ZooKeeper:
   // the last server response), and the TTL then in force.
   int64_t confirmed_micros = 0;
@@ -144,14 +146,18 @@ struct ClaimResult {
 };
 
 struct StoredMark {
-  std::optional<int64_t> unix_millis;  // nullopt: never stored.
+  std::optional<int64_t> unix_millis;  // nullopt: never stored, or damaged.
   Version version;
+  // Non-empty: the value exists (at `version`) but is not a mark; why,
+  // naming the key. The version is still good for the next set.
+  std::string damage;
 };
 
 struct CasResult {
   bool applied = false;
   // False: the claim is no longer this session's; nothing was written.
   bool claim_held = true;
+  std::string reason;  // Why, when !claim_held: the loss's reason.
   // When not applied and the claim is held: the mark as it is now.
   StoredMark current;
   // When applied: the new version.
@@ -236,7 +242,7 @@ class Coordinator {
       int64_t worker_id, int64_t session, int64_t position,
       std::function<void(const ClaimEvent&)> on_event) = 0;
 
-  // Errors: kDataLoss for a value that is not a mark.
+  // A damaged value is not an error here: see StoredMark::damage.
   virtual absl::StatusOr<StoredMark> ReadMark(int64_t worker_id) = 0;
   // Sets the mark to `unix_millis` if it is still at `expected` and the
   // claim is still `session`'s (see the file comment).
