@@ -24,6 +24,7 @@ CandidateInput Range(int64_t first, int64_t last) {
 
 std::vector<int64_t> Ids(const std::vector<Candidate>& order) {
   std::vector<int64_t> ids;
+  ids.reserve(order.size());
   for (const Candidate& c : order) ids.push_back(c.worker_id);
   return ids;
 }
