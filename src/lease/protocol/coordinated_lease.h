@@ -32,9 +32,11 @@ struct CoordinatedLeaseOptions {
   int64_t range_last = 1023;
   int64_t ttl_seconds = 30;
   HolderInfo holder;  // What the claim says (start time: set per claim).
-  // The identity file and the local floors (see EtcdLeaseOptions); empty:
-  // neither.
+  // Holds the identity file (the last worker ID, preferred when free) and a
+  // local HWM floor per worker ID. Empty: neither (tests only).
   std::string state_dir;
+  // The largest clock difference assumed between two nodes: a node taking
+  // over an ID with history waits this much longer.
   int64_t max_clock_skew_millis = 1000;
   // The cluster config this node carries, written if absent; and the check
   // of the stored one against it (kFailedPrecondition naming both).
@@ -54,7 +56,12 @@ class CoordinatedLease final : public WorkerLease {
                    LeaseClock& clock);
   ~CoordinatedLease() override;
 
-  // As EtcdLease::Acquire, on this coordinator.
+  // Checks the cluster config (writing it if absent), opens a session,
+  // claims the free worker ID that can start soonest (this node's last one
+  // first), starts keeping the session alive and watching the claim.
+  // Errors: kFailedPrecondition on a config mismatch (check_config's),
+  // kResourceExhausted when no ID of the range is free (naming the range
+  // and the holders), the coordinator's (kUnavailable when unreachable).
   absl::StatusOr<LeaseGrant> Acquire() override;
   // True from Acquire until Release or loss, but not during the grant's
   // takeover wait (counted from the claim on the lease's clock).
