@@ -42,7 +42,7 @@ tail -n 1 "$tidy_log"
 
 # The sanitizer builds need only the unit-test binaries.
 unit_targets=(base_test core_test cli_test lease_test server_test node_test
-              zookeeper_status_test)
+              zookeeper_status_test lease_protocol_test)
 for preset in asan tsan; do
   step "build $preset"
   cmake --preset "$preset" >/dev/null
