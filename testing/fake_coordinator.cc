@@ -31,6 +31,8 @@ std::string FakeCoordinator::DescribeClaim(int64_t worker_id) const {
   return base::Cat("fake workers/", worker_id);
 }
 
+std::string FakeCoordinator::DescribeConfig() const { return "fake config"; }
+
 absl::StatusOr<std::string> FakeCoordinator::CreateOrReadConfig(
     const std::string& want) {
   MutexLock lock(&mu_);

@@ -28,6 +28,7 @@ class FakeCoordinator final : public lease_protocol::Coordinator {
   std::string Mode() const override { return "fake"; }
   std::string DescribeMark(int64_t worker_id) const override;
   std::string DescribeClaim(int64_t worker_id) const override;
+  std::string DescribeConfig() const override;
   absl::StatusOr<std::string> CreateOrReadConfig(
       const std::string& want) override;
   absl::StatusOr<lease_protocol::Session> OpenSession(

@@ -21,9 +21,9 @@
 #include "src/base/strings.h"
 #include "src/cli/cluster_list.h"
 #include "src/cli/fence_restore.h"
+#include "src/cli/internal/cluster_store.h"
 #include "src/cli/internal/cluster_util.h"
-#include "src/etcd/etcd_client.h"
-#include "src/lease/etcd/etcd_schema.h"
+#include "src/lease/cluster_schema.h"
 #include "src/lease/region_map.h"
 
 namespace snowflake::cli {
@@ -31,7 +31,8 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 using base::Message;
-using internal::Connect;
+using internal::ClusterStore;
+using internal::StoredEntry;
 using internal::WorkerBitsOfConfig;
 
 constexpr std::string_view kCommand = "cluster";
@@ -43,9 +44,9 @@ int Fail(Io& io, int exit_code, std::string_view message) {
 // What the cluster keeps for one worker ID.
 struct WorkerRow {
   int64_t worker_id = -1;
-  std::optional<etcd_schema::Holder> holder;  // Absent: free.
-  std::string bad_entry;  // The raw value when it does not parse.
-  int64_t lease = 0;      // Of the workers/ key.
+  std::optional<cluster_schema::Holder> holder;  // Absent: free.
+  std::string bad_entry;    // The raw value when it does not parse.
+  std::string lease = "0";  // Of the workers/ entry: StoredEntry::lease.
   std::optional<int64_t> lease_left_seconds;
   std::string lease_error;
   std::optional<int64_t> hwm_millis;
@@ -59,52 +60,45 @@ struct Snapshot {
   int64_t held_in_range = 0;
 };
 
-absl::StatusOr<Snapshot> Read(const ClusterFlags& flags,
-                              etcd::EtcdClient& client) {
+// The one reading of a cluster, whichever coordinator `store` reads.
+absl::StatusOr<Snapshot> Read(const ClusterFlags& flags, ClusterStore& store) {
   const std::string& prefix = flags.prefix;
   const std::string& cluster = flags.cluster;
   Snapshot snapshot;
-  absl::StatusOr<std::optional<etcd::KeyValue>> config =
-      client.Get(etcd_schema::ConfigKey(prefix, cluster));
+  absl::StatusOr<std::optional<std::string>> config =
+      store.Get(cluster_schema::ConfigKey(prefix, cluster));
   if (!config.ok()) return config.status();
-  if (config->has_value()) snapshot.config = (*config)->value;
+  snapshot.config = *std::move(config);
 
-  absl::StatusOr<std::vector<etcd::KeyValue>> workers =
-      client.GetPrefix(etcd_schema::WorkersPrefix(prefix, cluster));
+  absl::StatusOr<std::vector<StoredEntry>> workers =
+      store.List(cluster_schema::WorkersPrefix(prefix, cluster),
+                 /*leases=*/true);
   if (!workers.ok()) return workers.status();
-  for (const etcd::KeyValue& kv : *workers) {
-    const std::optional<int64_t> id = etcd_schema::IdOfKey(kv.key);
+  for (StoredEntry& entry : *workers) {
+    const std::optional<int64_t> id = cluster_schema::IdOfKey(entry.key);
     if (!id) continue;
     WorkerRow& row = snapshot.workers[*id];
     row.worker_id = *id;
-    row.lease = kv.lease;
-    absl::StatusOr<etcd_schema::Holder> holder =
-        etcd_schema::DecodeHolder(kv.value);
+    row.lease = std::move(entry.lease);
+    row.lease_left_seconds = entry.lease_left_seconds;
+    row.lease_error = std::move(entry.lease_error);
+    absl::StatusOr<cluster_schema::Holder> holder =
+        cluster_schema::DecodeHolder(entry.value);
     if (holder.ok()) {
       row.holder = *std::move(holder);
     } else {
-      row.holder = etcd_schema::Holder{};
-      row.bad_entry = kv.value;
-    }
-    if (kv.lease != 0) {
-      absl::StatusOr<etcd::LeaseStatus> ttl = client.LeaseTimeToLive(kv.lease);
-      if (!ttl.ok()) {
-        row.lease_error = Message(ttl.status());
-      } else if (ttl->found) {
-        row.lease_left_seconds = ttl->ttl_seconds;
-      } else {
-        row.lease_error = "expired";
-      }
+      row.holder = cluster_schema::Holder{};
+      row.bad_entry = std::move(entry.value);
     }
   }
 
-  absl::StatusOr<std::vector<etcd::KeyValue>> hwms =
-      client.GetPrefix(etcd_schema::HwmPrefix(prefix, cluster));
+  absl::StatusOr<std::vector<StoredEntry>> hwms =
+      store.List(cluster_schema::HwmPrefix(prefix, cluster), /*leases=*/false);
   if (!hwms.ok()) return hwms.status();
-  for (const etcd::KeyValue& kv : *hwms) {
-    const std::optional<int64_t> id = etcd_schema::IdOfKey(kv.key);
+  for (const StoredEntry& entry : *hwms) {
+    const std::optional<int64_t> id = cluster_schema::IdOfKey(entry.key);
     if (!id) continue;
-    absl::StatusOr<int64_t> millis = etcd_schema::DecodeHwm(kv.value);
+    absl::StatusOr<int64_t> millis = cluster_schema::DecodeHwm(entry.value);
     if (!millis.ok()) continue;
     WorkerRow& row = snapshot.workers[*id];
     row.worker_id = *id;
@@ -170,7 +164,7 @@ void PrintJson(const ClusterFlags& flags, const Snapshot& snapshot,
       free_hwms.push_back(entry);
       continue;
     }
-    const etcd_schema::Holder& holder = *row.holder;
+    const cluster_schema::Holder& holder = *row.holder;
     entry["in_range"] = snapshot.range.Contains(id);
     entry["node"] = holder.node;
     entry["addresses"] = holder.addresses;
@@ -180,7 +174,8 @@ void PrintJson(const ClusterFlags& flags, const Snapshot& snapshot,
                          ? Json(FormatRfc3339Millis(holder.start_unix_millis))
                          : Json(nullptr);
     // A string: lease IDs use all 64 bits, beyond JavaScript's numbers.
-    entry["lease"] = std::to_string(row.lease);
+    // ZooKeeper: "session 0x<hex>", the session owning the ephemeral znode.
+    entry["lease"] = row.lease;
     entry["lease_left_s"] =
         row.lease_left_seconds ? Json(*row.lease_left_seconds) : Json(nullptr);
     if (!row.lease_error.empty()) entry["lease_error"] = row.lease_error;
@@ -213,7 +208,7 @@ void PrintTable(const ClusterFlags& flags, const Snapshot& snapshot, Io& io) {
       {"WORKER", "NODE", "ADDRESSES", "REGION", "HWM_MS", "HWM", "LEASE_LEFT"}};
   for (const auto& [id, row] : snapshot.workers) {
     if (!row.holder) continue;
-    const etcd_schema::Holder& holder = *row.holder;
+    const cluster_schema::Holder& holder = *row.holder;
     std::string lease_left = row.lease_left_seconds
                                  ? fmt::format("{}s", *row.lease_left_seconds)
                              : row.lease_error.empty() ? "-"
@@ -235,10 +230,10 @@ void PrintTable(const ClusterFlags& flags, const Snapshot& snapshot, Io& io) {
 
 // For a cluster with no keys at all (most likely a wrong --cluster): the
 // names that do exist.
-void PrintOtherClusters(const ClusterFlags& flags, etcd::EtcdClient& client,
+void PrintOtherClusters(const ClusterFlags& flags, ClusterStore& store,
                         Io& io) {
   absl::StatusOr<std::vector<ClusterSummary>> clusters =
-      ListClusters(client, flags.prefix);
+      store.ListClusters(flags.prefix);
   if (!clusters.ok()) return;
   std::vector<std::string> names;
   for (const ClusterSummary& c : *clusters) names.push_back(c.name);
@@ -256,22 +251,24 @@ int Cluster(const ClusterFlags& flags_in, Clock& clock, Io& io) {
       code != kExitOk) {
     return code;
   }
-  absl::StatusOr<std::unique_ptr<etcd::EtcdClient>> client = Connect(flags);
-  if (!client.ok()) {
-    return Fail(io, kExitUsage, Message(client.status()));
+  absl::StatusOr<std::unique_ptr<ClusterStore>> store =
+      internal::OpenStore(flags);
+  if (!store.ok()) {
+    return internal::FailToOpen(io, kCommand, flags,
+                                "cannot read the cluster from", store.status());
   }
-  absl::StatusOr<Snapshot> snapshot = Read(flags, **client);
+  absl::StatusOr<Snapshot> snapshot = Read(flags, **store);
   if (!snapshot.ok()) {
-    return Fail(
-        io, kExitBadData,
-        "cannot read the cluster from etcd: " + Message(snapshot.status()));
+    return Fail(io, kExitBadData,
+                fmt::format("cannot read the cluster from {}: {}",
+                            (*store)->name(), Message(snapshot.status())));
   }
   if (flags.json) {
     PrintJson(flags, *snapshot, clock.NowMicros() / 1000, io);
   } else {
     PrintTable(flags, *snapshot, io);
     if (!snapshot->config && snapshot->workers.empty()) {
-      PrintOtherClusters(flags, **client, io);
+      PrintOtherClusters(flags, **store, io);
     }
   }
   return kExitOk;
@@ -280,24 +277,38 @@ int Cluster(const ClusterFlags& flags_in, Clock& clock, Io& io) {
 CLI::App* ClusterCommand::Add(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "cluster",
-      "Show a cluster's state in etcd: layout, worker-ID holders, their "
-      "high-water marks and lease time left, free IDs; `cluster list` "
-      "lists the clusters");
+      "Show a cluster's state in etcd or ZooKeeper: layout, worker-ID "
+      "holders, their high-water marks and lease time left (etcd), free "
+      "IDs; `cluster list` lists the clusters");
   cmd->footer(
       "Example:\n"
       "  snowflake cluster list --etcd http://127.0.0.1:2379\n"
       "  snowflake cluster --etcd http://127.0.0.1:2379 --cluster prod\n"
       "  snowflake cluster --etcd https://e1:2379,https://e2:2379 "
-      "--ca ca.pem --cert client.pem --key client-key.pem --json");
-  cmd->add_option("--etcd", flags_.endpoints,
-                  "etcd client URLs, comma-separated")
-      ->type_name("URL[,URL]")
-      ->delimiter(',')
-      ->required();
+      "--ca ca.pem --cert client.pem --key client-key.pem --json\n"
+      "  snowflake cluster --zookeeper zk1:2181,zk2:2181/apps --cluster prod "
+      "--zookeeper-auth svc:secret\n\n"
+      "With --zookeeper, LEASE_LEFT is \"-\": a ZooKeeper session's time "
+      "left is not visible to other clients; --json's \"lease\" names the "
+      "session that owns the worker's ephemeral znode.");
+  CLI::Option* etcd = cmd->add_option("--etcd", flags_.endpoints,
+                                      "etcd client URLs, comma-separated "
+                                      "(or --zookeeper)")
+                          ->type_name("URL[,URL]")
+                          ->delimiter(',');
+  cmd->add_option("--zookeeper", flags_.zookeeper_hosts,
+                  "ZooKeeper ensemble, comma-separated, optionally with a "
+                  "chroot (or --etcd)")
+      ->type_name("HOST:PORT[,...][/CHROOT]")
+      ->excludes(etcd);
+  cmd->add_option("--zookeeper-auth", flags_.zookeeper_auth,
+                  "ZooKeeper digest credentials")
+      ->type_name("USER:PASSWORD");
   cmd->add_option("--cluster", flags_.cluster, "Cluster name")
       ->type_name("NAME")
       ->capture_default_str();
-  cmd->add_option("--prefix", flags_.prefix, "Key prefix in etcd")
+  cmd->add_option("--prefix,--root", flags_.prefix,
+                  "Key prefix in etcd, root znode in ZooKeeper")
       ->type_name("P")
       ->capture_default_str();
   cmd->add_option("--worker-range", flags_.worker_range,
@@ -320,7 +331,8 @@ CLI::App* ClusterCommand::Add(CLI::App& app) {
                   "etcd password")
       ->type_name("P");
   cmd->add_option("--timeout-ms", flags_.timeout_millis,
-                  "Deadline of each etcd call on each endpoint")
+                  "Deadline of each etcd call on each endpoint; ZooKeeper: to "
+                  "connect, and of each call")
       ->type_name("MS")
       ->capture_default_str();
 
@@ -330,21 +342,24 @@ CLI::App* ClusterCommand::Add(CLI::App& app) {
       "worker IDs are held, nodes published and high-water marks stored");
   list_->fallthrough();
   list_->footer(
-      "Takes the flags of snowflake cluster (--etcd, --prefix, --json, TLS "
-      "and authentication) before or after list.\n\n"
+      "Takes the flags of snowflake cluster (--etcd or --zookeeper, "
+      "--prefix, --json, TLS and authentication) before or after list.\n\n"
       "Example:\n"
-      "  snowflake cluster list --etcd http://127.0.0.1:2379");
+      "  snowflake cluster list --etcd http://127.0.0.1:2379\n"
+      "  snowflake cluster list --zookeeper 127.0.0.1:2181");
 
   fence_restore_ = cmd->add_subcommand(
       "fence-restore",
-      "After etcd was restored from an older snapshot: raise the stored "
+      "After etcd or ZooKeeper was restored from an older snapshot: raise "
+      "the stored "
       "high-water mark of every worker ID of the cluster (also IDs that have "
       "none) to at least now + outage budget + clock skew, so that no ID "
       "issued before the restore is issued again");
   // The connection flags above work after "fence-restore" too.
   fence_restore_->fallthrough();
   fence_restore_->footer(
-      "Takes the flags of snowflake cluster (--etcd, --cluster, --prefix, "
+      "Takes the flags of snowflake cluster (--etcd or --zookeeper, "
+      "--cluster, --prefix, "
       "--worker-range, --json, TLS and authentication) before or after "
       "fence-restore. Run it after the restore, before nodes start again "
       "(docs/operations.md). Each mark is raised by compare-and-set, never "

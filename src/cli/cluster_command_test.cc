@@ -17,7 +17,7 @@
 #include "src/cli/cli.h"
 #include "src/cli/fence_restore.h"
 #include "src/etcd/etcd_client.h"
-#include "src/lease/etcd/etcd_schema.h"
+#include "src/lease/cluster_schema.h"
 #include "testing/etcd_launcher.h"
 #include "testing/etcd_test_util.h"
 #include "testing/simulated_clock.h"
@@ -39,7 +39,9 @@ using ::testing::Not;
 constexpr int64_t kNowMillis = 1735689600000;
 constexpr int64_t kHwmMillis = kNowMillis + 1500;
 
-std::string HwmText(int64_t millis) { return etcd_schema::EncodeHwm(millis); }
+std::string HwmText(int64_t millis) {
+  return cluster_schema::EncodeHwm(millis);
+}
 
 struct Result {
   int code = -1;
@@ -67,7 +69,7 @@ Result Snowflake(const std::vector<std::string>& args) {
 // free worker ID.
 void WriteCluster(etcd::EtcdClient& client, const std::string& prefix,
                   const std::string& cluster) {
-  namespace schema = etcd_schema;
+  namespace schema = cluster_schema;
   ASSERT_TRUE(client
                   .Put(schema::ConfigKey(prefix, cluster),
                        R"({"layout":"41/10/12 unit=1ms epoch=1288834974657",)"
@@ -101,7 +103,7 @@ void WriteCluster(etcd::EtcdClient& client, const std::string& prefix,
 class ClusterCommandTest : public SharedEtcdTest<ClusterCommandTest> {};
 
 TEST_F(ClusterCommandTest, TableListsHoldersHwmsLeaseLeftAndFreeCount) {
-  WriteCluster(*client_, etcd_schema::kDefaultPrefix, "prod");
+  WriteCluster(*client_, cluster_schema::kDefaultPrefix, "prod");
   const Result r = Snowflake(
       {"cluster", "--etcd", etcd_->ClientUrl(0), "--cluster", "prod"});
   ASSERT_EQ(r.code, kExitOk) << r.err;
@@ -167,9 +169,9 @@ TEST_F(ClusterCommandTest, JsonHasEveryField) {
 }
 
 TEST_F(ClusterCommandTest, RevokedLeaseFreesTheIdInTheListing) {
-  WriteCluster(*client_, etcd_schema::kDefaultPrefix, "revoked");
+  WriteCluster(*client_, cluster_schema::kDefaultPrefix, "revoked");
   auto kv = client_->Get(
-      etcd_schema::WorkerKey(etcd_schema::kDefaultPrefix, "revoked", 7));
+      cluster_schema::WorkerKey(cluster_schema::kDefaultPrefix, "revoked", 7));
   ASSERT_TRUE(kv.ok() && kv->has_value());
   ASSERT_TRUE(client_->LeaseRevoke((*kv)->lease).ok());
   const Result r = Snowflake({"cluster", "--etcd", etcd_->ClientUrl(0),
@@ -201,8 +203,8 @@ TEST_F(ClusterCommandTest, ListFindsEveryClusterUnderThePrefix) {
   WriteCluster(*client_, prefix, "prod");
   WriteCluster(*client_, prefix, "staging");
   ASSERT_TRUE(client_
-                  ->Put(etcd_schema::HwmKey(prefix, "retired", 4),
-                        etcd_schema::EncodeHwm(kNowMillis))
+                  ->Put(cluster_schema::HwmKey(prefix, "retired", 4),
+                        cluster_schema::EncodeHwm(kNowMillis))
                   .ok());
   // Another prefix that begins with the same letters is not listed.
   WriteCluster(*client_, prefix + "2", "elsewhere");
@@ -260,7 +262,7 @@ TEST_F(ClusterCommandTest, UnreadableEntriesAreShownNotFatal) {
 TEST_F(ClusterCommandTest, ListsAConfigWithARegionMap) {
   ASSERT_TRUE(client_
                   ->Put("/snowflake/regions/config",
-                        etcd_schema::EncodeClusterConfig(
+                        cluster_schema::EncodeClusterConfig(
                             *Layout::Parse("41/8/14"),
                             RegionMap::Parse("us=0-99,eu=100-199").value()))
                   .ok());
@@ -279,15 +281,15 @@ class FenceRestoreTest : public ClusterCommandTest {
   // A cluster of the default layout (1024 worker IDs) with the marks given.
   void WriteFenceCluster(const std::string& cluster,
                          const std::map<int64_t, std::string>& marks) {
-    ASSERT_TRUE(
-        client_
-            ->Put(etcd_schema::ConfigKey(etcd_schema::kDefaultPrefix, cluster),
-                  etcd_schema::EncodeClusterConfig(Layout(), {}))
-            .ok());
+    ASSERT_TRUE(client_
+                    ->Put(cluster_schema::ConfigKey(
+                              cluster_schema::kDefaultPrefix, cluster),
+                          cluster_schema::EncodeClusterConfig(Layout(), {}))
+                    .ok());
     for (const auto& [id, value] : marks) {
       ASSERT_TRUE(client_
-                      ->Put(etcd_schema::HwmKey(etcd_schema::kDefaultPrefix,
-                                                cluster, id),
+                      ->Put(cluster_schema::HwmKey(
+                                cluster_schema::kDefaultPrefix, cluster, id),
                             value)
                       .ok());
     }
@@ -297,11 +299,11 @@ class FenceRestoreTest : public ClusterCommandTest {
   std::map<int64_t, std::string> Marks(const std::string& cluster) {
     std::map<int64_t, std::string> marks;
     auto kvs = client_->GetPrefix(
-        etcd_schema::HwmPrefix(etcd_schema::kDefaultPrefix, cluster));
+        cluster_schema::HwmPrefix(cluster_schema::kDefaultPrefix, cluster));
     EXPECT_TRUE(kvs.ok()) << kvs.status();
     if (!kvs.ok()) return marks;
     for (const etcd::KeyValue& kv : *kvs) {
-      marks[etcd_schema::IdOfKey(kv.key).value_or(-1)] = kv.value;
+      marks[cluster_schema::IdOfKey(kv.key).value_or(-1)] = kv.value;
     }
     return marks;
   }
@@ -310,7 +312,7 @@ class FenceRestoreTest : public ClusterCommandTest {
     auto marks = Marks(cluster);
     auto it = marks.find(id);
     if (it == marks.end()) return -1;
-    return etcd_schema::DecodeHwm(it->second).value_or(-2);
+    return cluster_schema::DecodeHwm(it->second).value_or(-2);
   }
 
   ClusterFlags Flags(const std::string& cluster) {
@@ -341,7 +343,7 @@ TEST_F(FenceRestoreTest, RaisesEveryWorkerIdOfTheLayout) {
   const std::map<int64_t, std::string> marks = Marks("fence");
   ASSERT_EQ(marks.size(), 1024u);
   for (const auto& [id, value] : marks) {
-    const int64_t mark = etcd_schema::DecodeHwm(value).value_or(-1);
+    const int64_t mark = cluster_schema::DecodeHwm(value).value_or(-1);
     if (id == 7) {
       EXPECT_EQ(mark, higher) << "a higher mark is never lowered";
     } else {
@@ -423,18 +425,18 @@ TEST_F(FenceRestoreTest, ConflictsAreRetriedAndNeverLowerAMark) {
   auto race = [&] {
     if (calls++ > 0) return;
     ASSERT_TRUE(client_
-                    ->Put(etcd_schema::HwmKey(etcd_schema::kDefaultPrefix,
-                                              "fence-race", 4),
+                    ->Put(cluster_schema::HwmKey(cluster_schema::kDefaultPrefix,
+                                                 "fence-race", 4),
                           HwmText(higher))
                     .ok());
     ASSERT_TRUE(client_
-                    ->Put(etcd_schema::HwmKey(etcd_schema::kDefaultPrefix,
-                                              "fence-race", 3),
+                    ->Put(cluster_schema::HwmKey(cluster_schema::kDefaultPrefix,
+                                                 "fence-race", 3),
                           HwmText(kNowMillis + 10))
                     .ok());
     ASSERT_TRUE(client_
-                    ->Put(etcd_schema::HwmKey(etcd_schema::kDefaultPrefix,
-                                              "fence-race", 5),
+                    ->Put(cluster_schema::HwmKey(cluster_schema::kDefaultPrefix,
+                                                 "fence-race", 5),
                           HwmText(kNowMillis + 10))
                     .ok());
   };
@@ -462,13 +464,13 @@ TEST_F(FenceRestoreTest, GivesUpOnAKeyThatNeverSettles) {
   int64_t value = kNowMillis;
   auto busy = [&] {
     ASSERT_TRUE(client_
-                    ->Put(etcd_schema::HwmKey(etcd_schema::kDefaultPrefix,
-                                              "fence-busy", 1),
+                    ->Put(cluster_schema::HwmKey(cluster_schema::kDefaultPrefix,
+                                                 "fence-busy", 1),
                           HwmText(++value))
                     .ok());
   };
   FencePlan plan;
-  plan.prefix = etcd_schema::kDefaultPrefix;
+  plan.prefix = cluster_schema::kDefaultPrefix;
   plan.cluster = "fence-busy";
   plan.range = WorkerRange{0, 2};
   plan.target_millis = kFenceTarget;
@@ -561,7 +563,7 @@ TEST(ClusterCommandTlsTest, ReadsOverTlsWithClientCertificates) {
                                         files.client_key_file};
   std::unique_ptr<etcd::EtcdClient> client = ConnectEtcd(client_options);
   ASSERT_NE(client, nullptr);
-  WriteCluster(*client, etcd_schema::kDefaultPrefix, "tls");
+  WriteCluster(*client, cluster_schema::kDefaultPrefix, "tls");
 
   const Result ok =
       Snowflake({"cluster", "--etcd", etcd->ClientUrl(0), "--cluster", "tls",

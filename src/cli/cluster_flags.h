@@ -1,5 +1,5 @@
 // The flags of `snowflake cluster` and of its subcommands. Their defaults are
-// snowflaked's (limits.h, etcd_schema.h), so that the tool looks where the
+// snowflaked's (limits.h, cluster_schema.h), so that the tool looks where the
 // nodes write.
 #ifndef SNOWFLAKE_CLI_CLUSTER_FLAGS_H_
 #define SNOWFLAKE_CLI_CLUSTER_FLAGS_H_
@@ -8,28 +8,35 @@
 #include <string>
 #include <vector>
 
-#include "src/lease/etcd/etcd_schema.h"
+#include "src/lease/cluster_schema.h"
 #include "src/server/limits.h"
 
 namespace snowflake::cli {
 
 struct ClusterFlags {
-  // etcd client URLs, "http://host:port" or "https://host:port".
+  // The coordinator: exactly one of these. etcd client URLs,
+  // "http://host:port" or "https://host:port" (--etcd); or ZooKeeper's
+  // "host:port,host:port[/chroot]" (--zookeeper).
   std::vector<std::string> endpoints;
+  std::string zookeeper_hosts;
   std::string cluster = limits::kDefaultCluster;
-  std::string prefix = etcd_schema::kDefaultPrefix;
+  // etcd's key prefix, or ZooKeeper's root znode (below the chroot).
+  std::string prefix = cluster_schema::kDefaultPrefix;
   // "A-B": the range whose free IDs are counted (fence-restore: whose
   // high-water marks are raised); empty: every worker ID of the cluster's
   // stored layout.
   std::string worker_range;
   bool json = false;  // One JSON object instead of a table.
-  // TLS (PEM files) and authentication, as for snowflaked.
+  // ZooKeeper: "user:password" for the digest scheme; empty: none.
+  std::string zookeeper_auth;
+  // etcd: TLS (PEM files) and authentication, as for snowflaked.
   std::string ca_file;
   std::string cert_file;
   std::string key_file;
   std::string user;
   std::string password;
-  int64_t timeout_millis = 5000;  // Per etcd call and endpoint.
+  // Per etcd call and endpoint; ZooKeeper: to connect, and per call.
+  int64_t timeout_millis = 5000;
 };
 
 // fence-restore's own flags; the names and defaults are snowflaked's.

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "src/base/strings.h"
+#include "src/cli/internal/cluster_store.h"
 #include "src/cli/internal/cluster_util.h"
 
 namespace snowflake::cli {
@@ -87,24 +88,64 @@ absl::StatusOr<std::vector<ClusterSummary>> ListClusters(
   return clusters;
 }
 
+absl::StatusOr<std::vector<ClusterSummary>> ListClusters(
+    zookeeper::ZooKeeperClient& client, const std::string& prefix) {
+  absl::StatusOr<std::vector<std::string>> names = client.Children(prefix);
+  if (absl::IsNotFound(names.status())) return std::vector<ClusterSummary>();
+  if (!names.ok()) return names.status();
+  // How many children `path` has; 0 if it does not exist.
+  auto count = [&](const std::string& path) -> absl::StatusOr<int64_t> {
+    absl::StatusOr<std::optional<zookeeper::NodeStat>> stat =
+        client.Exists(path);
+    if (!stat.ok()) return stat.status();
+    return *stat ? (*stat)->num_children : 0;
+  };
+  std::vector<ClusterSummary> clusters;
+  for (const std::string& name : *names) {
+    ClusterSummary cluster;
+    cluster.name = name;
+    const std::string base = prefix + "/" + name;
+    absl::StatusOr<zookeeper::Node> config = client.Get(base + "/config");
+    if (config.ok()) {
+      cluster.config = std::move(config->value);
+    } else if (!absl::IsNotFound(config.status())) {
+      return config.status();
+    }
+    for (auto [dir, out] : {std::pair{"/workers", &cluster.held},
+                            std::pair{"/nodes", &cluster.nodes},
+                            std::pair{"/hwm", &cluster.hwms}}) {
+      absl::StatusOr<int64_t> n = count(base + dir);
+      if (!n.ok()) return n.status();
+      *out = *n;
+    }
+    clusters.push_back(std::move(cluster));
+  }
+  std::sort(clusters.begin(), clusters.end(),
+            [](const ClusterSummary& a, const ClusterSummary& b) {
+              return a.name < b.name;
+            });
+  return clusters;
+}
+
 int ListClustersCommand(const ClusterFlags& flags_in, Io& io) {
   ClusterFlags flags = flags_in;
   if (int code = internal::CheckClusterFlags(flags, kCommand, io);
       code != kExitOk) {
     return code;
   }
-  absl::StatusOr<std::unique_ptr<etcd::EtcdClient>> client =
-      internal::Connect(flags);
-  if (!client.ok()) {
-    return internal::Fail(io, kCommand, kExitUsage,
-                          base::Message(client.status()));
+  absl::StatusOr<std::unique_ptr<internal::ClusterStore>> store =
+      internal::OpenStore(flags);
+  if (!store.ok()) {
+    return internal::FailToOpen(io, kCommand, flags,
+                                "cannot list the clusters in", store.status());
   }
   absl::StatusOr<std::vector<ClusterSummary>> clusters =
-      ListClusters(**client, flags.prefix);
+      (*store)->ListClusters(flags.prefix);
   if (!clusters.ok()) {
-    return internal::Fail(io, kCommand, kExitBadData,
-                          "cannot list the clusters in etcd: " +
-                              base::Message(clusters.status()));
+    return internal::Fail(
+        io, kCommand, kExitBadData,
+        fmt::format("cannot list the clusters in {}: {}", (*store)->name(),
+                    base::Message(clusters.status())));
   }
   if (flags.json) {
     PrintJson(flags.prefix, *clusters, io);

@@ -1,8 +1,8 @@
-// `snowflake cluster list`: every cluster kept under an etcd prefix, found
-// from its keys (docs/operations.md), with its stored config and how many
-// worker IDs are held, how many nodes are published for discovery and how
-// many IDs have a stored high-water mark. `snowflake cluster` shows one
-// cluster; this finds their names.
+// `snowflake cluster list`: every cluster kept under an etcd prefix or a
+// ZooKeeper root znode, found from its keys (docs/operations.md), with its
+// stored config and how many worker IDs are held, how many nodes are published
+// for discovery and how many IDs have a stored high-water mark. `snowflake
+// cluster` shows one cluster; this finds their names.
 #ifndef SNOWFLAKE_CLI_CLUSTER_LIST_H_
 #define SNOWFLAKE_CLI_CLUSTER_LIST_H_
 
@@ -15,6 +15,7 @@
 #include "src/cli/cluster_flags.h"
 #include "src/cli/commands.h"
 #include "src/etcd/etcd_client.h"
+#include "src/zookeeper/zookeeper_client.h"
 
 namespace snowflake::cli {
 
@@ -31,12 +32,17 @@ struct ClusterSummary {
 // every key under the prefix once. Errors: those of `client`.
 absl::StatusOr<std::vector<ClusterSummary>> ListClusters(
     etcd::EtcdClient& client, const std::string& prefix);
+// The same from ZooKeeper: each child znode of `prefix` is a cluster (none
+// if `prefix` does not exist); its config is read and its workers/, nodes/
+// and hwm/ children counted. Errors: those of `client`.
+absl::StatusOr<std::vector<ClusterSummary>> ListClusters(
+    zookeeper::ZooKeeperClient& client, const std::string& prefix);
 
 // The command: checks the flags (--cluster and --worker-range are not
 // used), lists the clusters as a table or, with --json, one JSON object.
 // Exit codes: kExitOk (also when there is none: it says so); kExitUsage for
-// bad flags; kExitBadData when etcd cannot be read (one line on the error
-// stream).
+// bad flags; kExitBadData when the coordinator cannot be read (one line on
+// the error stream).
 int ListClustersCommand(const ClusterFlags& flags, Io& io);
 
 }  // namespace snowflake::cli

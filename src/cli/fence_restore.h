@@ -1,10 +1,11 @@
-// `snowflake cluster fence-restore`: run after etcd was restored from an
-// older snapshot (docs/operations.md). The restored high-water marks may lie
-// below IDs already issued, and claims made after the snapshot are gone, so
-// a node could take over a worker ID and issue those IDs again. This raises
-// the stored mark of every worker ID of the cluster's range, including IDs
-// that never had one, to at least now + outage budget + clock-skew bound:
-// past every tick any node can have issued, whatever its clock said.
+// `snowflake cluster fence-restore`: run after etcd (or ZooKeeper) was
+// restored from an older snapshot (docs/operations.md). The restored high-water
+// marks may lie below IDs already issued, and claims made after the snapshot
+// are gone, so a node could take over a worker ID and issue those IDs again.
+// This raises the stored mark of every worker ID of the cluster's range,
+// including IDs that never had one, to at least now + outage budget +
+// clock-skew bound: past every tick any node can have issued, whatever its
+// clock said.
 #ifndef SNOWFLAKE_CLI_FENCE_RESTORE_H_
 #define SNOWFLAKE_CLI_FENCE_RESTORE_H_
 
@@ -18,11 +19,12 @@
 #include "src/cli/commands.h"
 #include "src/etcd/etcd_client.h"
 #include "src/lease/region_map.h"
+#include "src/zookeeper/zookeeper_client.h"
 
 namespace snowflake::cli {
 
 // Keys written per etcd transaction (its compares and puts each count this
-// many; etcd's --max-txn-ops defaults to 128).
+// many; etcd's --max-txn-ops defaults to 128), and per ZooKeeper multi.
 inline constexpr int64_t kFenceTxnOps = 100;
 // How often one transaction is retried after another writer changed one of
 // its keys before fence-restore gives up.
@@ -62,12 +64,22 @@ absl::StatusOr<FenceResult> RaiseHwms(
     etcd::EtcdClient& client, const FencePlan& plan,
     const std::function<void()>& before_txn = nullptr);
 
+// The same on ZooKeeper: compare-and-set on each hwm/<id> znode's version,
+// an absent one created (persistent, as the nodes create it; the hwm/
+// directory too if missing), in multis of at most kFenceTxnOps operations,
+// each all or nothing. A multi that fails on a version or an existence
+// (another writer) re-reads its znodes and retries, as above; other errors
+// (kPermissionDenied: --zookeeper-auth) end the run.
+absl::StatusOr<FenceResult> RaiseHwms(
+    zookeeper::ZooKeeperClient& client, const FencePlan& plan,
+    const std::function<void()>& before_txn = nullptr);
+
 // The command: checks the flags, reads the cluster's config (it must exist)
 // to find the range (the layout's worker IDs unless --worker-range), raises
 // the marks to now (`clock`) + outage budget + clock skew and prints what it
 // did, as text or JSON. Exit codes: kExitOk; kExitUsage for bad flags;
-// kExitBadData when the cluster does not exist or etcd fails (one line on the
-// error stream).
+// kExitBadData when the cluster does not exist or the coordinator (etcd or
+// ZooKeeper) fails (one line on the error stream).
 int FenceRestore(const ClusterFlags& flags, const FenceRestoreFlags& fence,
                  Clock& clock, Io& io,
                  const std::function<void()>& before_txn = nullptr);

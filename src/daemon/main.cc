@@ -27,6 +27,7 @@
 #include "src/lease/etcd/etcd_lease.h"
 #include "src/lease/state_dir.h"
 #include "src/lease/static_lease.h"
+#include "src/lease/zookeeper/zookeeper_lease.h"
 #include "src/server/config.h"
 #include "src/server/http_handler.h"
 #include "src/server/http_listener.h"
@@ -79,28 +80,14 @@ const char* IgnoredSignalName(int sig) {
   return nullptr;
 }
 
-// The lease of the configured worker mode.
-absl::StatusOr<std::unique_ptr<WorkerLease>> MakeLease(const Config& config) {
-  if (config.worker_mode == "static") {
-    return std::make_unique<StaticLease>(config.worker_id, config.state_dir);
-  }
-  EtcdLeaseOptions options;
-  options.client.endpoints = config.etcd_endpoints;
-  if (!config.etcd_ca_file.empty() || !config.etcd_cert_file.empty() ||
-      !config.etcd_key_file.empty()) {
-    options.client.tls = etcd::TlsOptions{
-        config.etcd_ca_file, config.etcd_cert_file, config.etcd_key_file};
-  }
-  options.client.username = config.etcd_username;
-  options.client.password = config.etcd_password;
-  options.prefix = config.etcd_prefix;
+// What every coordinator mode's lease is given (ttl_seconds excepted).
+void FillClusterOptions(const Config& config, ClusterLeaseOptions& options) {
   options.cluster = config.cluster;
   options.layout = config.layout;
   options.range_first = config.worker_range_first;
   options.range_last = config.worker_range_last < 0 ? config.layout.max_worker()
                                                     : config.worker_range_last;
   options.regions = config.regions;
-  options.ttl_seconds = config.lease_ttl_seconds;
   options.max_clock_skew_millis = config.max_clock_skew_millis;
   const std::string listen =
       config.listen_host + ":" + std::to_string(config.listen_port);
@@ -113,6 +100,36 @@ absl::StatusOr<std::unique_ptr<WorkerLease>> MakeLease(const Config& config) {
                           ? std::vector<std::string>{listen}
                           : config.advertise;
   options.state_dir = config.state_dir;
+}
+
+// The lease of the configured worker mode.
+absl::StatusOr<std::unique_ptr<WorkerLease>> MakeLease(const Config& config) {
+  if (config.worker_mode == "static") {
+    return std::make_unique<StaticLease>(config.worker_id, config.state_dir);
+  }
+  if (config.worker_mode == "zookeeper") {
+    ZooKeeperLeaseOptions options;
+    FillClusterOptions(config, options);
+    options.ttl_seconds = config.session_timeout_seconds;
+    options.hosts = config.zookeeper_hosts;
+    options.root = config.zookeeper_root;
+    options.auth = config.zookeeper_auth;
+    auto lease = ZooKeeperLease::Create(std::move(options));
+    if (!lease.ok()) return lease.status();
+    return std::unique_ptr<WorkerLease>(*std::move(lease));
+  }
+  EtcdLeaseOptions options;
+  FillClusterOptions(config, options);
+  options.ttl_seconds = config.lease_ttl_seconds;
+  options.client.endpoints = config.etcd_endpoints;
+  if (!config.etcd_ca_file.empty() || !config.etcd_cert_file.empty() ||
+      !config.etcd_key_file.empty()) {
+    options.client.tls = etcd::TlsOptions{
+        config.etcd_ca_file, config.etcd_cert_file, config.etcd_key_file};
+  }
+  options.client.username = config.etcd_username;
+  options.client.password = config.etcd_password;
+  options.prefix = config.etcd_prefix;
   auto lease = EtcdLease::Create(std::move(options));
   if (!lease.ok()) return lease.status();
   return std::unique_ptr<WorkerLease>(*std::move(lease));
@@ -125,7 +142,7 @@ void WarnAboutSetup(const Config& config, const StateDir& state_dir) {
         "event=default_worker_id worker_id={} action=\"only one node may run "
         "with this worker ID, on any host: a second one issues the same IDs. "
         "Give each static node its own --worker-id, or use --coordinator "
-        "etcd\"",
+        "etcd or zookeeper\"",
         config.worker_id);
   }
   if (state_dir.fresh()) {
@@ -322,9 +339,19 @@ int Run(const Config& config) {
       config.worker_mode, config.state_dir, config.layout.ToString(),
       config.clock_source);
   if (absl::Status s = node.Start(); !s.ok()) {
-    spdlog::critical("event=start_failed error=\"{}\"", s.ToString());
+    // A setting the coordinator refuses (a layout or region map other than
+    // the cluster's, a missing chroot, refused credentials) is a
+    // configuration error, as one LoadConfig refuses: exit code 2.
+    const bool misconfigured =
+        s.code() == absl::StatusCode::kFailedPrecondition ||
+        s.code() == absl::StatusCode::kPermissionDenied ||
+        s.code() == absl::StatusCode::kInvalidArgument;
+    spdlog::critical("event=start_failed error=\"{}\"{}", s.ToString(),
+                     misconfigured ? " action=\"fix the setting named and "
+                                     "restart\""
+                                   : "");
     (*listener)->Shutdown(std::chrono::milliseconds(0));
-    return 1;
+    return misconfigured ? 2 : 1;
   }
   signal_state.starting.store(false);
   const NodeStatus status = node.Status();

@@ -28,6 +28,42 @@ using internal::Settings;
 
 using WhereFn = std::function<std::string(const std::string& key)>;
 
+// The file key of CoordinatorTtlSeconds' setting.
+std::string CoordinatorTtlKey(const Config& config) {
+  return config.worker_mode == "zookeeper" ? "zookeeper.session_timeout_s"
+                                           : "etcd.lease_ttl_s";
+}
+
+// Settings whose values --print-config and error messages must not show.
+// `keep_user`: "USER:PASSWORD", of which the user may be shown.
+struct Secret {
+  std::string_view key;
+  bool keep_user = false;
+};
+constexpr Secret kSecrets[] = {{"etcd.password"}, {"zookeeper.auth", true}};
+
+const Secret* FindSecret(std::string_view key) {
+  for (const Secret& secret : kSecrets) {
+    if (secret.key == key) return &secret;
+  }
+  return nullptr;
+}
+
+// A set secret as it may be shown: "<redacted>", or "USER:<redacted>".
+std::string Redact(const Secret& secret, std::string_view value) {
+  const size_t colon = value.find(':');
+  if (secret.keep_user && colon != std::string_view::npos) {
+    return Cat(value.substr(0, colon), ":<redacted>");
+  }
+  return "<redacted>";
+}
+
+// `value`, redacted if `key` is a secret and the value is set.
+std::string Shown(std::string_view key, const std::string& value) {
+  const Secret* secret = FindSecret(key);
+  return secret != nullptr && !value.empty() ? Redact(*secret, value) : value;
+}
+
 // The region map: checked against the layout; the node's region gives its
 // worker range (or bounds an explicit one, or the static worker ID).
 absl::Status ApplyRegion(const WhereFn& where, Config& config) {
@@ -87,22 +123,28 @@ absl::Status CheckTiming(const WhereFn& where, const Config& config) {
         Cat(where("clock.max_skew_ms"), ": must be at most ",
             where("worker.outage_budget_s"), " (", budget_millis, " ms)"));
   }
-  if (config.worker_mode != "etcd") return absl::OkStatus();
+  if (!UsesCoordinator(config)) return absl::OkStatus();
   if (config.max_start_wait_millis < budget_millis) {
     return absl::InvalidArgumentError(
         Cat(where("clock.max_start_wait_ms"), ": must be at least ",
-            where("worker.outage_budget_s"), " (", budget_millis,
-            " ms) in etcd mode, or a successor of a crashed node could "
-            "never start"));
+            where("worker.outage_budget_s"), " (", budget_millis, " ms) in ",
+            config.worker_mode,
+            " mode, or a successor of a crashed node could never start"));
   }
-  const int64_t keep_alive_millis = config.lease_ttl_seconds * 1000 / 3;
-  if (keep_alive_millis >= budget_millis) {
+  // The session is renewed every third of its TTL (etcd keep-alive,
+  // ZooKeeper ping).
+  const int64_t renewal_millis = CoordinatorTtlSeconds(config) * 1000 / 3;
+  if (renewal_millis >= budget_millis) {
+    const bool zookeeper = config.worker_mode == "zookeeper";
     return absl::InvalidArgumentError(
-        Cat(where("etcd.lease_ttl_s"), ": its keep-alive interval (TTL/3 = ",
-            keep_alive_millis, " ms) must be below ",
+        Cat(where(CoordinatorTtlKey(config)), ": its ",
+            zookeeper ? "ping interval (timeout/3 = "
+                      : "keep-alive interval (TTL/3 = ",
+            renewal_millis, " ms) must be below ",
             where("worker.outage_budget_s"), " (", budget_millis,
             " ms), or a node could exhaust its stored high-water mark "
-            "between two keep-alives"));
+            "between two ",
+            zookeeper ? "pings" : "keep-alives"));
   }
   return absl::OkStatus();
 }
@@ -112,7 +154,7 @@ absl::Status Finish(const internal::RawLayout& raw,
                     const std::map<std::string, Found>& eff, Config& config) {
   const WhereFn where = [&](const std::string& key) {
     const Found& f = eff.at(key);
-    return Cat(key, " = \"", f.value, "\" (", f.source, ")");
+    return Cat(key, " = \"", Shown(key, f.value), "\" (", f.source, ")");
   };
   absl::StatusOr<Layout> base = internal::ParseLayoutText(raw.layout);
   if (!base.ok()) {
@@ -169,6 +211,16 @@ std::string GroupOf(const Setting& setting) {
 }
 
 }  // namespace
+
+bool UsesCoordinator(const Config& config) {
+  return config.worker_mode == "etcd" || config.worker_mode == "zookeeper";
+}
+
+int64_t CoordinatorTtlSeconds(const Config& config) {
+  if (config.worker_mode == "etcd") return config.lease_ttl_seconds;
+  if (config.worker_mode == "zookeeper") return config.session_timeout_seconds;
+  return 0;
+}
 
 EnvLookup ProcessEnv() {
   return [](const std::string& name) -> std::optional<std::string> {
@@ -269,11 +321,9 @@ absl::StatusOr<LoadedConfig> LoadConfig(const std::vector<std::string>& args,
       found = it->second;
     }
     if (auto status = s.apply(found.value, loaded.config, raw); !status.ok()) {
-      return absl::Status(status.code() == absl::StatusCode::kUnimplemented
-                              ? status.code()
-                              : absl::StatusCode::kInvalidArgument,
-                          Cat(key, " = \"", found.value, "\" (", found.source,
-                              "): ", status.message()));
+      return absl::InvalidArgumentError(
+          Cat(key, " = \"", Shown(key, found.value), "\" (", found.source,
+              "): ", status.message()));
     }
     loaded.values.push_back({key, found.value, found.source});
     effective[key] = std::move(found);
@@ -340,7 +390,7 @@ std::string CheckReport(const LoadedConfig& loaded, int64_t now_unix_millis) {
          FormatRfc3339Millis(limits.end_millis), " (",
          Years(limits.end_millis - now_unix_millis), " years from now)\n");
   Append(out, "  listen: ", c.listen_host, ":", c.listen_port, "\n");
-  if (c.worker_mode == "etcd") {
+  if (UsesCoordinator(c)) {
     const int64_t last =
         c.worker_range_last < 0 ? c.layout.max_worker() : c.worker_range_last;
     const std::string whose =
@@ -349,18 +399,32 @@ std::string CheckReport(const LoadedConfig& loaded, int64_t now_unix_millis) {
         : c.worker_range_source == WorkerRangeSource::kExplicit
             ? std::string("worker.range")
             : std::string("all of the layout's");
-    std::string endpoints;
-    for (const std::string& e : c.etcd_endpoints) {
-      Append(endpoints, endpoints.empty() ? "" : ",", e);
+    if (c.worker_mode == "zookeeper") {
+      Append(out, "  worker: zookeeper mode: an ID of ", c.worker_range_first,
+             "-", last, " (", whose,
+             ") is claimed at start (an ephemeral znode) in cluster \"",
+             c.cluster, "\" under ", c.zookeeper_root, " on ",
+             c.zookeeper_hosts, "\n");
+      Append(out,
+             "  not checked: ZooKeeper (not contacted by --check-config: "
+             "whether it is reachable, the chroot exists, the auth is "
+             "accepted, an ID is free and the same layout is stored is known "
+             "at start), the state directory ",
+             c.state_dir, ", the listen port\n");
+    } else {
+      std::string endpoints;
+      for (const std::string& e : c.etcd_endpoints) {
+        Append(endpoints, endpoints.empty() ? "" : ",", e);
+      }
+      Append(out, "  worker: etcd mode: an ID of ", c.worker_range_first, "-",
+             last, " (", whose, ") is leased at start in cluster \"", c.cluster,
+             "\" under ", c.etcd_prefix, " on ", endpoints, "\n");
+      Append(out,
+             "  not checked: etcd (not contacted by --check-config: whether "
+             "it is reachable, has a free ID and stores the same layout is "
+             "known at start), the state directory ",
+             c.state_dir, ", the listen port\n");
     }
-    Append(out, "  worker: etcd mode: an ID of ", c.worker_range_first, "-",
-           last, " (", whose, ") is leased at start in cluster \"", c.cluster,
-           "\" under ", c.etcd_prefix, " on ", endpoints, "\n");
-    Append(out,
-           "  not checked: etcd (not contacted by --check-config: whether "
-           "it is reachable, has a free ID and stores the same layout is "
-           "known at start), the state directory ",
-           c.state_dir, ", the listen port\n");
   } else {
     Append(
         out, "  worker: static mode: worker ID ", c.worker_id,
@@ -373,14 +437,6 @@ std::string CheckReport(const LoadedConfig& loaded, int64_t now_unix_millis) {
 }
 
 namespace {
-
-// Settings whose values --print-config must not show.
-constexpr std::string_view kSecretKeys[] = {"etcd.password"};
-
-bool IsSecret(std::string_view key) {
-  return std::find(std::begin(kSecretKeys), std::end(kSecretKeys), key) !=
-         std::end(kSecretKeys);
-}
 
 // SNOWFLAKE_* variables that are no setting but are expected: the config
 // file's path and what the tests read.
@@ -523,8 +579,9 @@ std::string FormatConfig(const LoadedConfig& loaded) {
       if (s.key == value.key) kind = s.kind;
     }
     std::string text = value.value;
-    if (IsSecret(value.key) && !value.value.empty()) {
-      text = "\"<redacted>\"";
+    if (const Secret* secret = FindSecret(value.key);
+        secret != nullptr && !value.value.empty()) {
+      text = TomlQuote(Redact(*secret, value.value));
     } else if (kind == Kind::kRegions) {
       // An inline table: [regions] in the file's own form.
       text = "{";

@@ -14,7 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "snowflake/layout.h"
-#include "src/lease/etcd/etcd_schema.h"
+#include "src/lease/cluster_schema.h"
 #include "src/lease/region_map.h"
 #include "src/server/limits.h"
 
@@ -39,13 +39,14 @@ struct Config {
   int64_t tolerance_millis = limits::kDefaultToleranceMillis;
   int64_t max_borrow_millis = limits::kDefaultMaxBorrowMillis;
   int64_t sequence_start_max = limits::kDefaultSequenceStartMax;
-  std::string worker_mode = limits::kDefaultWorkerMode;  // static or etcd.
+  // static, etcd or zookeeper (the last two: coordinator mode).
+  std::string worker_mode = limits::kDefaultWorkerMode;
   int64_t worker_id = limits::kDefaultWorkerId;
   // Whether worker.id was set (file, env or flag) rather than defaulted:
   // several static nodes on the default ID 0 would issue duplicates.
   bool worker_id_explicit = false;
-  // The worker-ID range this node may claim (etcd mode), inclusive; -1 for
-  // range_last means the layout's last ID (only with kLayout).
+  // The worker-ID range this node may claim (coordinator mode), inclusive; -1
+  // for range_last means the layout's last ID (only with kLayout).
   int64_t worker_range_first = 0;
   int64_t worker_range_last = -1;
   WorkerRangeSource worker_range_source = WorkerRangeSource::kLayout;
@@ -54,14 +55,24 @@ struct Config {
   // mode: `worker_id` does).
   RegionMap regions;
   std::vector<std::string> etcd_endpoints = {limits::kDefaultEtcdEndpoints};
-  std::string etcd_prefix = etcd_schema::kDefaultPrefix;
+  // Coordinator mode: the cluster's name (worker.cluster), either
+  // coordinator's.
   std::string cluster = limits::kDefaultCluster;
+  std::string etcd_prefix = cluster_schema::kDefaultPrefix;
   int64_t lease_ttl_seconds = limits::kDefaultLeaseTtlSeconds;
   std::string etcd_ca_file;
   std::string etcd_cert_file;
   std::string etcd_key_file;
   std::string etcd_username;
   std::string etcd_password;
+  // ZooKeeper mode: "host:port,host:port[/chroot]" as the C client takes it.
+  std::string zookeeper_hosts = limits::kDefaultZooKeeperHosts;
+  // The root znode clusters live under (below the chroot, if any).
+  std::string zookeeper_root = cluster_schema::kDefaultPrefix;
+  // The session timeout asked of the ensemble: etcd's lease TTL's part.
+  int64_t session_timeout_seconds = limits::kDefaultSessionTimeoutSeconds;
+  // "user:password" for ZooKeeper's digest auth; empty: none. A secret.
+  std::string zookeeper_auth;
   std::vector<std::string> advertise;  // Empty: the listen address.
 
   std::string state_dir = limits::kDefaultStateDir;
@@ -94,6 +105,15 @@ struct Config {
 
   friend bool operator==(const Config&, const Config&) = default;
 };
+
+// Whether the worker ID is held through a coordinator (etcd or zookeeper
+// mode) rather than configured (static mode).
+bool UsesCoordinator(const Config& config);
+
+// The coordinator's renewal period that the HWM's timing is checked
+// against: etcd.lease_ttl_s in etcd mode, zookeeper.session_timeout_s in
+// zookeeper mode (each renewed every third of it); 0 in static mode.
+int64_t CoordinatorTtlSeconds(const Config& config);
 
 // Where an effective value came from.
 struct ConfigValue {
@@ -128,7 +148,7 @@ EnvLookup ProcessEnv();
 // unknown file key, a bad flag, a bad value or an inconsistent combination
 // (e.g. a worker ID that does not fit the layout) or a --config path that
 // is not a readable regular file (a directory, a device); kNotFound for a
-// missing file; kUnimplemented for worker modes not supported yet.
+// missing file.
 absl::StatusOr<LoadedConfig> LoadConfig(const std::vector<std::string>& args,
                                         const EnvLookup& env);
 
@@ -142,12 +162,14 @@ absl::Status CheckLayoutAt(const LoadedConfig& loaded, int64_t now_unix_millis);
 // --check-config's report: what was checked (every setting, their
 // combinations, the layout at `now_unix_millis`, with its end) and what was
 // not, because only a start does it (the state directory, the port, and in
-// etcd mode etcd itself). Several lines, the first "configuration ok".
+// coordinator mode the coordinator itself). Several lines, the first
+// "configuration ok".
 std::string CheckReport(const LoadedConfig& loaded, int64_t now_unix_millis);
 
 // --print-config's output: one `key = value  # source` line per setting,
-// itself a valid TOML file. Secrets (etcd.password) that are set print as
-// "<redacted>", with their source.
+// itself a valid TOML file. Secrets that are set print redacted, with their
+// source: etcd.password as "<redacted>", zookeeper.auth as
+// "USER:<redacted>" (the user is no secret, and the line still loads).
 std::string FormatConfig(const LoadedConfig& loaded);
 
 // `value` as a TOML basic string, quotes included: TOML's own escapes for

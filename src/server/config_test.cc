@@ -235,12 +235,8 @@ TEST_F(ConfigTest, BadValuesNameKeyValueAndSource) {
       HasSubstr("clock.tolerance_ms = \"soon\" (env SNOWFLAKE_TOLERANCE_MS)"));
 }
 
-TEST_F(ConfigTest, ZookeeperIsNotSupportedYet) {
-  auto loaded = Load({"--coordinator", "zookeeper"});
-  ASSERT_FALSE(loaded.ok());
-  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_THAT(loaded.status().message(), HasSubstr("not supported yet"));
-}
+// zookeeper mode and the other coordinator settings:
+// coordinator_config_test.cc.
 
 TEST_F(ConfigTest, EtcdSettings) {
   env_["SNOWFLAKE_ETCD_ENDPOINTS"] = "http://127.0.0.1:1,http://127.0.0.1:2";

@@ -29,17 +29,28 @@ inline constexpr int64_t kDefaultMaxBorrowMillis = 0;
 // 0: every tick's sequence starts at 0.
 inline constexpr int64_t kDefaultSequenceStartMax = 0;
 
-// "static" or "etcd", and the static worker ID.
+// "static", "etcd" or "zookeeper", and the static worker ID.
 inline constexpr char kDefaultWorkerMode[] = "static";
 inline constexpr int64_t kDefaultWorkerId = 0;
 // Relative to the working directory (ignored by git in a checkout).
 inline constexpr char kDefaultStateDir[] = "./state";
 
-// etcd mode. The key prefix is etcd_schema::kDefaultPrefix, beside the key
+// Coordinator mode (etcd, zookeeper): the cluster's name.
+inline constexpr char kDefaultCluster[] = "default";
+
+// etcd mode. The key prefix is cluster_schema::kDefaultPrefix, beside the key
 // layout it begins.
 inline constexpr char kDefaultEtcdEndpoints[] = "http://127.0.0.1:2379";
-inline constexpr char kDefaultCluster[] = "default";
 inline constexpr int64_t kDefaultLeaseTtlSeconds = 30;
+
+// ZooKeeper mode. The root znode is cluster_schema::kDefaultPrefix too. The
+// session timeout plays the lease TTL's part (renewal every third of it).
+inline constexpr char kDefaultZooKeeperHosts[] = "127.0.0.1:2181";
+inline constexpr int64_t kDefaultSessionTimeoutSeconds = 30;
+
+// The range of etcd.lease_ttl_s and zookeeper.session_timeout_s.
+inline constexpr int64_t kMinCoordinatorTtlSeconds = 2;
+inline constexpr int64_t kMaxCoordinatorTtlSeconds = 3600;
 // How long a starting node retries its coordinator; 0: for ever.
 inline constexpr int64_t kDefaultStartTimeoutSeconds = 0;
 

@@ -16,8 +16,8 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "snowflake/status.h"
+#include "src/lease/cluster_schema.h"
 #include "src/lease/etcd/etcd_lease.h"
-#include "src/lease/etcd/etcd_schema.h"
 #include "src/server/http_handler.h"
 #include "src/server/metrics.h"
 #include "testing/etcd_test_util.h"
@@ -80,7 +80,7 @@ TEST(NodeLeaseLossTest, ReadersAndIssuersRaceSafelyWithLeaseLoss) {
   std::unique_ptr<etcd::EtcdClient> client = testing::ConnectEtcd(*etcd);
   ASSERT_NE(client, nullptr);
   const std::string claim =
-      etcd_schema::WorkerKey(lease_options.prefix, lease_options.cluster, 0);
+      cluster_schema::WorkerKey(lease_options.prefix, lease_options.cluster, 0);
   constexpr int kLosses = 8;
   int reacquired = 0;
   for (int i = 0; i < kLosses; ++i) {

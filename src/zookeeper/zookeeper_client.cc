@@ -8,6 +8,7 @@
 #include "src/base/strings.h"
 #include "src/zookeeper/internal/log.h"
 #include "src/zookeeper/internal/session.h"
+#include "src/zookeeper/internal/status.h"
 
 namespace snowflake::zookeeper {
 
@@ -145,6 +146,150 @@ absl::StatusOr<std::vector<std::string>> ZooKeeperClient::Children(
   if (!reply.ok()) return reply.status();
   std::sort(reply->children.begin(), reply->children.end());
   return std::move(reply->children);
+}
+
+Op Op::Check(std::string path, int32_t version) {
+  Op op;
+  op.type = Type::kCheck;
+  op.path = std::move(path);
+  op.version = version;
+  return op;
+}
+
+Op Op::Create(std::string path, std::string value, CreateMode mode) {
+  Op op;
+  op.type = Type::kCreate;
+  op.path = std::move(path);
+  op.value = std::move(value);
+  op.mode = mode;
+  return op;
+}
+
+Op Op::Set(std::string path, std::string value, int32_t version) {
+  Op op;
+  op.type = Type::kSet;
+  op.path = std::move(path);
+  op.value = std::move(value);
+  op.version = version;
+  return op;
+}
+
+Op Op::Delete(std::string path, int32_t version) {
+  Op op;
+  op.type = Type::kDelete;
+  op.path = std::move(path);
+  op.version = version;
+  return op;
+}
+
+namespace {
+
+// What a multi's request points into and its reply is written into: alive
+// until the completion (Session::Run keeps it).
+struct MultiBuffers {
+  std::vector<Op> ops;
+  std::vector<zoo_op_t> requests;
+  std::vector<zoo_op_result_t> results;
+  std::vector<Stat> stats;
+  // A create's path buffer (the created path, unused: not sequential).
+  std::vector<std::vector<char>> paths;
+};
+
+const char* OpName(Op::Type type) {
+  switch (type) {
+    case Op::Type::kCheck:
+      return "check";
+    case Op::Type::kCreate:
+      return "create";
+    case Op::Type::kSet:
+      return "set";
+    case Op::Type::kDelete:
+      return "delete";
+  }
+  return "?";
+}
+
+}  // namespace
+
+absl::StatusOr<MultiResult> ZooKeeperClient::Multi(const std::vector<Op>& ops) {
+  Session& session = *session_;
+  if (ops.empty()) {
+    return absl::InvalidArgumentError(
+        base::Cat("ZooKeeper multi at ", hosts(), ": no operations"));
+  }
+  auto buffers = std::make_shared<MultiBuffers>();
+  buffers->ops = ops;
+  const size_t count = ops.size();
+  buffers->requests.resize(count);
+  buffers->results.resize(count);
+  buffers->stats.resize(count);
+  buffers->paths.resize(count);
+  const ACL_vector* acl = session.options().digest_auth.empty()
+                              ? &ZOO_OPEN_ACL_UNSAFE
+                              : &ZOO_CREATOR_ALL_ACL;
+  std::string paths;
+  for (size_t i = 0; i < count; ++i) {
+    const Op& op = buffers->ops[i];
+    zoo_op_t* request = &buffers->requests[i];
+    switch (op.type) {
+      case Op::Type::kCheck:
+        zoo_check_op_init(request, op.path.c_str(), op.version);
+        break;
+      case Op::Type::kCreate:
+        buffers->paths[i].resize(op.path.size() + 1);
+        zoo_create_op_init(
+            request, op.path.c_str(), op.value.data(),
+            static_cast<int>(op.value.size()), acl,
+            op.mode == CreateMode::kEphemeral ? ZOO_EPHEMERAL : ZOO_PERSISTENT,
+            buffers->paths[i].data(),
+            static_cast<int>(buffers->paths[i].size()));
+        break;
+      case Op::Type::kSet:
+        zoo_set_op_init(request, op.path.c_str(), op.value.data(),
+                        static_cast<int>(op.value.size()), op.version,
+                        &buffers->stats[i]);
+        break;
+      case Op::Type::kDelete:
+        zoo_delete_op_init(request, op.path.c_str(), op.version);
+        break;
+    }
+    base::Append(paths, i == 0 ? "" : ", ", OpName(op.type), " ", op.path);
+  }
+  const std::string what = session.What("multi", base::Cat("(", paths, ")"));
+  MultiBuffers* raw = buffers.get();
+  absl::StatusOr<Session::Reply> reply = session.Run(
+      what, session.options().call_timeout, nullptr,
+      [&](const void* d) {
+        return zoo_amulti(session.handle(), static_cast<int>(count),
+                          raw->requests.data(), raw->results.data(),
+                          &Session::OnVoid, d);
+      },
+      buffers);
+  if (!reply.ok()) return reply.status();
+  MultiResult result;
+  if (reply->rc == ZOK) {
+    result.stats.resize(count);
+    for (size_t i = 0; i < count; ++i) {
+      if (ops[i].type == Op::Type::kSet) {
+        result.stats[i] = internal::FromStat(raw->stats[i]);
+      }
+    }
+    return result;
+  }
+  // The C client reports each operation's error; the ones after the failed
+  // one carry ZRUNTIMEINCONSISTENCY.
+  for (size_t i = 0; i < count; ++i) {
+    const int rc = raw->results[i].err;
+    if (rc != ZOK && rc != ZRUNTIMEINCONSISTENCY) {
+      result.failed_op = static_cast<int>(i);
+      result.error = internal::FromResultCode(
+          rc, base::Cat(session.What(OpName(ops[i].type), ops[i].path),
+                        " (in a multi)"));
+      return result;
+    }
+  }
+  // No operation's error: the multi itself failed (no answer).
+  return internal::FromResultCode(reply->rc, what);
 }
 
 absl::StatusOr<std::optional<NodeStat>> ZooKeeperClient::Watch(

@@ -109,6 +109,38 @@ struct WatchEvent {
 // Compare-and-set and Delete accept any version.
 inline constexpr int32_t kAnyVersion = -1;
 
+// One operation of a Multi.
+struct Op {
+  enum class Type {
+    kCheck,   // Fails unless `path` exists at `version`.
+    kCreate,  // Create `path` holding `value` as `mode`.
+    kSet,     // Compare-and-set `path` to `value` on `version`.
+    kDelete,  // Delete `path` on `version`.
+  };
+  Type type = Type::kCheck;
+  std::string path;
+  std::string value;
+  int32_t version = kAnyVersion;
+  CreateMode mode = CreateMode::kPersistent;
+
+  static Op Check(std::string path, int32_t version);
+  static Op Create(std::string path, std::string value, CreateMode mode);
+  static Op Set(std::string path, std::string value, int32_t version);
+  static Op Delete(std::string path, int32_t version);
+};
+
+// What a Multi the server answered did: all its operations, or none.
+struct MultiResult {
+  // -1: every operation was applied. Else the index of the first one that
+  // failed (nothing was applied), and its error as the single calls give
+  // it (e.g. IsBadVersion, kNotFound, kAlreadyExists).
+  int failed_op = -1;
+  absl::Status error;
+  // When applied: per operation, the new stat of a kSet (default for the
+  // others; a kCreate's node is at version 0).
+  std::vector<NodeStat> stats;
+};
+
 // Thread-safe: calls may run concurrently from any threads but the C
 // client's own (callbacks must not call the client; see on_session_event).
 //
@@ -169,6 +201,11 @@ class ZooKeeperClient {
   absl::Status Delete(const std::string& path, int32_t expected_version);
   // The names (not paths) of the children of `path`, sorted. kNotFound.
   absl::StatusOr<std::vector<std::string>> Children(const std::string& path);
+  // Applies `ops` atomically: all of them, or none when one fails (then
+  // MultiResult says which and why). A status only when there is no answer
+  // (kUnavailable, kDeadlineExceeded: it may or may not have been applied)
+  // or for an empty `ops` (kInvalidArgument).
+  absl::StatusOr<MultiResult> Multi(const std::vector<Op>& ops);
 
   // Sets a ONE-SHOT watch on `path` and returns its stat at that moment
   // (nullopt if absent). `on_event` runs at most once, on the C client's

@@ -25,7 +25,8 @@ namespace snowflake {
 namespace {
 
 // Settings whose --print-config value is not the value itself.
-constexpr std::string_view kRedactedKeys[] = {"etcd.password"};
+constexpr std::string_view kRedactedKeys[] = {"etcd.password",
+                                              "zookeeper.auth"};
 
 const std::string& ScratchDir() { return fuzz::ScratchDir("config"); }
 
@@ -52,7 +53,8 @@ bool IsRedacted(std::string_view key) {
 
 // What LoadConfig promises of a configuration it accepts.
 void CheckConfig(const Config& c) {
-  FUZZ_CHECK(c.worker_mode == "static" || c.worker_mode == "etcd");
+  FUZZ_CHECK(c.worker_mode == "static" || c.worker_mode == "etcd" ||
+             c.worker_mode == "zookeeper");
   FUZZ_CHECK(c.worker_id >= 0 && c.worker_id <= c.layout.max_worker());
   FUZZ_CHECK(c.listen_port >= 0 && c.listen_port <= 65535);
   FUZZ_CHECK(c.threads >= 0 && c.threads <= limits::kMaxThreads);

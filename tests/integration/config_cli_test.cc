@@ -90,7 +90,8 @@ TEST(ConfigCliTest, HelpGroupsFlagsBySectionWithTypesAndDefaults) {
   EXPECT_THAT(text, Not(HasSubstr(" TEXT"))) << text;
   for (const char* group :
        {"[node] settings:", "[layout] settings:", "[worker] settings:",
-        "[etcd] settings:", "[limits] settings:", "[log] settings:"}) {
+        "[etcd] settings:", "[zookeeper] settings:", "[limits] settings:",
+        "[log] settings:"}) {
     EXPECT_THAT(text, HasSubstr(group)) << text;
   }
   EXPECT_THAT(text, HasSubstr("--max-batch N=100000"));

@@ -24,7 +24,7 @@
 #include "gtest/gtest.h"
 #include "snowflake/layout.h"
 #include "src/etcd/etcd_client.h"
-#include "src/lease/etcd/etcd_schema.h"
+#include "src/lease/cluster_schema.h"
 #include "testing/daemon_process.h"
 #include "testing/etcd_launcher.h"
 #include "testing/etcd_test_util.h"

@@ -28,7 +28,7 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-namespace schema = etcd_schema;
+namespace schema = cluster_schema;
 
 constexpr char kPrefix[] = "/snowflake";
 constexpr auto kOneSecond = std::chrono::seconds(1);

@@ -24,8 +24,33 @@ int CheckClusterFlags(ClusterFlags& flags, std::string_view command, Io& io) {
   while (flags.prefix.size() > 1 && flags.prefix.back() == '/') {
     flags.prefix.pop_back();
   }
-  if (flags.endpoints.empty()) {
-    return Fail(io, command, kExitUsage, "--etcd: give at least one etcd URL");
+  const bool zookeeper = !flags.zookeeper_hosts.empty();
+  if (zookeeper && !flags.endpoints.empty()) {
+    return Fail(io, command, kExitUsage,
+                "--etcd and --zookeeper: give only one coordinator");
+  }
+  if (!zookeeper && flags.endpoints.empty()) {
+    return Fail(io, command, kExitUsage,
+                "give --etcd URL[,URL...] or --zookeeper HOST:PORT[,...]");
+  }
+  if (zookeeper) {
+    if (!flags.ca_file.empty() || !flags.cert_file.empty() ||
+        !flags.key_file.empty() || !flags.user.empty() ||
+        !flags.password.empty()) {
+      return Fail(io, command, kExitUsage,
+                  "--ca, --cert, --key, --user and --password are etcd's; "
+                  "with --zookeeper use --zookeeper-auth USER:PASSWORD");
+    }
+    const size_t colon = flags.zookeeper_auth.find(':');
+    if (!flags.zookeeper_auth.empty() &&
+        (colon == std::string::npos || colon == 0)) {
+      return Fail(io, command, kExitUsage,
+                  "--zookeeper-auth: must be USER:PASSWORD with a non-empty "
+                  "user");
+    }
+  } else if (!flags.zookeeper_auth.empty()) {
+    return Fail(io, command, kExitUsage,
+                "--zookeeper-auth: only with --zookeeper");
   }
   if (flags.cluster.empty() || flags.cluster.find('/') != std::string::npos) {
     return Fail(io, command, kExitUsage,
@@ -47,6 +72,20 @@ int CheckClusterFlags(ClusterFlags& flags, std::string_view command, Io& io) {
     return Fail(io, command, kExitUsage, "--timeout-ms: must be positive");
   }
   return kExitOk;
+}
+
+std::string_view CoordinatorName(const ClusterFlags& flags) {
+  return flags.zookeeper_hosts.empty() ? "etcd" : "ZooKeeper";
+}
+
+int FailToOpen(Io& io, std::string_view command, const ClusterFlags& flags,
+               std::string_view doing, const absl::Status& status) {
+  if (absl::IsInvalidArgument(status)) {
+    return Fail(io, command, kExitUsage, base::Message(status));
+  }
+  return Fail(io, command, kExitBadData,
+              fmt::format("{} {}: {}", doing, CoordinatorName(flags),
+                          base::Message(status)));
 }
 
 absl::StatusOr<std::unique_ptr<etcd::EtcdClient>> Connect(

@@ -1,5 +1,6 @@
 // What `snowflake cluster` and its subcommands share: flag checks, the etcd
-// connection, one-line failures and reading the stored config.
+// connection (cluster_store.h opens either coordinator), one-line failures
+// and reading the stored config.
 #ifndef SNOWFLAKE_CLI_INTERNAL_CLUSTER_UTIL_H_
 #define SNOWFLAKE_CLI_INTERNAL_CLUSTER_UTIL_H_
 
@@ -22,11 +23,21 @@ namespace snowflake::cli::internal {
 int Fail(Io& io, std::string_view command, int exit_code,
          std::string_view message);
 
-// Checks the shared flags and strips trailing slashes from the prefix.
-// Returns kExitOk, or kExitUsage after one line on the error stream.
+// Checks the shared flags (exactly one of --etcd and --zookeeper, and only
+// that coordinator's connection flags) and strips trailing slashes from the
+// prefix. Returns kExitOk, or kExitUsage after one line on the error stream.
 int CheckClusterFlags(ClusterFlags& flags, std::string_view command, Io& io);
 
-// A client for `flags`' endpoints, TLS files and credentials.
+// "etcd" or "ZooKeeper": the coordinator `flags` name.
+std::string_view CoordinatorName(const ClusterFlags& flags);
+
+// After OpenStore failed: kExitUsage for a bad address or credentials format
+// (kInvalidArgument), else kExitBadData with "<doing> <coordinator>: <why>";
+// one line on the error stream either way.
+int FailToOpen(Io& io, std::string_view command, const ClusterFlags& flags,
+               std::string_view doing, const absl::Status& status);
+
+// An etcd client for `flags`' endpoints, TLS files and credentials.
 absl::StatusOr<std::unique_ptr<etcd::EtcdClient>> Connect(
     const ClusterFlags& flags);
 

@@ -5,11 +5,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "src/lease/etcd/etcd_schema.h"
+#include "src/lease/cluster_schema.h"
 
 namespace snowflake {
 
-namespace schema = etcd_schema;
+namespace schema = cluster_schema;
 namespace lp = lease_protocol;
 
 // Watches every response header: etcd's revision only grows and its
@@ -112,6 +112,10 @@ std::string EtcdCoordinator::DescribeMark(int64_t worker_id) const {
 std::string EtcdCoordinator::DescribeClaim(int64_t worker_id) const {
   return absl::StrCat("etcd key ",
                       schema::WorkerKey(prefix_, cluster_, worker_id));
+}
+
+std::string EtcdCoordinator::DescribeConfig() const {
+  return absl::StrCat("etcd key ", schema::ConfigKey(prefix_, cluster_));
 }
 
 absl::StatusOr<std::string> EtcdCoordinator::CreateOrReadConfig(

@@ -1,5 +1,5 @@
 // The lease protocol's coordinator primitives (src/lease/protocol/
-// coordinator.h) on etcd, in the key space of etcd_schema.h: a session is
+// coordinator.h) on etcd, in the key space of cluster_schema.h: a session is
 // an etcd lease, a claim a key put "if absent" with that lease (together
 // with nodes/<name>), a mark's version its mod revision, and the history
 // goes back when a response header's revision falls below one seen or its
@@ -32,6 +32,7 @@ class EtcdCoordinator final : public lease_protocol::Coordinator {
   std::string Mode() const override { return "etcd"; }
   std::string DescribeMark(int64_t worker_id) const override;
   std::string DescribeClaim(int64_t worker_id) const override;
+  std::string DescribeConfig() const override;
 
   absl::StatusOr<std::string> CreateOrReadConfig(
       const std::string& want) override;

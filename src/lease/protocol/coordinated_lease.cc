@@ -25,7 +25,7 @@ int64_t WallMillis() {
 }
 
 // The worker ID of an identity file's "worker_id=" value: the decimal after
-// its last '/', as etcd_schema::IdOfKey reads a key.
+// its last '/', as cluster_schema::IdOfKey reads a key.
 std::optional<int64_t> ParseId(const std::string& text) {
   const size_t slash = text.rfind('/');
   int64_t id = 0;

@@ -207,9 +207,11 @@ class Coordinator {
 
   // "etcd", "zookeeper": LeaseInfo::mode.
   virtual std::string Mode() const = 0;
-  // For messages: "etcd key /snowflake/c/hwm/3", and the claim's.
+  // For messages: "etcd key /snowflake/c/hwm/3", and the claim's and the
+  // config's.
   virtual std::string DescribeMark(int64_t worker_id) const = 0;
   virtual std::string DescribeClaim(int64_t worker_id) const = 0;
+  virtual std::string DescribeConfig() const = 0;
 
   // Creates the cluster config as `want` if absent; returns the stored text
   // (`want` when created). Errors: kUnavailable also when it vanished

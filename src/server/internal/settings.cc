@@ -6,7 +6,7 @@
 
 #include "absl/time/time.h"
 #include "src/base/strings.h"
-#include "src/lease/etcd/etcd_schema.h"
+#include "src/lease/cluster_schema.h"
 #include "src/lease/region_map.h"
 #include "src/server/limits.h"
 
@@ -72,6 +72,52 @@ absl::Status CheckEndpoint(std::string_view text) {
   if (!base::ParseInt(rest.substr(colon + 1), port) || port < 1 ||
       port > 65535 || rest[colon + 1] == '+') {
     return absl::InvalidArgumentError("the port must be 1 to 65535");
+  }
+  return absl::OkStatus();
+}
+
+// etcd.prefix, zookeeper.root: an absolute path without a trailing slash.
+absl::Status CheckRootPath(std::string_view text) {
+  if (text.empty() || text.front() != '/' || text.back() == '/') {
+    return absl::InvalidArgumentError("must start with / and not end with /");
+  }
+  return absl::OkStatus();
+}
+
+// What ZooKeeper's C client accepts: "host:port,host:port[/chroot]".
+absl::Status CheckZooKeeperHosts(std::string_view text) {
+  const size_t slash = text.find('/');
+  const std::string_view hosts = text.substr(0, slash);
+  if (base::Trim(hosts).empty()) {
+    return absl::InvalidArgumentError("needs at least one HOST:PORT");
+  }
+  int entry = 0;
+  for (std::string_view part : base::Split(hosts, ',')) {
+    ++entry;
+    if (part.empty()) {
+      return absl::InvalidArgumentError(Cat("entry ", entry, " is empty"));
+    }
+    const size_t colon = part.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      return absl::InvalidArgumentError(
+          Cat("entry \"", part, "\": expected HOST:PORT"));
+    }
+    int64_t port = 0;
+    if (!base::ParseInt(part.substr(colon + 1), port) || port < 1 ||
+        port > 65535 || part[colon + 1] == '+') {
+      return absl::InvalidArgumentError(
+          Cat("entry \"", part, "\": the port must be 1 to 65535"));
+    }
+  }
+  if (slash != std::string_view::npos) {
+    const std::string_view chroot = text.substr(slash);
+    if (chroot.size() < 2 || chroot.back() == '/' ||
+        chroot.find("//") != std::string_view::npos) {
+      return absl::InvalidArgumentError(
+          Cat("the chroot \"", chroot,
+              "\" must be /PATH, neither / alone nor ending with / (nor "
+              "holding //)"));
+    }
   }
   return absl::OkStatus();
 }
@@ -170,9 +216,9 @@ const std::vector<Setting>& Settings() {
        "SNOWFLAKE_MAX_START_WAIT_MS", Kind::kInt, "MS",
        Cat(limits::kDefaultMaxStartWaitMillis),
        "At start, the longest wait for the clock to pass the stored "
-       "high-water mark; further behind, the node refuses to start. etcd "
-       "mode: at least worker.outage_budget_s, which a successor of a "
-       "crashed node may have to wait.",
+       "high-water mark; further behind, the node refuses to start. "
+       "Coordinator mode (etcd, zookeeper): at least worker.outage_budget_s, "
+       "which a successor of a crashed node may have to wait.",
        [](std::string_view v, C& c, RawLayout&) {
          return SetInt(v, 0, limits::kMaxMaxStartWaitMillis,
                        c.max_start_wait_millis);
@@ -196,21 +242,29 @@ const std::vector<Setting>& Settings() {
          return SetInt(v, 0, int64_t{1} << 30, c.sequence_start_max);
        }},
       {"worker.mode", "--coordinator", "SNOWFLAKE_COORDINATOR", Kind::kString,
-       "static|etcd", limits::kDefaultWorkerMode,
-       "How the worker ID is held: static (worker.id, HWM in state_dir) or "
-       "etcd (leased from etcd; zookeeper is not supported yet).",
+       "static|etcd|zookeeper", limits::kDefaultWorkerMode,
+       "How the worker ID is held: static (worker.id, HWM in state_dir), "
+       "etcd (leased from etcd) or zookeeper (an ephemeral znode of a "
+       "ZooKeeper session); etcd and zookeeper are coordinator mode.",
        [](std::string_view v, C& c, RawLayout&) {
-         if (v == "zookeeper") {
-           return absl::UnimplementedError(
-               "worker mode zookeeper is not supported yet; use static or "
-               "etcd");
+         return OneOf(v, {"static", "etcd", "zookeeper"}, c.worker_mode);
+       }},
+      {"worker.cluster", "--cluster", "SNOWFLAKE_CLUSTER", Kind::kString,
+       "NAME", limits::kDefaultCluster,
+       "Coordinator mode (etcd, zookeeper): the cluster's name; its nodes "
+       "share a layout and the worker-ID space. (Formerly etcd.cluster.)",
+       [](std::string_view v, C& c, RawLayout&) {
+         if (v.empty() || v.find('/') != std::string_view::npos) {
+           return absl::InvalidArgumentError("must be non-empty without /");
          }
-         return OneOf(v, {"static", "etcd"}, c.worker_mode);
+         c.cluster = std::string(v);
+         return absl::OkStatus();
        }},
       {"worker.range", "--worker-range", "SNOWFLAKE_WORKER_RANGE",
        Kind::kString, "A-B", "",
-       "etcd mode: the worker IDs this node may claim, A-B inclusive; empty "
-       "means its region's (with a region map) or all of the layout's.",
+       "Coordinator mode (etcd, zookeeper): the worker IDs this node may "
+       "claim, A-B inclusive; empty means its region's (with a region map) "
+       "or all of the layout's.",
        [](std::string_view v, C& c, RawLayout&) {
          if (v.empty()) {
            c.worker_range_first = 0;
@@ -262,25 +316,11 @@ const std::vector<Setting>& Settings() {
          return absl::OkStatus();
        }},
       {"etcd.prefix", "--etcd-prefix", "SNOWFLAKE_ETCD_PREFIX", Kind::kString,
-       "/PATH", etcd_schema::kDefaultPrefix,
+       "/PATH", cluster_schema::kDefaultPrefix,
        "etcd mode: the key prefix all clusters live under.",
        [](std::string_view v, C& c, RawLayout&) {
-         if (v.empty() || v.front() != '/' || v.back() == '/') {
-           return absl::InvalidArgumentError(
-               "must start with / and not end with /");
-         }
+         if (auto s = CheckRootPath(v); !s.ok()) return s;
          c.etcd_prefix = std::string(v);
-         return absl::OkStatus();
-       }},
-      {"etcd.cluster", "--cluster", "SNOWFLAKE_CLUSTER", Kind::kString, "NAME",
-       limits::kDefaultCluster,
-       "etcd mode: the cluster's name; its nodes share a layout and the "
-       "worker-ID space.",
-       [](std::string_view v, C& c, RawLayout&) {
-         if (v.empty() || v.find('/') != std::string_view::npos) {
-           return absl::InvalidArgumentError("must be non-empty without /");
-         }
-         c.cluster = std::string(v);
          return absl::OkStatus();
        }},
       {"etcd.lease_ttl_s", "--lease-ttl", "SNOWFLAKE_LEASE_TTL", Kind::kInt,
@@ -288,7 +328,8 @@ const std::vector<Setting>& Settings() {
        "etcd mode: lease TTL in seconds; renewed every TTL/3, and the node "
        "stops issuing shortly before it would expire.",
        [](std::string_view v, C& c, RawLayout&) {
-         return SetInt(v, 2, 3600, c.lease_ttl_seconds);
+         return SetInt(v, limits::kMinCoordinatorTtlSeconds,
+                       limits::kMaxCoordinatorTtlSeconds, c.lease_ttl_seconds);
        }},
       {"etcd.ca_file", "--etcd-ca", "SNOWFLAKE_ETCD_CA", Kind::kString, "FILE",
        "",
@@ -324,10 +365,57 @@ const std::vector<Setting>& Settings() {
          c.etcd_password = std::string(v);
          return absl::OkStatus();
        }},
+      {"zookeeper.hosts", "--zookeeper-hosts", "SNOWFLAKE_ZOOKEEPER_HOSTS",
+       Kind::kString, "HOST:PORT[,...][/CHROOT]",
+       limits::kDefaultZooKeeperHosts,
+       "zookeeper mode: the ensemble's HOST:PORT addresses, comma-separated, "
+       "optionally followed by a chroot path (/PATH, which must exist) that "
+       "every path is taken under.",
+       [](std::string_view v, C& c, RawLayout&) {
+         if (auto s = CheckZooKeeperHosts(v); !s.ok()) return s;
+         c.zookeeper_hosts = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"zookeeper.root", "--zookeeper-root", "SNOWFLAKE_ZOOKEEPER_ROOT",
+       Kind::kString, "/PATH", cluster_schema::kDefaultPrefix,
+       "zookeeper mode: the znode all clusters live under (below the "
+       "chroot, if any); created if missing.",
+       [](std::string_view v, C& c, RawLayout&) {
+         if (auto s = CheckRootPath(v); !s.ok()) return s;
+         c.zookeeper_root = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"zookeeper.session_timeout_s", "--session-timeout",
+       "SNOWFLAKE_SESSION_TIMEOUT", Kind::kInt, "S",
+       Cat(limits::kDefaultSessionTimeoutSeconds),
+       "zookeeper mode: the session timeout asked of the ensemble (which "
+       "may clamp it to its tickTime bounds); the session is renewed every "
+       "third of it, and the node stops issuing shortly before it would "
+       "expire.",
+       [](std::string_view v, C& c, RawLayout&) {
+         return SetInt(v, limits::kMinCoordinatorTtlSeconds,
+                       limits::kMaxCoordinatorTtlSeconds,
+                       c.session_timeout_seconds);
+       }},
+      {"zookeeper.auth", "--zookeeper-auth", "SNOWFLAKE_ZOOKEEPER_AUTH",
+       Kind::kString, "USER:PASSWORD", "",
+       "zookeeper mode: credentials for ZooKeeper's digest scheme; the "
+       "nodes' znodes are then readable and writable by this user only. "
+       "Empty: none (open ACL). A secret: prefer the environment variable.",
+       [](std::string_view v, C& c, RawLayout&) {
+         const size_t colon = v.find(':');
+         if (!v.empty() && (colon == std::string_view::npos || colon == 0)) {
+           return absl::InvalidArgumentError(
+               "must be USER:PASSWORD with a non-empty user");
+         }
+         c.zookeeper_auth = std::string(v);
+         return absl::OkStatus();
+       }},
       {"node.advertise", "--advertise", "SNOWFLAKE_ADVERTISE", Kind::kString,
        "HOST:PORT[,...]", "",
-       "etcd mode: HOST:PORT addresses (comma-separated) clients reach this "
-       "node at, published for discovery; empty: the listen address.",
+       "Coordinator mode (etcd, zookeeper): HOST:PORT addresses "
+       "(comma-separated) clients reach this node at, published for "
+       "discovery; empty: the listen address.",
        [](std::string_view v, C& c, RawLayout&) {
          c.advertise.clear();
          for (std::string_view part : base::Split(v, ',')) {
@@ -337,9 +425,9 @@ const std::vector<Setting>& Settings() {
        }},
       {"node.start_timeout_s", "--start-timeout", "SNOWFLAKE_START_TIMEOUT",
        Kind::kInt, "S", Cat(limits::kDefaultStartTimeoutSeconds),
-       "etcd mode: how long a starting node keeps retrying to reach its "
-       "coordinator and to find a free worker ID before it exits; 0 means "
-       "forever.",
+       "Coordinator mode (etcd, zookeeper): how long a starting node keeps "
+       "retrying to reach its coordinator and to find a free worker ID "
+       "before it exits; 0 means forever.",
        [](std::string_view v, C& c, RawLayout&) {
          return SetInt(v, 0, limits::kMaxStartTimeoutSeconds,
                        c.start_timeout_seconds);
@@ -368,10 +456,11 @@ const std::vector<Setting>& Settings() {
        }},
       {"worker.outage_budget_s", "--outage-budget", "SNOWFLAKE_OUTAGE_BUDGET",
        Kind::kInt, "S", Cat(limits::kDefaultOutageBudgetSeconds),
-       "etcd mode: how far ahead of the clock (seconds) the high-water mark "
-       "is stored in the coordinator: how long a coordinator outage may "
-       "last before nodes stop issuing, and the longest a successor of a "
-       "crashed node's worker ID may have to wait.",
+       "Coordinator mode (etcd, zookeeper): how far ahead of the clock "
+       "(seconds) the high-water mark is stored in the coordinator: how "
+       "long a coordinator outage may last before nodes stop issuing, and "
+       "the longest a successor of a crashed node's worker ID may have to "
+       "wait.",
        [](std::string_view v, C& c, RawLayout&) {
          return SetInt(v, 1, limits::kMaxOutageBudgetSeconds,
                        c.outage_budget_seconds);
@@ -379,8 +468,8 @@ const std::vector<Setting>& Settings() {
       {"worker.hwm_write_interval_ms", "--hwm-write-interval-ms",
        "SNOWFLAKE_HWM_WRITE_INTERVAL_MS", Kind::kInt, "MS",
        Cat(limits::kDefaultHwmWriteIntervalMillis),
-       "etcd mode: how often the stored high-water mark is raised; at most "
-       "half of worker.outage_budget_s.",
+       "Coordinator mode (etcd, zookeeper): how often the stored high-water "
+       "mark is raised; at most half of worker.outage_budget_s.",
        [](std::string_view v, C& c, RawLayout&) {
          return SetInt(v, limits::kMinHwmWriteIntervalMillis,
                        limits::kMaxOutageBudgetSeconds * 1000,

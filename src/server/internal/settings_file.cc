@@ -8,6 +8,7 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "src/base/strings.h"
@@ -18,6 +19,32 @@ namespace snowflake::internal {
 
 using base::Append;
 using base::Cat;
+
+namespace {
+
+// File keys that were renamed: an old file gets the new name in its error
+// rather than a bare "unknown key".
+struct Renamed {
+  std::string_view old_key;
+  std::string_view new_key;
+};
+constexpr Renamed kRenamedKeys[] = {
+    {"etcd.cluster", "worker.cluster"},  // Shared by every coordinator.
+};
+
+std::string UnknownKeyMessage(const std::string& key,
+                              const std::string& where) {
+  for (const Renamed& renamed : kRenamedKeys) {
+    if (key != renamed.old_key) continue;
+    const std::string_view section = SectionOf(renamed.new_key);
+    return Cat("unknown key \"", key, "\" (", where, "): renamed to ",
+               renamed.new_key, " (in [", section,
+               "]: ", renamed.new_key.substr(section.size() + 1), " = ...)");
+  }
+  return Cat("unknown key \"", key, "\" (", where, ")");
+}
+
+}  // namespace
 
 // Reads the TOML file into key -> (text, "file F line N").
 absl::Status ReadSettingsFile(const std::string& path,
@@ -62,8 +89,7 @@ absl::Status ReadSettingsFile(const std::string& path,
     const std::string where = Cat("file ", path, " line ", line);
     const Setting* setting = FindSetting(key);
     if (setting == nullptr) {
-      status.Update(absl::InvalidArgumentError(
-          Cat("unknown key \"", key, "\" (", where, ")")));
+      status.Update(absl::InvalidArgumentError(UnknownKeyMessage(key, where)));
       return;
     }
     std::string text;

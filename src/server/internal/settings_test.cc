@@ -13,7 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "snowflake/generator.h"
-#include "src/lease/etcd/etcd_schema.h"
+#include "src/lease/cluster_schema.h"
 #include "src/server/config.h"
 #include "src/server/http_handler.h"
 #include "src/server/http_listener.h"
@@ -83,7 +83,7 @@ TEST(SettingsDefaultsTest, OptionStructsDefaultToTheConfigDefaults) {
   EXPECT_EQ(node.generator.max_borrow_millis, c.max_borrow_millis);
   EXPECT_EQ(node.generator.sequence_start_max, c.sequence_start_max);
 
-  EXPECT_EQ(c.etcd_prefix, etcd_schema::kDefaultPrefix);
+  EXPECT_EQ(c.etcd_prefix, cluster_schema::kDefaultPrefix);
 }
 
 // Every row's default is a value the setting itself accepts, and is what
@@ -110,10 +110,10 @@ TEST(SettingsHelpTest, HelpGroupsFlagsBySectionWithTypeAndDefault) {
   EXPECT_THAT(help, Not(HasSubstr(" TEXT"))) << help;
   size_t last = 0;
   for (const char* group :
-       {"General:", "Top-level settings",
-        "[node] settings:", "[layout] settings:", "[clock] settings:",
-        "[generator] settings:", "[worker] settings:", "[regions] settings:",
-        "[etcd] settings:", "[limits] settings:", "[log] settings:"}) {
+       {"General:", "Top-level settings", "[node] settings:",
+        "[layout] settings:", "[clock] settings:", "[generator] settings:",
+        "[worker] settings:", "[regions] settings:", "[etcd] settings:",
+        "[zookeeper] settings:", "[limits] settings:", "[log] settings:"}) {
     const size_t at = help.find(group);
     ASSERT_NE(at, std::string::npos) << group << " missing:\n" << help;
     EXPECT_GT(at, last) << group << " out of order:\n" << help;

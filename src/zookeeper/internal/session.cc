@@ -35,18 +35,6 @@ SessionState FromZooState(int state) {
   return SessionState::kConnecting;
 }
 
-NodeStat FromStat(const Stat& stat) {
-  NodeStat out;
-  out.version = stat.version;
-  out.cversion = stat.cversion;
-  out.czxid = stat.czxid;
-  out.mzxid = stat.mzxid;
-  out.ephemeral_owner = stat.ephemeralOwner;
-  out.data_length = stat.dataLength;
-  out.num_children = stat.numChildren;
-  return out;
-}
-
 // The peer of the handle's socket as "ip:port", or empty.
 std::string PeerOf(zhandle_t* zh) {
   sockaddr_storage address{};
@@ -71,6 +59,18 @@ std::string PeerOf(zhandle_t* zh) {
 
 }  // namespace
 
+NodeStat FromStat(const Stat& stat) {
+  NodeStat out;
+  out.version = stat.version;
+  out.cversion = stat.cversion;
+  out.czxid = stat.czxid;
+  out.mzxid = stat.mzxid;
+  out.ephemeral_owner = stat.ephemeralOwner;
+  out.data_length = stat.dataLength;
+  out.num_children = stat.numChildren;
+  return out;
+}
+
 // One request in flight; the `data` of its completion.
 struct Session::Call {
   Session* session = nullptr;
@@ -78,6 +78,8 @@ struct Session::Call {
   int64_t sent_micros = 0;
   // The watch the request sets, if any.
   WatchState* watch = nullptr;
+  // What the reply is written into, if anything (see Run).
+  std::shared_ptr<void> buffers;
 
   Mutex mu;
   CondVar cv;
@@ -285,11 +287,12 @@ void Session::OnCreated(int rc, const char* /*path*/, const Stat* stat,
 
 absl::StatusOr<Session::Reply> Session::Run(
     const std::string& what, milliseconds timeout, WatchState* watch,
-    absl::FunctionRef<int(const void*)> send) {
+    absl::FunctionRef<int(const void*)> send, std::shared_ptr<void> buffers) {
   auto owned = std::make_unique<Call>();
   Call* call = owned.get();
   call->session = this;
   call->watch = watch;
+  call->buffers = std::move(buffers);
   {
     MutexLock lock(&mu_);
     calls_.emplace(call, std::move(owned));

@@ -23,6 +23,9 @@
 
 namespace snowflake::zookeeper::internal {
 
+// The fields of a C client Stat worth having.
+NodeStat FromStat(const Stat& stat);
+
 // Thread-safe. The C client calls back on two threads of its own: the IO
 // thread (auth replies) and the completion thread (every other reply,
 // watches, session events). Everything those callbacks touch lives in the
@@ -64,10 +67,14 @@ class Session {
   // comes back only when there is no reply: kDeadlineExceeded, or the C
   // client refused the request at once. `watch`, if any, is the watch the
   // request sets; it is forgotten when the reply says it was not set.
+  // `buffers`, if any, are what the C client writes the reply into (a
+  // multi's results): kept alive until the completion, even when the
+  // caller stops waiting first.
   absl::StatusOr<Reply> Run(const std::string& what,
                             std::chrono::milliseconds timeout,
                             WatchState* watch,
-                            absl::FunctionRef<int(const void*)> send);
+                            absl::FunctionRef<int(const void*)> send,
+                            std::shared_ptr<void> buffers = nullptr);
   // Run with call_timeout, for the public calls: a reply whose rc is
   // neither ZOK nor `also_ok` comes back as its status.
   absl::StatusOr<Reply> Request(const std::string& what, WatchState* watch,

@@ -1,61 +1,38 @@
-// EtcdLease's fencing on a fake LeaseClock, against a real etcd: the
-// fencing deadline, the keep-alive schedule and the takeover wait are each
-// pinned to the microsecond of lease-clock time, with no sleeping (only
-// etcd's own round trips take real time).
-#include <sys/types.h>
-
+// The lease's fencing on a fake LeaseClock, against a real etcd and a real
+// ZooKeeper (testing/lease_backend.h): the fencing deadline, the keep-alive
+// schedule and the takeover wait are each pinned to the microsecond of
+// lease-clock time, with no sleeping (only the servers' own round trips
+// take real time), on both coordinators.
 #include <atomic>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "src/lease/etcd/etcd_lease.h"
-#include "src/lease/etcd/etcd_schema.h"
-#include "testing/etcd_launcher.h"
+#include "src/lease/protocol/cluster_lease.h"
 #include "testing/fake_lease_clock.h"
+#include "testing/lease_backend.h"
 
 namespace snowflake {
 namespace {
 
-using ::snowflake::testing::EtcdLauncher;
 using ::snowflake::testing::FakeLeaseClock;
+using ::snowflake::testing::LeaseBackend;
 
-// A TTL long enough that etcd never expires the lease in real time while
-// the fake clock stands still between keep-alives.
+// A TTL long enough that the coordinator never expires the session in real
+// time while the fake clock stands still between keep-alives.
 constexpr int64_t kTtlSeconds = 60;
 constexpr int64_t kMarginMicros = 6'000'000;   // TTL / 10.
 constexpr int64_t kPeriodMicros = 20'000'000;  // TTL / 3.
 // From a keep-alive's send time to the fencing deadline.
 constexpr int64_t kValidMicros = kTtlSeconds * 1'000'000 - kMarginMicros;
 
-// Whether every thread of process `pid` has stopped (SIGSTOP takes effect
-// asynchronously: a request sent right after kill() may still be answered).
-bool AllThreadsStopped(pid_t pid) {
-  std::error_code ec;
-  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
-  int seen = 0;
-  for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
-    std::ifstream in(task.path() / "stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), {});
-    // "pid (comm) S ...": the state follows the last ')'.
-    const size_t paren = stat.rfind(')');
-    if (paren == std::string::npos || paren + 2 >= stat.size()) return false;
-    const char state = stat[paren + 2];
-    if (state != 'T' && state != 't') return false;
-    ++seen;
-  }
-  return !ec && seen > 0;
-}
-
-// EtcdLease::AwaitTakeover on a thread of its own.
+// ClusterLease::AwaitTakeover on a thread of its own.
 class TakeoverWaiter {
  public:
-  explicit TakeoverWaiter(EtcdLease& lease)
+  explicit TakeoverWaiter(ClusterLease& lease)
       : lease_(lease),
         thread_([this] { result_ = lease_.AwaitTakeover() ? 1 : 0; }) {}
   ~TakeoverWaiter() {
@@ -76,73 +53,58 @@ class TakeoverWaiter {
   }
 
  private:
-  EtcdLease& lease_;
+  ClusterLease& lease_;
   std::atomic<int> result_{-1};
   std::thread thread_;
 };
 
-class EtcdLeaseClockTest : public ::testing::Test {
+class ClusterLeaseClockTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto etcd = EtcdLauncher::Start();
-    ASSERT_TRUE(etcd.ok()) << etcd.status();
-    etcd_ = *std::move(etcd);
+    auto backend = LeaseBackend::Start(GetParam());
+    ASSERT_TRUE(backend.ok()) << backend.status();
+    backend_ = *std::move(backend);
   }
 
-  EtcdLeaseOptions Options(const std::string& node, int64_t first = 0,
-                           int64_t last = 1023) {
-    EtcdLeaseOptions options;
-    options.client.endpoints = etcd_->ClientUrls();
+  ClusterLeaseOptions Options(const std::string& node, int64_t first = 0,
+                              int64_t last = 1023) {
+    ClusterLeaseOptions options;
     options.cluster = "test";
     options.range_first = first;
     options.range_last = last;
     options.ttl_seconds = kTtlSeconds;
     options.node_name = node;
     options.addresses = {"127.0.0.1:1"};
-    options.state_dir = etcd_->dir() + "/state-" + node;
+    options.state_dir = backend_->dir() + "/state-" + node;
     return options;
   }
 
-  std::unique_ptr<EtcdLease> Make(EtcdLeaseOptions options, LeaseClock& clock) {
-    auto lease = EtcdLease::Create(std::move(options), clock);
+  std::unique_ptr<ClusterLease> Make(ClusterLeaseOptions options,
+                                     LeaseClock& clock) {
+    auto lease = backend_->Make(std::move(options), clock);
     EXPECT_TRUE(lease.ok()) << lease.status();
     return lease.ok() ? *std::move(lease) : nullptr;
   }
 
-  // Pauses etcd and returns once it can answer nothing more.
-  void PauseEtcd() {
-    ASSERT_TRUE(etcd_->Pause(0).ok());
-    const auto until =
-        std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!AllThreadsStopped(etcd_->pid(0))) {
-      ASSERT_LT(std::chrono::steady_clock::now(), until) << "etcd not stopped";
-      std::this_thread::yield();
-    }
-  }
-
-  std::unique_ptr<etcd::EtcdClient> Client() {
-    etcd::Options options;
-    options.endpoints = etcd_->ClientUrls();
-    return std::move(*etcd::EtcdClient::Create(options));
-  }
-
-  // Gives worker ID 3 history: a mark in etcd, as a holder that left
+  // Gives worker ID 3 history: a stored mark, as a holder that left
   // behind it.
   void GiveIdThreeHistory() {
-    ASSERT_TRUE(Client()
-                    ->Put(etcd_schema::HwmKey("/snowflake", "test", 3),
-                          etcd_schema::EncodeHwm(1000))
-                    .ok());
+    ASSERT_TRUE(backend_->PutMark("test", 3, 1000).ok());
   }
 
-  std::unique_ptr<EtcdLauncher> etcd_;
+  std::unique_ptr<LeaseBackend> backend_;
 };
+
+INSTANTIATE_TEST_SUITE_P(Coordinators, ClusterLeaseClockTest,
+                         ::testing::Values("etcd", "zookeeper"),
+                         [](const auto& info) { return info.param; });
 
 // The deadline is the last successful keep-alive's send time plus the TTL
 // less the margin; the lease is presumed expired from that microsecond on,
 // not one before; a keep-alive is sent exactly when due, and its success
 // moves the deadline.
-TEST_F(EtcdLeaseClockTest, PresumedExpiredExactlyAtTheLastKeepAlivesDeadline) {
+TEST_P(ClusterLeaseClockTest,
+       PresumedExpiredExactlyAtTheLastKeepAlivesDeadline) {
   FakeLeaseClock clock;
   const int64_t t0 = clock.NowMicros();
   auto a = Make(Options("a"), clock);
@@ -167,8 +129,9 @@ TEST_F(EtcdLeaseClockTest, PresumedExpiredExactlyAtTheLastKeepAlivesDeadline) {
   EXPECT_EQ(info.renew_failures, 0u);
   const int64_t deadline = t0 + kPeriodMicros + kValidMicros;
 
-  // etcd stops answering: the next keep-alives fail and the deadline stays.
-  PauseEtcd();
+  // The coordinator stops answering: the next keep-alives fail and the
+  // deadline stays.
+  ASSERT_TRUE(backend_->Pause().ok());
   clock.AdvanceMicros(deadline - 1 - clock.NowMicros());
   ASSERT_TRUE(clock.AwaitWaiters(1));  // One keep-alive tried, and failed.
   info = a->Info();
@@ -185,9 +148,9 @@ TEST_F(EtcdLeaseClockTest, PresumedExpiredExactlyAtTheLastKeepAlivesDeadline) {
   EXPECT_TRUE(a->Valid());
   EXPECT_FALSE(a->Lost());
 
-  // etcd back: the next keep-alive (a retry, 150 ms later) renews, and the
-  // deadline is counted from its send time again.
-  ASSERT_TRUE(etcd_->Resume(0).ok());
+  // The coordinator back: the next keep-alive (a retry, 150 ms later)
+  // renews, and the deadline is counted from its send time again.
+  ASSERT_TRUE(backend_->Resume().ok());
   for (int i = 0; i < 100 && a->Info().presumed_expired; ++i) {
     clock.AdvanceMicros(150'000);
     ASSERT_TRUE(clock.AwaitWaiters(1));
@@ -203,9 +166,10 @@ TEST_F(EtcdLeaseClockTest, PresumedExpiredExactlyAtTheLastKeepAlivesDeadline) {
 // A second node on an ID another held before waits one keep-alive interval,
 // the margin and the skew bound of lease-clock time from its claim before
 // it may issue, and not one microsecond less.
-TEST_F(EtcdLeaseClockTest, TakeoverWaitEndsExactlyAfterItsLengthOfLeaseTime) {
+TEST_P(ClusterLeaseClockTest,
+       TakeoverWaitEndsExactlyAfterItsLengthOfLeaseTime) {
   {
-    auto first = EtcdLease::Create(Options("first", 3, 3));
+    auto first = backend_->Make(Options("first", 3, 3), SystemLeaseClock());
     ASSERT_TRUE(first.ok()) << first.status();
     auto grant = (*first)->Acquire();
     ASSERT_TRUE(grant.ok()) << grant.status();
@@ -213,7 +177,7 @@ TEST_F(EtcdLeaseClockTest, TakeoverWaitEndsExactlyAfterItsLengthOfLeaseTime) {
     ASSERT_TRUE((*first)->Release().ok());
   }
   FakeLeaseClock clock;
-  EtcdLeaseOptions options = Options("second", 3, 3);
+  ClusterLeaseOptions options = Options("second", 3, 3);
   options.max_clock_skew_millis = 700;
   auto second = Make(options, clock);
   auto grant = second->Acquire();
@@ -221,7 +185,7 @@ TEST_F(EtcdLeaseClockTest, TakeoverWaitEndsExactlyAfterItsLengthOfLeaseTime) {
   ASSERT_EQ(grant->worker_id, 3);
   const int64_t wait_micros = kPeriodMicros + kMarginMicros + 700'000;
   EXPECT_EQ(grant->takeover_wait_millis, wait_micros / 1000);
-  EXPECT_EQ(EtcdLease::TakeoverWaitMillis(kTtlSeconds, 700),
+  EXPECT_EQ(ClusterLease::TakeoverWaitMillis(kTtlSeconds, 700),
             wait_micros / 1000);
   EXPECT_FALSE(second->Valid());
   EXPECT_TRUE(second->Info().held);
@@ -243,7 +207,7 @@ TEST_F(EtcdLeaseClockTest, TakeoverWaitEndsExactlyAfterItsLengthOfLeaseTime) {
 
 // A claim lost during the takeover wait ends it at once (no lease-clock
 // time passes), and the lease is not valid.
-TEST_F(EtcdLeaseClockTest, LosingTheClaimEndsTheTakeoverWait) {
+TEST_P(ClusterLeaseClockTest, LosingTheClaimEndsTheTakeoverWait) {
   GiveIdThreeHistory();
   FakeLeaseClock clock;
   auto lease = Make(Options("a", 3, 3), clock);
@@ -252,18 +216,18 @@ TEST_F(EtcdLeaseClockTest, LosingTheClaimEndsTheTakeoverWait) {
   ASSERT_GT(grant->takeover_wait_millis, 0);
   TakeoverWaiter waiter(*lease);
   ASSERT_TRUE(clock.AwaitWaiters(2));
-  ASSERT_TRUE(
-      Client()->Delete(etcd_schema::WorkerKey("/snowflake", "test", 3)).ok());
+  ASSERT_TRUE(backend_->DeleteClaim("test", 3).ok());
   // The watch marks the claim lost, which wakes it.
   EXPECT_EQ(waiter.Join(), 0);
   EXPECT_TRUE(lease->Lost());
   EXPECT_FALSE(lease->Valid());
-  EXPECT_THAT(lease->Info().lost_reason, ::testing::HasSubstr("was deleted"));
+  EXPECT_THAT(lease->Info().lost_reason,
+              ::testing::HasSubstr(backend_->deleted_reason()));
 }
 
 // Release during the takeover wait ends it too; the next grant (this
 // node's last ID now) has no wait and is valid at once.
-TEST_F(EtcdLeaseClockTest, ReleaseEndsTheTakeoverWait) {
+TEST_P(ClusterLeaseClockTest, ReleaseEndsTheTakeoverWait) {
   GiveIdThreeHistory();
   FakeLeaseClock clock;
   auto lease = Make(Options("a", 3, 3), clock);

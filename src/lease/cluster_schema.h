@@ -1,15 +1,20 @@
-// The key space a cluster keeps in etcd (docs/operations.md), shared by the
-// etcd lease and the `snowflake cluster` command:
+// The tree a cluster keeps on its coordinator (docs/operations.md), the
+// same for etcd (keys) and ZooKeeper (znodes), shared by both leases and the
+// `snowflake cluster` command:
 //
 //   <prefix>/<cluster>/config         layout, epoch and region map, written
 //                                     once (EncodeClusterConfig)
 //   <prefix>/<cluster>/workers/<id>   the holder of worker ID <id> (JSON),
-//                                     bound to the holder's etcd lease
+//                                     bound to the holder's session (etcd
+//                                     lease; ZooKeeper: ephemeral znode)
 //   <prefix>/<cluster>/hwm/<id>       that ID's high-water mark, Unix ms
 //   <prefix>/<cluster>/nodes/<name>   discovery: a node's worker ID and
-//                                     addresses (JSON), bound to its lease
-#ifndef SNOWFLAKE_SRC_LEASE_ETCD_ETCD_SCHEMA_H_
-#define SNOWFLAKE_SRC_LEASE_ETCD_ETCD_SCHEMA_H_
+//                                     addresses (JSON), bound likewise
+//
+// The prefix is etcd's key prefix or ZooKeeper's root znode (under the
+// connection string's chroot, if any).
+#ifndef SNOWFLAKE_SRC_LEASE_CLUSTER_SCHEMA_H_
+#define SNOWFLAKE_SRC_LEASE_CLUSTER_SCHEMA_H_
 
 #include <cstdint>
 #include <optional>
@@ -20,7 +25,7 @@
 #include "snowflake/layout.h"
 #include "src/lease/region_map.h"
 
-namespace snowflake::etcd_schema {
+namespace snowflake::cluster_schema {
 
 // The prefix clusters live under unless configured otherwise (snowflaked's
 // etcd.prefix, `snowflake cluster --prefix`): the one place it is written.
@@ -33,7 +38,8 @@ struct Holder {
   std::vector<std::string> addresses;
   std::string region;
   int64_t start_unix_millis = 0;
-  int64_t lease = 0;  // The etcd lease the entry is bound to.
+  // The session the entry is bound to: etcd lease ID, ZooKeeper session ID.
+  int64_t lease = 0;
 };
 
 // Key builders. `prefix` has no trailing slash ("/snowflake").
@@ -98,6 +104,6 @@ std::string EncodeClusterConfig(const Layout& layout, const RegionMap& regions);
 // this version does not know (written by a newer version).
 absl::StatusOr<ClusterConfig> DecodeClusterConfig(const std::string& text);
 
-}  // namespace snowflake::etcd_schema
+}  // namespace snowflake::cluster_schema
 
-#endif  // SNOWFLAKE_SRC_LEASE_ETCD_ETCD_SCHEMA_H_
+#endif  // SNOWFLAKE_SRC_LEASE_CLUSTER_SCHEMA_H_

@@ -1,10 +1,10 @@
-#include "src/lease/etcd/etcd_schema.h"
+#include "src/lease/cluster_schema.h"
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "src/base/strings.h"
 
-namespace snowflake::etcd_schema {
+namespace snowflake::cluster_schema {
 namespace {
 
 constexpr char kRegionsField[] = "regions";
@@ -167,4 +167,4 @@ absl::StatusOr<ClusterConfig> DecodeClusterConfig(const std::string& text) {
   return config;
 }
 
-}  // namespace snowflake::etcd_schema
+}  // namespace snowflake::cluster_schema

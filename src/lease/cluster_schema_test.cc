@@ -1,12 +1,12 @@
-#include "src/lease/etcd/etcd_schema.h"
+#include "src/lease/cluster_schema.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace snowflake::etcd_schema {
+namespace snowflake::cluster_schema {
 namespace {
 
-TEST(EtcdSchemaTest, Keys) {
+TEST(ClusterSchemaTest, Keys) {
   EXPECT_EQ(ConfigKey("/snowflake", "prod"), "/snowflake/prod/config");
   EXPECT_EQ(WorkerKey("/snowflake", "prod", 17), "/snowflake/prod/workers/17");
   EXPECT_EQ(HwmKey("/p", "c", 0), "/p/c/hwm/0");
@@ -17,7 +17,7 @@ TEST(EtcdSchemaTest, Keys) {
   EXPECT_FALSE(IdOfKey("/p/c/workers/-1").has_value());
 }
 
-TEST(EtcdSchemaTest, HolderRoundTrip) {
+TEST(ClusterSchemaTest, HolderRoundTrip) {
   Holder holder{"node-a",
                 5,
                 {"127.0.0.1:8080", "10.0.0.1:8080"},
@@ -34,7 +34,7 @@ TEST(EtcdSchemaTest, HolderRoundTrip) {
   EXPECT_EQ(back->lease, 7587869191244453765);
 }
 
-TEST(EtcdSchemaTest, HolderWithInvalidUtf8IsEncodedNotThrown) {
+TEST(ClusterSchemaTest, HolderWithInvalidUtf8IsEncodedNotThrown) {
   Holder holder;
   holder.node = "node-\xff";
   holder.region = "eu-\xc3";
@@ -45,7 +45,7 @@ TEST(EtcdSchemaTest, HolderWithInvalidUtf8IsEncodedNotThrown) {
   EXPECT_EQ(back->node, "node-\xef\xbf\xbd");  // U+FFFD
 }
 
-TEST(EtcdSchemaTest, BadValuesAreDataLoss) {
+TEST(ClusterSchemaTest, BadValuesAreDataLoss) {
   EXPECT_EQ(DecodeHolder("not json").status().code(),
             absl::StatusCode::kDataLoss);
   EXPECT_EQ(DecodeHolder("{\"lease\":12}").status().code(),
@@ -55,7 +55,7 @@ TEST(EtcdSchemaTest, BadValuesAreDataLoss) {
   EXPECT_EQ(DecodeHwm(EncodeHwm(1795995095725)).value(), 1795995095725);
 }
 
-TEST(EtcdSchemaTest, ClusterConfigWithoutRegionsIsTheLayoutText) {
+TEST(ClusterSchemaTest, ClusterConfigWithoutRegionsIsTheLayoutText) {
   // What every cluster stored before region maps: old nodes keep agreeing.
   const Layout layout;
   EXPECT_EQ(EncodeClusterConfig(layout, RegionMap()), layout.ToString());
@@ -68,7 +68,7 @@ TEST(EtcdSchemaTest, ClusterConfigWithoutRegionsIsTheLayoutText) {
   EXPECT_EQ(old->regions, "");
 }
 
-TEST(EtcdSchemaTest, ClusterConfigWithRegionsRoundTrips) {
+TEST(ClusterSchemaTest, ClusterConfigWithRegionsRoundTrips) {
   const Layout layout;
   const RegionMap regions =
       RegionMap::Parse("us=0-341,eu=342-683,ap=684-1023").value();
@@ -92,7 +92,7 @@ TEST(EtcdSchemaTest, ClusterConfigWithRegionsRoundTrips) {
   EXPECT_EQ(DecodeClusterConfig("41/10/12; regions=").value().regions, "");
 }
 
-TEST(EtcdSchemaTest, BadClusterConfigs) {
+TEST(ClusterSchemaTest, BadClusterConfigs) {
   for (const char* text :
        {"", " ", "; regions=us=0-1", "41/10/12; regions", "41/10/12; =x",
         "41/10/12; regions=us=5-1", "41/10/12; regions=us=0-9,eu=5-20",
@@ -114,4 +114,4 @@ TEST(EtcdSchemaTest, BadClusterConfigs) {
 }
 
 }  // namespace
-}  // namespace snowflake::etcd_schema
+}  // namespace snowflake::cluster_schema
