@@ -39,11 +39,12 @@
 //   transaction comparing lease and mod revision; ZooKeeper: a multi with a
 //   check on the claim and a setData/create on the mark's version). So a
 //   stale or late write can never move the mark, and only the holder moves
-//   it: the two halves of "the HWM is the fence". (Open for ZooKeeper: a
-//   multi's check op compares a version, not the ephemeral owner, and a
-//   claim deleted by hand and re-created by another session starts at the
-//   same version; its implementation must make the check tell the two
-//   apart.)
+//   it: the two halves of "the HWM is the fence". ZooKeeper's check op
+//   compares a version, not the ephemeral owner, and a claim deleted by
+//   hand and re-created by another session starts at the same version: its
+//   implementation reads the claim's owner back after an applied set and
+//   reports the claim lost (claim_held false) when it is another session's
+//   (docs/operations.md, "Version, not owner").
 //
 // - Lists (ListClaims, ListMarks). Any consistent-enough snapshot: they
 //   only order candidates; the claim itself decides.
@@ -58,10 +59,13 @@
 //   restored from an older snapshot has forgotten claims and holds older
 //   marks; the protocol fences at once when it learns that "the
 //   coordinator's history went back" (etcd: a revision below one seen, or
-//   another cluster ID; ZooKeeper: a zxid below one seen). TakeHistory()
-//   reports definite evidence, and suspicion (an answer that may come from
-//   a lagging member); VerifyClaim settles suspicion with a linearizable
-//   read.
+//   another cluster ID). TakeHistory() reports definite evidence, and
+//   suspicion (an answer that may come from a lagging member); VerifyClaim
+//   settles suspicion with a linearizable read. ZooKeeper's C client shows
+//   no reply's zxid, so it has no such evidence: a restored ensemble
+//   refuses the session (it saw newer transactions), and KeepAlive then
+//   reads the claim through a fresh session and reports it lost when it is
+//   gone or another's.
 //
 // - Config (CreateOrReadConfig). Create-once, then read: every node of a
 //   cluster compares its layout and region map with what is stored.

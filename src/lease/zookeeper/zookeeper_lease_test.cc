@@ -4,6 +4,7 @@
 #include "src/lease/zookeeper/zookeeper_lease.h"
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "gmock/gmock.h"
@@ -156,6 +157,42 @@ TEST_F(ZooKeeperLeaseTest, MissingChrootAndForeignCredentialsAreNamed) {
   EXPECT_EQ(grant.status().code(), absl::StatusCode::kPermissionDenied)
       << grant.status();
   EXPECT_THAT(grant.status().message(), HasSubstr("--zookeeper-auth"));
+}
+
+// An ensemble restored from a snapshot taken before the claim refuses the
+// node's session (it saw newer transactions): the client is CONNECTING for
+// ever and no keep-alive reaches the server. Asked through a fresh session,
+// the ensemble says the claim is gone: lost, and acquired again.
+TEST_F(ZooKeeperLeaseTest, EnsembleRestoredFromAnOlderSnapshotIsFound) {
+  namespace fs = std::filesystem;
+  const std::string data = zk_->dir() + "/zk1.data";
+  const std::string backup = zk_->dir() + "/zk1.backup";
+  {
+    // The cluster exists in the snapshot; the claim will not.
+    auto first = Make(Options("first", 7, 7));
+    ASSERT_TRUE(first->Acquire().ok());
+    ASSERT_TRUE(first->Release().ok());
+  }
+  ASSERT_TRUE(zk_->Kill(0).ok());
+  fs::copy(data, backup, fs::copy_options::recursive);
+  ASSERT_TRUE(zk_->Restart(0).ok());
+
+  auto a = Make(Options("a", 0, 1));
+  auto grant = a->Acquire();
+  ASSERT_TRUE(grant.ok()) << grant.status();
+  for (int i = 1; i <= 5; ++i) {  // Transactions the snapshot lacks.
+    ASSERT_TRUE(grant->coordinator_store->Store(1000 * i).ok());
+  }
+  ASSERT_TRUE(zk_->Kill(0).ok());
+  fs::remove_all(data);
+  fs::rename(backup, data);
+  ASSERT_TRUE(zk_->Restart(0).ok());
+
+  EXPECT_TRUE(AwaitLost(*a, std::chrono::seconds(10)));
+  EXPECT_THAT(a->Info().lost_reason, HasSubstr("session"));
+  auto again = a->Acquire();
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(a->Valid() || again->takeover_wait_millis > 0);
 }
 
 TEST_F(ZooKeeperLeaseTest, BadOptionsAreRejected) {
