@@ -266,6 +266,12 @@ absl::StatusOr<MultiResult> ZooKeeperClient::Multi(const std::vector<Op>& ops) {
       },
       buffers);
   if (!reply.ok()) return reply.status();
+  // No answer (connection loss, timeout, expiry found at reconnection): the
+  // C client then marks every operation with the same error, which says
+  // nothing about the operations themselves.
+  if (!internal::IsServerReply(reply->rc)) {
+    return internal::FromResultCode(reply->rc, what);
+  }
   MultiResult result;
   if (reply->rc == ZOK) {
     result.stats.resize(count);

@@ -412,6 +412,44 @@ TEST_F(ZooKeeperClientTest, CallGivesUpAtItsDeadlineAndMayStillApply) {
   EXPECT_EQ(impatient->state(), SessionState::kConnected);
 }
 
+TEST_F(ZooKeeperClientTest, MultiAppliesAllOrNoneAndNamesTheFailedOp) {
+  ASSERT_TRUE(client_->Create("/m", "0", CreateMode::kPersistent).ok());
+  absl::StatusOr<MultiResult> applied =
+      client_->Multi({Op::Check("/m", 0), Op::Set("/m", "1", 0),
+                      Op::Create("/m2", "x", CreateMode::kPersistent)});
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(applied->failed_op, -1);
+  EXPECT_EQ(applied->stats[1].version, 1);
+  // The second op fails (the version moved): nothing is applied.
+  absl::StatusOr<MultiResult> refused =
+      client_->Multi({Op::Delete("/m2", kAnyVersion), Op::Set("/m", "2", 0)});
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_EQ(refused->failed_op, 1);
+  EXPECT_TRUE(IsBadVersion(refused->error)) << refused->error;
+  EXPECT_THAT(refused->error.message(), HasSubstr("set /m"));
+  EXPECT_TRUE(client_->Exists("/m2")->has_value());
+  EXPECT_EQ(client_->Get("/m")->value, "1");
+}
+
+// A multi that gets no answer because the connection dropped is an error
+// of the call (kUnavailable), not a failure of its first operation: the C
+// client then marks every operation with the connection loss.
+TEST_F(ZooKeeperClientTest, MultiCutOffByConnectionLossIsUnavailable) {
+  ASSERT_TRUE(client_->Create("/cut", "0", CreateMode::kPersistent).ok());
+  ASSERT_OK(zk_->Pause(0));
+  absl::StatusOr<MultiResult> result;
+  std::thread call([&] {
+    result = client_->Multi({Op::Check("/cut", 0), Op::Set("/cut", "1", 0)});
+  });
+  std::this_thread::sleep_for(milliseconds(200));
+  ASSERT_OK(zk_->Kill(0));  // The connection drops with the call pending.
+  call.join();
+  ASSERT_FALSE(result.ok())
+      << "failed_op " << result->failed_op << ": " << result->error;
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable)
+      << result.status();
+}
+
 TEST(ZooKeeperConnectTest, DeadPortIsUnavailableWithinTheDeadline) {
   // Port 1 on loopback: privileged, nothing listens, connections refused.
   ZooKeeperOptions options = Options("127.0.0.1:1");

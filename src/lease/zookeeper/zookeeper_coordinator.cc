@@ -616,6 +616,14 @@ absl::StatusOr<lp::CasResult> ZooKeeperCoordinator::CompareAndSetMark(
           : zk::Op::Create(mark, value, zk::CreateMode::kPersistent));
   auto result = (*client)->Multi(ops);
   if (!result.ok()) return Explain(result.status());
+  const absl::StatusCode code =
+      result->failed_op < 0 ? absl::StatusCode::kOk : result->error.code();
+  if (result->failed_op >= 0 && !zk::IsBadVersion(result->error) &&
+      code != absl::StatusCode::kNotFound &&
+      code != absl::StatusCode::kAlreadyExists) {
+    // Neither the claim's nor the mark's state: e.g. refused by an ACL.
+    return Explain(result->error);
+  }
   if (result->failed_op == 0) {
     cas.claim_held = false;
     cas.reason = absl::StrCat(DescribeClaim(worker_id),
@@ -639,12 +647,6 @@ absl::StatusOr<lp::CasResult> ZooKeeperCoordinator::CompareAndSetMark(
     cas.version = lp::Version{
         true, expected.exists ? result->stats[1].version : int64_t{0}};
     return cas;
-  }
-  const absl::StatusCode code = result->error.code();
-  if (!zk::IsBadVersion(result->error) &&
-      code != absl::StatusCode::kAlreadyExists &&
-      code != absl::StatusCode::kNotFound) {
-    return Explain(result->error);
   }
   // The mark moved (or appeared, or vanished): report it as it is now.
   auto node = (*client)->Get(mark);
