@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "src/base/strings.h"
 #include "src/cli/internal/cluster_store.h"
 #include "src/cli/internal/cluster_util.h"
@@ -104,7 +105,7 @@ absl::StatusOr<std::vector<ClusterSummary>> ListClusters(
   for (const std::string& name : *names) {
     ClusterSummary cluster;
     cluster.name = name;
-    const std::string base = prefix + "/" + name;
+    const std::string base = absl::StrCat(prefix, "/", name);
     absl::StatusOr<zookeeper::Node> config = client.Get(base + "/config");
     if (config.ok()) {
       cluster.config = std::move(config->value);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "snowflake/layout.h"
 #include "src/base/strings.h"
 #include "src/cli/internal/cluster_store.h"
@@ -301,7 +302,7 @@ absl::StatusOr<FenceResult> RaiseHwms(zookeeper::ZooKeeperClient& client,
   std::map<int64_t, bool> present;
   if (children.ok()) {
     for (const std::string& child : *children) {
-      const std::string path = dir + "/" + child;
+      const std::string path = absl::StrCat(dir, "/", child);
       const std::optional<int64_t> id = cluster_schema::IdOfKey(path);
       // Only the znode the nodes use: "hwm/7", not "hwm/007".
       if (!id || !plan.range.Contains(*id) ||

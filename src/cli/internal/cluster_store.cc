@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "src/base/strings.h"
 #include "src/cli/internal/cluster_util.h"
 #include "src/etcd/etcd_client.h"
@@ -96,7 +97,7 @@ class ZooKeeperStore final : public ClusterStore {
     entries.reserve(children->size());
     for (const std::string& child : *children) {
       StoredEntry entry;
-      entry.key = path + "/" + child;
+      entry.key = absl::StrCat(path, "/", child);
       absl::StatusOr<zookeeper::Node> node = client_->Get(entry.key);
       // Gone since the listing (its session ended): free now.
       if (absl::IsNotFound(node.status())) continue;

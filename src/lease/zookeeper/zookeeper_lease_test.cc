@@ -181,7 +181,7 @@ TEST_F(ZooKeeperLeaseTest, EnsembleRestoredFromAnOlderSnapshotIsFound) {
   auto grant = a->Acquire();
   ASSERT_TRUE(grant.ok()) << grant.status();
   for (int i = 1; i <= 5; ++i) {  // Transactions the snapshot lacks.
-    ASSERT_TRUE(grant->coordinator_store->Store(1000 * i).ok());
+    ASSERT_TRUE(grant->coordinator_store->Store(int64_t{1000} * i).ok());
   }
   ASSERT_TRUE(zk_->Kill(0).ok());
   fs::remove_all(data);
