@@ -1,7 +1,8 @@
-// Shared by the end-to-end tests of etcd mode: real etcd (EtcdLauncher),
-// real snowflaked processes with `--coordinator etcd` on free loopback
-// ports, client threads that take IDs and record every reply, and a ledger
-// of every ID handed out, decoded with the layout, checked for repeats.
+// Shared by the end-to-end tests of coordinator mode: real snowflaked
+// processes on free loopback ports with `--coordinator etcd` (real etcd,
+// EtcdLauncher) or any coordinator's flags (coordinator_fixture.h), client
+// threads that take IDs and record every reply, and a ledger of every ID
+// handed out, decoded with the layout, checked for repeats.
 #ifndef SNOWFLAKE_TESTS_INTEGRATION_ETCD_FIXTURE_H_
 #define SNOWFLAKE_TESTS_INTEGRATION_ETCD_FIXTURE_H_
 
@@ -56,12 +57,12 @@ inline std::string JoinUrls(const std::vector<std::string>& urls) {
 }
 
 // What one node of a test cluster is started with.
-struct EtcdNodeSpec {
+struct NodeSpec {
   // Implicit, so that tests list nodes as {{"a"}, {"b", "0-1", 2}}.
-  EtcdNodeSpec(std::string name,  // NOLINT(google-explicit-constructor)
-               std::string range = "", int ttl_seconds = 2,
-               std::vector<std::string> extra_args = {},
-               std::vector<std::pair<std::string, std::string>> env = {})
+  NodeSpec(std::string name,  // NOLINT(google-explicit-constructor)
+           std::string range = "", int ttl_seconds = 2,
+           std::vector<std::string> extra_args = {},
+           std::vector<std::pair<std::string, std::string>> env = {})
       : name(std::move(name)),
         range(std::move(range)),
         ttl_seconds(ttl_seconds),
@@ -70,35 +71,49 @@ struct EtcdNodeSpec {
 
   std::string name;
   std::string range;  // "A-B"; empty: the layout's whole range.
+  // The etcd lease TTL, or the ZooKeeper session timeout.
   int ttl_seconds;
   std::vector<std::string> extra_args;
   std::vector<std::pair<std::string, std::string>> env;
 };
+using EtcdNodeSpec = NodeSpec;
 
-// Everything an etcd-mode scenario shares: one temp directory, etcd's
-// URLs, the cluster name, and the ledger of every ID any node handed out.
+// The flags that point a node at its coordinator, given the spec's TTL.
+using CoordinatorFlags = std::function<std::vector<std::string>(int)>;
+
+// The flags of an etcd-mode node on `urls` (comma-separated).
+inline CoordinatorFlags EtcdFlags(std::string urls) {
+  return [urls = std::move(urls)](int ttl_seconds) {
+    return std::vector<std::string>{
+        "--coordinator",    "etcd",
+        "--etcd-endpoints", urls,
+        "--lease-ttl",      std::to_string(ttl_seconds)};
+  };
+}
+
+// Everything a coordinator-mode scenario shares: one temp directory, the
+// coordinator's flags, the cluster name, and the ledger of every ID any
+// node handed out.
 class Scenario {
  public:
   Scenario(const EtcdLauncher& etcd, std::string cluster)
-      : urls_(JoinUrls(etcd.ClientUrls())), cluster_(std::move(cluster)) {}
+      : Scenario(EtcdFlags(JoinUrls(etcd.ClientUrls())), std::move(cluster)) {}
   Scenario(std::string urls, std::string cluster)
-      : urls_(std::move(urls)), cluster_(std::move(cluster)) {}
+      : Scenario(EtcdFlags(std::move(urls)), std::move(cluster)) {}
+  Scenario(CoordinatorFlags flags, std::string cluster)
+      : flags_(std::move(flags)), cluster_(std::move(cluster)) {}
 
   const std::string& dir() const { return dir_.path(); }
   const std::string& cluster() const { return cluster_; }
   const Layout& layout() const { return layout_; }
 
-  // The flags of an etcd-mode node; the state dir is per node name, so a
-  // restart of the same name finds its identity file.
-  std::vector<std::string> Args(const EtcdNodeSpec& spec) const {
-    std::vector<std::string> args = {
-        "--coordinator",    "etcd",
-        "--etcd-endpoints", urls_,
-        "--cluster",        cluster_,
-        "--lease-ttl",      std::to_string(spec.ttl_seconds),
-        "--node-name",      spec.name,
-        "--state-dir",      dir() + "/" + spec.name,
-        "--threads",        "2"};
+  // The flags of a node; the state dir is per node name, so a restart of
+  // the same name finds its identity file.
+  std::vector<std::string> Args(const NodeSpec& spec) const {
+    std::vector<std::string> args = flags_(spec.ttl_seconds);
+    args.insert(args.end(),
+                {"--cluster", cluster_, "--node-name", spec.name, "--state-dir",
+                 dir() + "/" + spec.name, "--threads", "2"});
     if (!spec.range.empty()) {
       args.push_back("--worker-range");
       args.push_back(spec.range);
@@ -108,14 +123,14 @@ class Scenario {
   }
 
   // Starts a node and waits until it is ready or has exited.
-  std::unique_ptr<DaemonProcess> Start(const EtcdNodeSpec& spec) {
+  std::unique_ptr<DaemonProcess> Start(const NodeSpec& spec) {
     return Launch(spec, NextLogBase(spec));
   }
 
-  // Starts a node once (no second try on an etcd error) and waits up to
+  // Starts a node once (no second try on a coordinator error) and waits up to
   // `ready_timeout` until it is ready or has exited: for nodes whose start
   // is the point of the test.
-  std::unique_ptr<DaemonProcess> StartOnce(const EtcdNodeSpec& spec,
+  std::unique_ptr<DaemonProcess> StartOnce(const NodeSpec& spec,
                                            milliseconds ready_timeout) {
     DaemonOptions options;
     options.binary = SnowflakedBinary();
@@ -128,11 +143,11 @@ class Scenario {
 
   // Starts several nodes at once (each Start on its own thread).
   std::vector<std::unique_ptr<DaemonProcess>> StartAll(
-      const std::vector<EtcdNodeSpec>& specs) {
+      const std::vector<NodeSpec>& specs) {
     std::vector<std::unique_ptr<DaemonProcess>> nodes(specs.size());
     std::vector<std::string> log_bases;
     log_bases.reserve(specs.size());
-    for (const EtcdNodeSpec& spec : specs) {
+    for (const NodeSpec& spec : specs) {
       log_bases.push_back(NextLogBase(spec));
     }
     std::vector<std::thread> threads;
@@ -174,16 +189,16 @@ class Scenario {
   }
 
  private:
-  std::string NextLogBase(const EtcdNodeSpec& spec) {
+  std::string NextLogBase(const NodeSpec& spec) {
     std::filesystem::create_directories(dir() + "/" + spec.name);
     return dir() + "/" + spec.name + "." + std::to_string(++runs_);
   }
 
-  // Starts one node. A start that fails on a transient etcd error (etcd
-  // answering slowly on a loaded machine; the node exits, as it should,
-  // and a supervisor would start it again) is tried twice more, with a
-  // note on stdout; a TLS failure is not transient.
-  std::unique_ptr<DaemonProcess> Launch(const EtcdNodeSpec& spec,
+  // Starts one node. A start that fails on a transient coordinator error
+  // (etcd or ZooKeeper answering slowly on a loaded machine; the node exits,
+  // as it should, and a supervisor would start it again) is tried twice
+  // more, with a note on stdout; a TLS failure is not transient.
+  std::unique_ptr<DaemonProcess> Launch(const NodeSpec& spec,
                                         const std::string& log_base) {
     DaemonOptions options;
     options.binary = SnowflakedBinary();
@@ -196,18 +211,20 @@ class Scenario {
       if (node->ready() || attempt == 3) return node;
       node->Wait(std::chrono::seconds(5));
       const std::string log = node->Log();
-      if (log.find("start_failed error=\"UNAVAILABLE: etcd") ==
+      const bool transient =
+          log.find("start_failed error=\"UNAVAILABLE: etcd") !=
               std::string::npos ||
-          log.find("TLS") != std::string::npos) {
-        return node;
-      }
-      std::printf("note: node %s failed to start on an etcd error; again:\n%s",
-                  spec.name.c_str(), log.c_str());
+          log.find("start_failed error=\"UNAVAILABLE: ZooKeeper") !=
+              std::string::npos;
+      if (!transient || log.find("TLS") != std::string::npos) return node;
+      std::printf(
+          "note: node %s failed to start on a coordinator error; again:\n%s",
+          spec.name.c_str(), log.c_str());
     }
   }
 
   TempDir dir_;
-  const std::string urls_;
+  const CoordinatorFlags flags_;
   const std::string cluster_;
   const Layout layout_;  // The default, which every node here uses.
   int runs_ = 0;

@@ -1,5 +1,6 @@
 // Shared by the end-to-end tests of issue 8 (etcd restarts and outages,
-// restores, admin actions, misconfiguration): reads etcd keys through
+// restores, misconfiguration) and the suite over both coordinators (issue
+// 10, coordinator_test.cc): reads etcd keys through
 // etcdctl (so these tests link no etcd client), the /v1/info JSON, the
 // replies of a Load summed over a time window, and a wall clock set back
 // with libfaketime. Tests pass the settings the fix added through their
