@@ -256,6 +256,16 @@ absl::StatusOr<MultiResult> ZooKeeperClient::Multi(const std::vector<Op>& ops) {
     base::Append(paths, i == 0 ? "" : ", ", OpName(op.type), " ", op.path);
   }
   const std::string what = session.What("multi", base::Cat("(", paths, ")"));
+  // zoo_amulti of the C client (3.8) crashes when called on a handle that
+  // can no longer be used (session expired, auth failed): it frees request
+  // paths it never made. Refuse here, with the ZINVALIDSTATE every other
+  // call gets from the C client itself. (The C client sets these states
+  // once, on its own thread, when a server answers a reconnection; the
+  // window between this check and its own is a few instructions.)
+  if (const int state = zoo_state(session.handle());
+      state == ZOO_EXPIRED_SESSION_STATE || state == ZOO_AUTH_FAILED_STATE) {
+    return internal::FromResultCode(internal::InvalidStateCode(state), what);
+  }
   MultiBuffers* raw = buffers.get();
   absl::StatusOr<Session::Reply> reply = session.Run(
       what, session.options().call_timeout, nullptr,

@@ -450,6 +450,34 @@ TEST_F(ZooKeeperClientTest, MultiCutOffByConnectionLossIsUnavailable) {
       << result.status();
 }
 
+// Calls pending when the session is found expired (the server frozen past
+// the session timeout): each completes once, as an error, whether its
+// caller still waits or gave up, and the client closes cleanly after.
+TEST_F(ZooKeeperClientTest, CallsPendingAtExpiryCompleteOnceAsErrors) {
+  ASSERT_TRUE(client_->Create("/exp", "0", CreateMode::kPersistent).ok());
+  ZooKeeperOptions options = Options(zk_->ConnectString());
+  options.session_timeout = milliseconds(1000);
+  options.call_timeout = milliseconds(300);
+  std::unique_ptr<ZooKeeperClient> doomed = Connect(options);
+  ASSERT_NE(doomed, nullptr);
+  ASSERT_OK(zk_->Pause(0));
+  // Given up on (no reply within 300 ms), and left pending.
+  EXPECT_FALSE(
+      doomed->Multi({Op::Check("/exp", 0), Op::Set("/exp", "1", 0)}).ok());
+  EXPECT_FALSE(doomed->Set("/exp", "2", 0).ok());
+  std::this_thread::sleep_for(milliseconds(2000));
+  ASSERT_OK(zk_->Resume(0));
+  EXPECT_TRUE(
+      Eventually([&] { return doomed->state() == SessionState::kExpired; },
+                 milliseconds(10000)));
+  absl::StatusOr<MultiResult> after =
+      doomed->Multi({Op::Check("/exp", 0), Op::Set("/exp", "3", 0)});
+  EXPECT_FALSE(after.ok());
+  EXPECT_TRUE(IsSessionExpired(after.status())) << after.status();
+  doomed.reset();
+  EXPECT_EQ(client_->Get("/exp")->value, "0");
+}
+
 TEST(ZooKeeperConnectTest, DeadPortIsUnavailableWithinTheDeadline) {
   // Port 1 on loopback: privileged, nothing listens, connections refused.
   ZooKeeperOptions options = Options("127.0.0.1:1");
