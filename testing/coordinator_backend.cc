@@ -1,4 +1,4 @@
-#include "tests/integration/coordinator_fixture.h"
+#include "testing/coordinator_backend.h"
 
 #include <zookeeper/zookeeper.h>
 
@@ -12,10 +12,13 @@
 #include <thread>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "src/etcd/etcd_client.h"
 #include "src/lease/cluster_schema.h"
+#include "src/lease/etcd/etcd_lease.h"
+#include "src/lease/zookeeper/zookeeper_lease.h"
 #include "src/zookeeper/zookeeper_client.h"
 #include "testing/etcd_launcher.h"
 #include "testing/etcd_test_util.h"
@@ -45,6 +48,22 @@ class EtcdBackend final : public CoordinatorBackend {
   int size() const override { return etcd_->size(); }
   CoordinatorFlags NodeFlags() const override {
     return EtcdFlags(JoinUrls(etcd_->ClientUrls()));
+  }
+  absl::StatusOr<std::unique_ptr<ClusterLease>> MakeLease(
+      ClusterLeaseOptions options, LeaseClock& clock) override {
+    EtcdLeaseOptions etcd;
+    static_cast<ClusterLeaseOptions&>(etcd) = std::move(options);
+    etcd.client.endpoints = etcd_->ClientUrls();
+    auto lease = EtcdLease::Create(std::move(etcd), clock);
+    if (!lease.ok()) return lease.status();
+    return std::unique_ptr<ClusterLease>(*std::move(lease));
+  }
+  std::string dir() const override { return etcd_->dir(); }
+
+  absl::Status PutHwm(const std::string& cluster, int64_t id,
+                      int64_t unix_millis) override {
+    return Client().Put(schema::HwmKey(kRoot, cluster, id),
+                        schema::EncodeHwm(unix_millis));
   }
 
   absl::Status Kill(int i) override { return etcd_->Kill(i); }
@@ -209,6 +228,41 @@ class ZooKeeperBackend final : public CoordinatorBackend {
           "--coordinator", "zookeeper",         "--zookeeper-hosts",
           hosts,           "--session-timeout", std::to_string(ttl_seconds)};
     };
+  }
+
+  absl::StatusOr<std::unique_ptr<ClusterLease>> MakeLease(
+      ClusterLeaseOptions options, LeaseClock& clock) override {
+    ZooKeeperLeaseOptions zk;
+    static_cast<ClusterLeaseOptions&>(zk) = std::move(options);
+    zk.hosts = zk_->ConnectString();
+    auto lease = ZooKeeperLease::Create(std::move(zk), clock);
+    if (!lease.ok()) return lease.status();
+    return std::unique_ptr<ClusterLease>(*std::move(lease));
+  }
+  std::string dir() const override { return zk_->dir(); }
+
+  absl::Status PutHwm(const std::string& cluster, int64_t id,
+                      int64_t unix_millis) override {
+    absl::StatusOr<std::shared_ptr<zookeeper::ZooKeeperClient>> client =
+        Client();
+    if (!client.ok()) return client.status();
+    const std::string value = schema::EncodeHwm(unix_millis);
+    // The parents first, as a node makes them; then create or overwrite.
+    for (const std::string& path :
+         {std::string(kRoot), absl::StrCat(kRoot, "/", cluster),
+          absl::StrCat(kRoot, "/", cluster, "/hwm"),
+          schema::HwmKey(kRoot, cluster, id)}) {
+      absl::StatusOr<zookeeper::NodeStat> made = (*client)->Create(
+          path,
+          path == schema::HwmKey(kRoot, cluster, id) ? value : std::string(),
+          zookeeper::CreateMode::kPersistent);
+      if (!made.ok() && !absl::IsAlreadyExists(made.status())) {
+        return Forget(made.status());
+      }
+    }
+    absl::StatusOr<zookeeper::NodeStat> set = (*client)->Set(
+        schema::HwmKey(kRoot, cluster, id), value, zookeeper::kAnyVersion);
+    return set.ok() ? absl::OkStatus() : Forget(set.status());
   }
 
   absl::Status Kill(int i) override { return zk_->Kill(i); }

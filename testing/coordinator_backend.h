@@ -1,24 +1,52 @@
-// The coordinators the end-to-end suite (coordinator_test.cc) runs every
-// scenario against, behind one small interface: real etcd (EtcdLauncher) or
-// a real ZooKeeper ensemble (ZooKeeperLauncher); the daemon flags that point
-// a node at it; member and whole-ensemble faults; and the cluster's tree as
-// an operator sees it (who holds a worker ID, its stored HWM), including an
-// admin ending a node's session or deleting its claim by hand.
-#ifndef SNOWFLAKE_TESTS_INTEGRATION_COORDINATOR_FIXTURE_H_
-#define SNOWFLAKE_TESTS_INTEGRATION_COORDINATOR_FIXTURE_H_
+// The coordinators the tests shared by etcd and ZooKeeper run against
+// (the end-to-end suite tests/integration/coordinator_test.cc, the lease
+// tests src/lease/cluster_lease_test.cc), behind one small interface: real
+// etcd (EtcdLauncher) or a real ZooKeeper ensemble (ZooKeeperLauncher); the
+// daemon flags that point a node at it, or a lease made on it in-process;
+// member and whole-ensemble faults; and the cluster's tree as an operator
+// sees it (who holds a worker ID, its stored HWM), including an admin
+// writing a mark, ending a node's session or deleting its claim by hand.
+#ifndef SNOWFLAKE_TESTING_COORDINATOR_BACKEND_H_
+#define SNOWFLAKE_TESTING_COORDINATOR_BACKEND_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "tests/integration/etcd_fixture.h"
+#include "src/lease/lease_clock.h"
+#include "src/lease/protocol/cluster_lease.h"
 
 namespace snowflake::testing {
+
+// The flags that point a node at its coordinator, given the spec's TTL.
+using CoordinatorFlags = std::function<std::vector<std::string>(int)>;
+
+// `urls` comma-separated.
+inline std::string JoinUrls(const std::vector<std::string>& urls) {
+  std::string joined;
+  for (const std::string& url : urls) {
+    if (!joined.empty()) joined += ",";
+    joined += url;
+  }
+  return joined;
+}
+
+// The flags of an etcd-mode node on `urls` (comma-separated).
+inline CoordinatorFlags EtcdFlags(std::string urls) {
+  return [urls = std::move(urls)](int ttl_seconds) {
+    return std::vector<std::string>{
+        "--coordinator",    "etcd",
+        "--etcd-endpoints", urls,
+        "--lease-ttl",      std::to_string(ttl_seconds)};
+  };
+}
 
 enum class CoordinatorKind { kEtcd, kZooKeeper };
 
@@ -60,6 +88,12 @@ class CoordinatorBackend {
   // lifetime: `--coordinator etcd --etcd-endpoints URLS --lease-ttl S`, or
   // `--coordinator zookeeper --zookeeper-hosts HOSTS --session-timeout S`.
   virtual CoordinatorFlags NodeFlags() const = 0;
+  // A lease on this coordinator, in this process (under the default
+  // prefix / root znode), on every member.
+  virtual absl::StatusOr<std::unique_ptr<ClusterLease>> MakeLease(
+      ClusterLeaseOptions options, LeaseClock& clock) = 0;
+  // The servers' temporary folder (state directories may go under it).
+  virtual std::string dir() const = 0;
 
   // SIGKILL member `i` / start it again on its data (waiting until it
   // serves when `wait`, which needs a quorum) / SIGSTOP / SIGCONT it.
@@ -95,6 +129,10 @@ class CoordinatorBackend {
   // its ephemeral znodes and answers the holder's next reconnection with
   // SESSION_EXPIRED. Errors: no holder, or the server did not do it.
   virtual absl::Status EndSession(const std::string& cluster, int64_t id) = 0;
+  // Another writer (fence-restore, a holder that left) stores `unix_millis`
+  // as worker `id`'s HWM, whatever is there.
+  virtual absl::Status PutHwm(const std::string& cluster, int64_t id,
+                              int64_t unix_millis) = 0;
   // An admin deletes the claim workers/<id> by hand.
   virtual absl::Status DeleteClaim(const std::string& cluster, int64_t id) = 0;
 
@@ -132,4 +170,4 @@ std::string ZooKeeperSessionPassword(int64_t session_id);
 
 }  // namespace snowflake::testing
 
-#endif  // SNOWFLAKE_TESTS_INTEGRATION_COORDINATOR_FIXTURE_H_
+#endif  // SNOWFLAKE_TESTING_COORDINATOR_BACKEND_H_

@@ -1,8 +1,8 @@
 // The lease's fencing on a fake LeaseClock, against a real etcd and a real
-// ZooKeeper (testing/lease_backend.h): the fencing deadline, the keep-alive
-// schedule and the takeover wait are each pinned to the microsecond of
-// lease-clock time, with no sleeping (only the servers' own round trips
-// take real time), on both coordinators.
+// ZooKeeper (testing/coordinator_backend.h): the fencing deadline, the
+// keep-alive schedule and the takeover wait are each pinned to the microsecond
+// of lease-clock time, with no sleeping (only the servers' own round trips take
+// real time), on both coordinators.
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -12,14 +12,16 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "src/lease/protocol/cluster_lease.h"
+#include "testing/coordinator_backend.h"
 #include "testing/fake_lease_clock.h"
-#include "testing/lease_backend.h"
 
 namespace snowflake {
 namespace {
 
+using ::snowflake::testing::CoordinatorBackend;
+using ::snowflake::testing::CoordinatorKind;
 using ::snowflake::testing::FakeLeaseClock;
-using ::snowflake::testing::LeaseBackend;
+using ::snowflake::testing::KindName;
 
 // A TTL long enough that the coordinator never expires the session in real
 // time while the fake clock stands still between keep-alives.
@@ -58,12 +60,11 @@ class TakeoverWaiter {
   std::thread thread_;
 };
 
-class ClusterLeaseClockTest : public ::testing::TestWithParam<std::string> {
+class ClusterLeaseClockTest : public ::testing::TestWithParam<CoordinatorKind> {
  protected:
   void SetUp() override {
-    auto backend = LeaseBackend::Start(GetParam());
-    ASSERT_TRUE(backend.ok()) << backend.status();
-    backend_ = *std::move(backend);
+    backend_ = CoordinatorBackend::Start(GetParam(), 1);
+    ASSERT_NE(backend_, nullptr);
   }
 
   ClusterLeaseOptions Options(const std::string& node, int64_t first = 0,
@@ -81,7 +82,7 @@ class ClusterLeaseClockTest : public ::testing::TestWithParam<std::string> {
 
   std::unique_ptr<ClusterLease> Make(ClusterLeaseOptions options,
                                      LeaseClock& clock) {
-    auto lease = backend_->Make(std::move(options), clock);
+    auto lease = backend_->MakeLease(std::move(options), clock);
     EXPECT_TRUE(lease.ok()) << lease.status();
     return lease.ok() ? *std::move(lease) : nullptr;
   }
@@ -89,15 +90,21 @@ class ClusterLeaseClockTest : public ::testing::TestWithParam<std::string> {
   // Gives worker ID 3 history: a stored mark, as a holder that left
   // behind it.
   void GiveIdThreeHistory() {
-    ASSERT_TRUE(backend_->PutMark("test", 3, 1000).ok());
+    ASSERT_TRUE(backend_->PutHwm("test", 3, 1000).ok());
   }
 
-  std::unique_ptr<LeaseBackend> backend_;
+  // What a lease's loss reason says when its claim was deleted by hand.
+  std::string DeletedReason() const {
+    return GetParam() == CoordinatorKind::kEtcd ? "was deleted" : "is gone";
+  }
+
+  std::unique_ptr<CoordinatorBackend> backend_;
 };
 
 INSTANTIATE_TEST_SUITE_P(Coordinators, ClusterLeaseClockTest,
-                         ::testing::Values("etcd", "zookeeper"),
-                         [](const auto& info) { return info.param; });
+                         ::testing::Values(CoordinatorKind::kEtcd,
+                                           CoordinatorKind::kZooKeeper),
+                         [](const auto& info) { return KindName(info.param); });
 
 // The deadline is the last successful keep-alive's send time plus the TTL
 // less the margin; the lease is presumed expired from that microsecond on,
@@ -131,7 +138,7 @@ TEST_P(ClusterLeaseClockTest,
 
   // The coordinator stops answering: the next keep-alives fail and the
   // deadline stays.
-  ASSERT_TRUE(backend_->Pause().ok());
+  ASSERT_TRUE(backend_->Pause(0).ok());
   clock.AdvanceMicros(deadline - 1 - clock.NowMicros());
   ASSERT_TRUE(clock.AwaitWaiters(1));  // One keep-alive tried, and failed.
   info = a->Info();
@@ -150,7 +157,7 @@ TEST_P(ClusterLeaseClockTest,
 
   // The coordinator back: the next keep-alive (a retry, 150 ms later)
   // renews, and the deadline is counted from its send time again.
-  ASSERT_TRUE(backend_->Resume().ok());
+  ASSERT_TRUE(backend_->Resume(0).ok());
   for (int i = 0; i < 100 && a->Info().presumed_expired; ++i) {
     clock.AdvanceMicros(150'000);
     ASSERT_TRUE(clock.AwaitWaiters(1));
@@ -169,7 +176,8 @@ TEST_P(ClusterLeaseClockTest,
 TEST_P(ClusterLeaseClockTest,
        TakeoverWaitEndsExactlyAfterItsLengthOfLeaseTime) {
   {
-    auto first = backend_->Make(Options("first", 3, 3), SystemLeaseClock());
+    auto first =
+        backend_->MakeLease(Options("first", 3, 3), SystemLeaseClock());
     ASSERT_TRUE(first.ok()) << first.status();
     auto grant = (*first)->Acquire();
     ASSERT_TRUE(grant.ok()) << grant.status();
@@ -221,8 +229,7 @@ TEST_P(ClusterLeaseClockTest, LosingTheClaimEndsTheTakeoverWait) {
   EXPECT_EQ(waiter.Join(), 0);
   EXPECT_TRUE(lease->Lost());
   EXPECT_FALSE(lease->Valid());
-  EXPECT_THAT(lease->Info().lost_reason,
-              ::testing::HasSubstr(backend_->deleted_reason()));
+  EXPECT_THAT(lease->Info().lost_reason, ::testing::HasSubstr(DeletedReason()));
 }
 
 // Release during the takeover wait ends it too; the next grant (this

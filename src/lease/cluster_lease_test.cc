@@ -1,7 +1,7 @@
 // The lease protocol on both coordinators, each a real server started per
-// test (testing/lease_backend.h): every test runs on etcd and on ZooKeeper,
-// so each guarantee is checked where it must hold, not on one backend
-// alone. What only one coordinator has is tested beside it
+// test (testing/coordinator_backend.h): every test runs on etcd and on
+// ZooKeeper, so each guarantee is checked where it must hold, not on one
+// backend alone. What only one coordinator has is tested beside it
 // (src/lease/zookeeper/zookeeper_lease_test.cc).
 #include "src/lease/protocol/cluster_lease.h"
 
@@ -12,20 +12,21 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "testing/lease_backend.h"
+#include "testing/coordinator_backend.h"
 
 namespace snowflake {
 namespace {
 
-using ::snowflake::testing::LeaseBackend;
+using ::snowflake::testing::CoordinatorBackend;
+using ::snowflake::testing::CoordinatorKind;
+using ::snowflake::testing::KindName;
 using ::testing::HasSubstr;
 
-class ClusterLeaseTest : public ::testing::TestWithParam<std::string> {
+class ClusterLeaseTest : public ::testing::TestWithParam<CoordinatorKind> {
  protected:
   void SetUp() override {
-    auto backend = LeaseBackend::Start(GetParam());
-    ASSERT_TRUE(backend.ok()) << backend.status();
-    backend_ = *std::move(backend);
+    backend_ = CoordinatorBackend::Start(GetParam(), 1);
+    ASSERT_NE(backend_, nullptr);
   }
 
   ClusterLeaseOptions Options(const std::string& node, int64_t first = 0,
@@ -42,7 +43,7 @@ class ClusterLeaseTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::unique_ptr<ClusterLease> Make(ClusterLeaseOptions options) {
-    auto lease = backend_->Make(std::move(options), SystemLeaseClock());
+    auto lease = backend_->MakeLease(std::move(options), SystemLeaseClock());
     EXPECT_TRUE(lease.ok()) << lease.status();
     return lease.ok() ? *std::move(lease) : nullptr;
   }
@@ -55,12 +56,24 @@ class ClusterLeaseTest : public ::testing::TestWithParam<std::string> {
     return lease.Lost();
   }
 
-  std::unique_ptr<LeaseBackend> backend_;
+  // The node holding worker `id`, or "" when none (or no answer).
+  std::string HolderOf(int64_t id) {
+    auto claim = backend_->ReadClaim("test", id);
+    return claim.ok() && claim->has_value() ? (*claim)->node : "";
+  }
+
+  // What a lease's loss reason says when its claim was deleted by hand.
+  std::string DeletedReason() const {
+    return GetParam() == CoordinatorKind::kEtcd ? "was deleted" : "is gone";
+  }
+
+  std::unique_ptr<CoordinatorBackend> backend_;
 };
 
 INSTANTIATE_TEST_SUITE_P(Coordinators, ClusterLeaseTest,
-                         ::testing::Values("etcd", "zookeeper"),
-                         [](const auto& info) { return info.param; });
+                         ::testing::Values(CoordinatorKind::kEtcd,
+                                           CoordinatorKind::kZooKeeper),
+                         [](const auto& info) { return KindName(info.param); });
 
 TEST_P(ClusterLeaseTest, NodesGetDistinctIdsAndARangeRunsOut) {
   auto a = Make(Options("a", 4, 5));
@@ -72,8 +85,8 @@ TEST_P(ClusterLeaseTest, NodesGetDistinctIdsAndARangeRunsOut) {
   ASSERT_TRUE(gb.ok()) << gb.status();
   EXPECT_NE(ga->worker_id, gb->worker_id);
   EXPECT_TRUE(a->Valid());
-  EXPECT_EQ(a->Info().mode, GetParam());
-  EXPECT_EQ(backend_->ClaimNode("test", ga->worker_id).value_or(""), "a");
+  EXPECT_EQ(a->Info().mode, KindName(GetParam()));
+  EXPECT_EQ(HolderOf(ga->worker_id), "a");
   auto gc = c->Acquire();
   ASSERT_FALSE(gc.ok());
   EXPECT_EQ(gc.status().code(), absl::StatusCode::kResourceExhausted);
@@ -130,7 +143,7 @@ TEST_P(ClusterLeaseTest, KeepAliveHoldsTheSessionPastItsTtl) {
   EXPECT_TRUE(a->Valid());
   EXPECT_FALSE(a->Lost());
   EXPECT_GT(a->Info().expires_in_millis, 0);
-  EXPECT_EQ(backend_->ClaimNode("test", grant->worker_id).value_or(""), "a");
+  EXPECT_EQ(HolderOf(grant->worker_id), "a");
 }
 
 TEST_P(ClusterLeaseTest, HwmStoreHoldsOnlyWhileTheClaimIsOurs) {
@@ -139,7 +152,7 @@ TEST_P(ClusterLeaseTest, HwmStoreHoldsOnlyWhileTheClaimIsOurs) {
   ASSERT_TRUE(grant.ok()) << grant.status();
   ASSERT_TRUE(grant->hwm_store->Store(1000).ok());
   EXPECT_EQ(grant->hwm_store->Load()->value(), 1000);
-  EXPECT_EQ(backend_->ReadMark("test", grant->worker_id).value_or(0), 1000);
+  EXPECT_EQ(HwmOf(*backend_, "test", grant->worker_id).value_or(0), 1000);
   // Someone deletes the claim (an operator, or the coordinator expiring
   // it): the next store must fail and the lease must report itself lost.
   ASSERT_TRUE(backend_->DeleteClaim("test", grant->worker_id).ok());
@@ -160,14 +173,14 @@ TEST_P(ClusterLeaseTest, HwmStoreIsCompareAndSetAndNeverLowersAnotherMark) {
   HwmStore& store = *grant->coordinator_store;
   ASSERT_TRUE(store.Store(5000).ok());
   // Another writer (`snowflake cluster fence-restore`) raises it meanwhile.
-  ASSERT_TRUE(backend_->PutMark("test", grant->worker_id, 9000).ok());
+  ASSERT_TRUE(backend_->PutHwm("test", grant->worker_id, 9000).ok());
   // A lower mark is not written over it, yet the fence holds (9000 > 6000).
   ASSERT_TRUE(store.Store(6000).ok());
   EXPECT_EQ(store.Load()->value(), 9000);
   // A higher one goes in on the version just learned.
   ASSERT_TRUE(store.Store(12000).ok());
   EXPECT_EQ(store.Load()->value(), 12000);
-  EXPECT_EQ(backend_->ReadMark("test", grant->worker_id).value_or(0), 12000);
+  EXPECT_EQ(HwmOf(*backend_, "test", grant->worker_id).value_or(0), 12000);
   EXPECT_TRUE(a->Valid());
 }
 
@@ -182,7 +195,7 @@ TEST_P(ClusterLeaseTest, DeletedClaimStopsIssuingWithin100Ms) {
   const auto took = std::chrono::steady_clock::now() - deleted;
   EXPECT_FALSE(a->Valid());
   EXPECT_LT(took, std::chrono::milliseconds(100));
-  EXPECT_THAT(a->Info().lost_reason, HasSubstr(backend_->deleted_reason()));
+  EXPECT_THAT(a->Info().lost_reason, HasSubstr(DeletedReason()));
   EXPECT_EQ(a->Info().claims_lost, 1u);
 }
 
@@ -191,7 +204,7 @@ TEST_P(ClusterLeaseTest, SessionEndedByTheCoordinatorIsLostAndReacquired) {
   auto grant = a->Acquire();
   ASSERT_TRUE(grant.ok()) << grant.status();
   ASSERT_TRUE(grant->hwm_store->Store(4000).ok());
-  ASSERT_TRUE(backend_->EndSession("test", grant->worker_id, 2000).ok());
+  ASSERT_TRUE(backend_->EndSession("test", grant->worker_id).ok());
   EXPECT_TRUE(AwaitLost(*a, std::chrono::seconds(5)));
   EXPECT_FALSE(a->Valid());
   auto again = a->Acquire();
@@ -204,7 +217,7 @@ TEST_P(ClusterLeaseTest, SessionEndedByTheCoordinatorIsLostAndReacquired) {
 }
 
 TEST_P(ClusterLeaseTest, TakingOverAnIdWithHistoryWaitsOneKeepAliveAndTheSkew) {
-  ASSERT_TRUE(backend_->PutMark("test", 3, 1000).ok());
+  ASSERT_TRUE(backend_->PutHwm("test", 3, 1000).ok());
   ClusterLeaseOptions options = Options("a", 3, 3);
   options.max_clock_skew_millis = 700;
   auto a = Make(options);
@@ -226,7 +239,7 @@ TEST_P(ClusterLeaseTest, TakingOverAnIdWithHistoryWaitsOneKeepAliveAndTheSkew) {
 TEST_P(ClusterLeaseTest, UnreachableIsNotLost) {
   auto a = Make(Options("a"));
   ASSERT_TRUE(a->Acquire().ok());
-  ASSERT_TRUE(backend_->Pause().ok());
+  ASSERT_TRUE(backend_->Pause(0).ok());
   const auto paused = std::chrono::steady_clock::now();
   while (!a->Info().presumed_expired &&
          std::chrono::steady_clock::now() - paused < std::chrono::seconds(5)) {
@@ -243,7 +256,7 @@ TEST_P(ClusterLeaseTest, UnreachableIsNotLost) {
   EXPECT_FALSE(a->Info().coordinator_up);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   EXPECT_TRUE(a->Valid());
-  ASSERT_TRUE(backend_->Resume().ok());
+  ASSERT_TRUE(backend_->Resume(0).ok());
   const auto resumed = std::chrono::steady_clock::now();
   while (a->Info().presumed_expired && !a->Lost() &&
          std::chrono::steady_clock::now() - resumed <
@@ -258,8 +271,8 @@ TEST_P(ClusterLeaseTest, UnreachableIsNotLost) {
 
 TEST_P(ClusterLeaseTest, PrefersItsLastWorkerIdThenTheOldestMark) {
   // IDs 0-2: 0 has a recent mark, 1 an old one, 2 none.
-  ASSERT_TRUE(backend_->PutMark("test", 0, 2000).ok());
-  ASSERT_TRUE(backend_->PutMark("test", 1, 1000).ok());
+  ASSERT_TRUE(backend_->PutHwm("test", 0, 2000).ok());
+  ASSERT_TRUE(backend_->PutHwm("test", 1, 1000).ok());
   auto a = Make(Options("a", 0, 2));
   auto grant = a->Acquire();
   ASSERT_TRUE(grant.ok()) << grant.status();
@@ -285,14 +298,15 @@ TEST_P(ClusterLeaseTest, PrefersItsLastWorkerIdThenTheOldestMark) {
 
 TEST_P(ClusterLeaseTest, BadOptionsAreRejected) {
   ClusterLeaseOptions options = Options("a", 5, 2000);
-  EXPECT_THAT(backend_->Make(options, SystemLeaseClock()).status().message(),
-              HasSubstr("within 0-1023"));
+  EXPECT_THAT(
+      backend_->MakeLease(options, SystemLeaseClock()).status().message(),
+      HasSubstr("within 0-1023"));
   options = Options("a");
   options.ttl_seconds = 0;
-  EXPECT_EQ(backend_->Make(options, SystemLeaseClock()).status().code(),
+  EXPECT_EQ(backend_->MakeLease(options, SystemLeaseClock()).status().code(),
             absl::StatusCode::kInvalidArgument);
   options = Options("");
-  EXPECT_EQ(backend_->Make(options, SystemLeaseClock()).status().code(),
+  EXPECT_EQ(backend_->MakeLease(options, SystemLeaseClock()).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 

@@ -1,8 +1,8 @@
 // Worker-ID leases end to end, one suite over both coordinators (issue 10):
 // every scenario runs against real etcd and a real ZooKeeper ensemble
-// (coordinator_fixture.h), with real snowflaked processes and short session
-// lifetimes (etcd lease TTL, ZooKeeper session timeout): three nodes and a
-// full range, a kill -9, a node frozen past its session, SIGTERM, one
+// (testing/coordinator_backend.h), with real snowflaked processes and short
+// session lifetimes (etcd lease TTL, ZooKeeper session timeout): three nodes
+// and a full range, a kill -9, a node frozen past its session, SIGTERM, one
 // member then the quorum lost, the whole ensemble down and back, a session
 // ended by the server and a claim deleted by hand. Every ID any node hands
 // out in a scenario is recorded and checked for repeats at its end.
@@ -27,7 +27,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest-spi.h"
 #include "gtest/gtest.h"
-#include "tests/integration/coordinator_fixture.h"
+#include "testing/coordinator_backend.h"
 #include "tests/integration/hazard_fixture.h"
 
 namespace snowflake::testing {
@@ -36,35 +36,6 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr auto kOneSecond = std::chrono::seconds(1);
-
-// Takes `rounds` batches of `count` from a node; returns them all. A 503
-// is retried for a while: on a loaded machine the coordinator or the node
-// may stall past a 2 s session, and the node then fences itself and
-// acquires again by itself, which these scenarios do not test.
-std::vector<uint64_t> TakeSome(Scenario& scenario, DaemonProcess& node,
-                               int rounds = 5, int count = 1000) {
-  std::vector<uint64_t> all;
-  for (int i = 0; i < rounds; ++i) {
-    const auto deadline = SteadyClock::now() + std::chrono::seconds(15);
-    int status = 0;
-    std::vector<uint64_t> ids;
-    while (true) {
-      std::tie(status, ids) = TakeIds(scenario, node.port(), count);
-      if (status != 503 || SteadyClock::now() > deadline) break;
-      std::this_thread::sleep_for(milliseconds(100));
-    }
-    EXPECT_EQ(status, 200) << node.Log();
-    all.insert(all.end(), ids.begin(), ids.end());
-  }
-  return all;
-}
-
-uint64_t Max(const std::vector<uint64_t>& ids) {
-  return ids.empty() ? 0 : *std::max_element(ids.begin(), ids.end());
-}
-uint64_t Min(const std::vector<uint64_t>& ids) {
-  return ids.empty() ? 0 : *std::min_element(ids.begin(), ids.end());
-}
 
 // A node serves again: ready, an ID, and its coordinator up.
 bool Serving(int port) {

@@ -1,7 +1,7 @@
 // Shared by the end-to-end tests of coordinator mode: real snowflaked
 // processes on free loopback ports with `--coordinator etcd` (real etcd,
-// EtcdLauncher) or any coordinator's flags (coordinator_fixture.h), client
-// threads that take IDs and record every reply, and a ledger of every ID
+// EtcdLauncher) or any coordinator's flags (testing/coordinator_backend.h),
+// client threads that take IDs and record every reply, and a ledger of every ID
 // handed out, decoded with the layout, checked for repeats.
 #ifndef SNOWFLAKE_TESTS_INTEGRATION_ETCD_FIXTURE_H_
 #define SNOWFLAKE_TESTS_INTEGRATION_ETCD_FIXTURE_H_
@@ -26,6 +26,7 @@
 #include "snowflake/layout.h"
 #include "src/etcd/etcd_client.h"
 #include "src/lease/cluster_schema.h"
+#include "testing/coordinator_backend.h"
 #include "testing/daemon_process.h"
 #include "testing/etcd_launcher.h"
 #include "testing/etcd_test_util.h"
@@ -45,15 +46,6 @@ inline int64_t WallMillis() {
   return std::chrono::duration_cast<milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-inline std::string JoinUrls(const std::vector<std::string>& urls) {
-  std::string joined;
-  for (const std::string& url : urls) {
-    if (!joined.empty()) joined += ",";
-    joined += url;
-  }
-  return joined;
 }
 
 // What one node of a test cluster is started with.
@@ -77,19 +69,6 @@ struct NodeSpec {
   std::vector<std::pair<std::string, std::string>> env;
 };
 using EtcdNodeSpec = NodeSpec;
-
-// The flags that point a node at its coordinator, given the spec's TTL.
-using CoordinatorFlags = std::function<std::vector<std::string>(int)>;
-
-// The flags of an etcd-mode node on `urls` (comma-separated).
-inline CoordinatorFlags EtcdFlags(std::string urls) {
-  return [urls = std::move(urls)](int ttl_seconds) {
-    return std::vector<std::string>{
-        "--coordinator",    "etcd",
-        "--etcd-endpoints", urls,
-        "--lease-ttl",      std::to_string(ttl_seconds)};
-  };
-}
 
 // Everything a coordinator-mode scenario shares: one temp directory, the
 // coordinator's flags, the cluster name, and the ledger of every ID any
@@ -244,6 +223,35 @@ inline std::pair<int, std::vector<uint64_t>> TakeIds(Scenario& scenario,
   std::vector<uint64_t> ids = DecodeBinary(reply->body);
   scenario.Record(ids);
   return {200, std::move(ids)};
+}
+
+// Takes `rounds` batches of `count` from a node; returns them all. A 503
+// is retried for a while: on a loaded machine the coordinator or the node
+// may stall past a 2 s session, and the node then fences itself and
+// acquires again by itself, which these scenarios do not test.
+inline std::vector<uint64_t> TakeSome(Scenario& scenario, DaemonProcess& node,
+                                      int rounds = 5, int count = 1000) {
+  std::vector<uint64_t> all;
+  for (int i = 0; i < rounds; ++i) {
+    const auto deadline = SteadyClock::now() + std::chrono::seconds(15);
+    int status = 0;
+    std::vector<uint64_t> ids;
+    while (true) {
+      std::tie(status, ids) = TakeIds(scenario, node.port(), count);
+      if (status != 503 || SteadyClock::now() > deadline) break;
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+    EXPECT_EQ(status, 200) << node.Log();
+    all.insert(all.end(), ids.begin(), ids.end());
+  }
+  return all;
+}
+
+inline uint64_t Max(const std::vector<uint64_t>& ids) {
+  return ids.empty() ? 0 : *std::max_element(ids.begin(), ids.end());
+}
+inline uint64_t Min(const std::vector<uint64_t>& ids) {
+  return ids.empty() ? 0 : *std::min_element(ids.begin(), ids.end());
 }
 
 inline int Status(int port, const std::string& target) {

@@ -41,35 +41,6 @@ void Stop(DaemonProcess& node) {
   EXPECT_EQ(node.Wait(std::chrono::seconds(15)), 0) << node.Log();
 }
 
-// Takes `rounds` batches of `count` from a node; returns them all. A 503
-// is retried for a while: on a loaded machine etcd or the node may stall
-// past a 2 s TTL, and the node then fences itself and acquires again by
-// itself, which these scenarios do not test.
-std::vector<uint64_t> TakeSome(Scenario& scenario, DaemonProcess& node,
-                               int rounds = 5, int count = 1000) {
-  std::vector<uint64_t> all;
-  for (int i = 0; i < rounds; ++i) {
-    const auto deadline = SteadyClock::now() + std::chrono::seconds(15);
-    int status = 0;
-    std::vector<uint64_t> ids;
-    while (true) {
-      std::tie(status, ids) = TakeIds(scenario, node.port(), count);
-      if (status != 503 || SteadyClock::now() > deadline) break;
-      std::this_thread::sleep_for(milliseconds(100));
-    }
-    EXPECT_EQ(status, 200) << node.Log();
-    all.insert(all.end(), ids.begin(), ids.end());
-  }
-  return all;
-}
-
-uint64_t Max(const std::vector<uint64_t>& ids) {
-  return ids.empty() ? 0 : *std::max_element(ids.begin(), ids.end());
-}
-uint64_t Min(const std::vector<uint64_t>& ids) {
-  return ids.empty() ? 0 : *std::min_element(ids.begin(), ids.end());
-}
-
 // 1. A node whose layout or epoch differs from the cluster's stored config
 // refuses to start, naming both.
 TEST(EtcdLeaseTest, LayoutOrEpochMismatchRefusesToStart) {

@@ -1,11 +1,10 @@
 #include "src/lease/etcd/etcd_coordinator.h"
 
-#include <time.h>
-
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "src/lease/cluster_schema.h"
+#include "src/lease/protocol/claim_value.h"
 
 namespace snowflake {
 
@@ -59,12 +58,6 @@ class EtcdCoordinator::RevisionGuard {
 };
 
 namespace {
-
-int64_t WallMillis() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 // The etcd watch on a claim, its events translated.
 class EtcdClaimWatch final : public lp::ClaimWatch {
@@ -187,15 +180,7 @@ absl::StatusOr<std::vector<lp::MarkEntry>> EtcdCoordinator::ListMarks() {
 
 absl::StatusOr<lp::ClaimResult> EtcdCoordinator::CreateClaim(
     int64_t worker_id, const lp::HolderInfo& info, int64_t session) {
-  schema::Holder holder;
-  holder.node = info.node;
-  holder.worker_id = worker_id;
-  holder.addresses = info.addresses;
-  holder.region = info.region;
-  holder.start_unix_millis =
-      info.start_unix_millis != 0 ? info.start_unix_millis : WallMillis();
-  holder.lease = session;
-  const std::string value = schema::EncodeHolder(holder);
+  const std::string value = lp::ClaimValue(info, worker_id, session);
   const std::string key = schema::WorkerKey(prefix_, cluster_, worker_id);
   etcd::Transaction txn;
   txn.compare.push_back(etcd::Compare::Absent(key));

@@ -1,7 +1,5 @@
 #include "src/lease/zookeeper/zookeeper_coordinator.h"
 
-#include <time.h>
-
 #include <thread>
 #include <utility>
 #include <vector>
@@ -9,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "src/base/strings.h"
 #include "src/lease/cluster_schema.h"
+#include "src/lease/protocol/claim_value.h"
 
 namespace snowflake {
 
@@ -17,12 +16,6 @@ namespace schema = cluster_schema;
 namespace zk = zookeeper;
 
 namespace {
-
-int64_t WallMillis() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 std::string Hex(int64_t session) {
   return absl::StrCat("0x", absl::Hex(static_cast<uint64_t>(session)));
@@ -497,22 +490,13 @@ absl::StatusOr<lp::ClaimResult> ZooKeeperCoordinator::CreateClaim(
     int64_t worker_id, const lp::HolderInfo& info, int64_t session) {
   auto client = ClientOf(session);
   if (!client.ok()) return absl::UnavailableError(client.status().message());
-  schema::Holder holder;
-  holder.node = info.node;
-  holder.worker_id = worker_id;
-  holder.addresses = info.addresses;
-  holder.region = info.region;
-  holder.start_unix_millis =
-      info.start_unix_millis != 0 ? info.start_unix_millis : WallMillis();
-  holder.lease = session;
+  const std::string value = lp::ClaimValue(info, worker_id, session);
   const std::string path = WorkerPath(worker_id);
-  auto created = (*client)->Create(path, schema::EncodeHolder(holder),
-                                   zk::CreateMode::kEphemeral);
+  auto created = (*client)->Create(path, value, zk::CreateMode::kEphemeral);
   if (created.status().code() == absl::StatusCode::kNotFound) {
     // The tree was deleted under us: make it again, once.
     if (absl::Status s = EnsureTree(**client); !s.ok()) return s;
-    created = (*client)->Create(path, schema::EncodeHolder(holder),
-                                zk::CreateMode::kEphemeral);
+    created = (*client)->Create(path, value, zk::CreateMode::kEphemeral);
   }
   int32_t version = 0;
   if (!created.ok()) {
