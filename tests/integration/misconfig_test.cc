@@ -4,7 +4,9 @@
 // region map that disagrees with the one stored for the cluster. Issue 9: a
 // node started with an epoch in the future says so and leaves a state
 // directory that works once the epoch is fixed (point 6), and both tools
-// take the same layout spellings (point 18).
+// take the same layout spellings (point 18). Issue 10: settings a
+// coordinator refuses at start (another layout; on ZooKeeper a missing
+// chroot or another user's credentials) exit with code 2, naming them.
 #include <signal.h>
 
 #include <algorithm>
@@ -13,8 +15,11 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -282,6 +287,77 @@ TEST(MisconfigTest, BothToolsTakeTheSameLayoutSpellings) {
         HasSubstr("epoch=" + std::to_string(json["epoch_ms"].get<int64_t>())))
         << name;
   }
+}
+
+// 8. What the coordinator refuses at start is a configuration error: exit
+// code 2 and one line naming the setting to fix, on either coordinator.
+class CoordinatorMisconfigTest
+    : public ::testing::TestWithParam<CoordinatorKind> {};
+
+INSTANTIATE_TEST_SUITE_P(
+    Coordinators, CoordinatorMisconfigTest,
+    ::testing::Values(CoordinatorKind::kEtcd, CoordinatorKind::kZooKeeper),
+    [](const ::testing::TestParamInfo<CoordinatorKind>& info) {
+      return KindName(info.param);
+    });
+
+// Starts a node that must refuse; its exit code and log.
+std::pair<std::optional<int>, std::string> Refusal(Scenario& scenario,
+                                                   const NodeSpec& spec) {
+  std::unique_ptr<DaemonProcess> node =
+      scenario.StartOnce(spec, std::chrono::seconds(15));
+  EXPECT_FALSE(node->ready());
+  const std::optional<int> code = node->Wait(std::chrono::seconds(15));
+  return {code, node->Log()};
+}
+
+TEST_P(CoordinatorMisconfigTest, AnotherLayoutExitsWithCode2) {
+  std::unique_ptr<CoordinatorBackend> coordinator =
+      CoordinatorBackend::Start(GetParam(), 1);
+  ASSERT_NE(coordinator, nullptr);
+  Scenario scenario(coordinator->NodeFlags(), "layout");
+  auto first = scenario.Start({"first"});
+  ASSERT_TRUE(first->ready()) << first->Log();
+  const auto [code, log] =
+      Refusal(scenario, {"other", "", 2, {"--layout", "40/10/13"}});
+  EXPECT_EQ(code, 2) << log;
+  EXPECT_THAT(log, AllOf(HasSubstr("event=start_failed"), HasSubstr("40/10/13"),
+                         HasSubstr("fix --layout")));
+  StopNode(*first);
+}
+
+TEST(ZooKeeperMisconfigTest, MissingChrootAndForeignCredentialsExitWithCode2) {
+  std::unique_ptr<CoordinatorBackend> coordinator =
+      CoordinatorBackend::Start(CoordinatorKind::kZooKeeper, 1);
+  ASSERT_NE(coordinator, nullptr);
+  const CoordinatorFlags base = coordinator->NodeFlags();
+  // The same flags with `extra` after them and `suffix` on the hosts.
+  auto with = [base](std::string suffix, std::vector<std::string> extra) {
+    return CoordinatorFlags([=](int ttl_seconds) {
+      std::vector<std::string> flags = base(ttl_seconds);
+      auto hosts = std::find(flags.begin(), flags.end(), "--zookeeper-hosts");
+      if (hosts != flags.end()) *(hosts + 1) += suffix;
+      flags.insert(flags.end(), extra.begin(), extra.end());
+      return flags;
+    });
+  };
+
+  Scenario chroot(with("/missing", {}), "chroot");
+  auto [code, log] = Refusal(chroot, {"a"});
+  EXPECT_EQ(code, 2) << log;
+  EXPECT_THAT(log, AllOf(HasSubstr("chroot /missing does not exist"),
+                         HasSubstr("--zookeeper-hosts")));
+
+  Scenario owner(with("", {"--zookeeper-auth", "alice:secret"}), "owned");
+  auto alice = owner.Start({"alice"});
+  ASSERT_TRUE(alice->ready()) << alice->Log();
+  Scenario stranger(with("", {"--zookeeper-auth", "mallory:guess"}), "owned");
+  std::tie(code, log) = Refusal(stranger, {"mallory"});
+  EXPECT_EQ(code, 2) << log;
+  EXPECT_THAT(log, AllOf(HasSubstr("PERMISSION_DENIED"),
+                         HasSubstr("--zookeeper-auth")));
+  EXPECT_THAT(log, Not(HasSubstr("guess")));  // The secret stays out.
+  StopNode(*alice);
 }
 
 }  // namespace
