@@ -332,7 +332,8 @@ TEST(ZooKeeperMisconfigTest, MissingChrootAndForeignCredentialsExitWithCode2) {
   ASSERT_NE(coordinator, nullptr);
   const CoordinatorFlags base = coordinator->NodeFlags();
   // The same flags with `extra` after them and `suffix` on the hosts.
-  auto with = [base](std::string suffix, std::vector<std::string> extra) {
+  auto with = [base](const std::string& suffix,
+                     const std::vector<std::string>& extra) {
     return CoordinatorFlags([=](int ttl_seconds) {
       std::vector<std::string> flags = base(ttl_seconds);
       auto hosts = std::find(flags.begin(), flags.end(), "--zookeeper-hosts");
