@@ -25,6 +25,7 @@ BUILD_PACKAGES=(
   libprotobuf-dev
   protobuf-compiler
   protobuf-compiler-grpc
+  libsystemd-dev  # sd_notify: READY=1 and STOPPING=1 under systemd
 )
 
 # The tests, the format check and the benchmarks, on top of the above.
@@ -54,6 +55,12 @@ TEST_PACKAGES=(
   jq
   valgrind
   strace
+  # deploy/: the configs are checked by their own tools, and run for real
+  haproxy
+  prometheus-alertmanager
+  yamllint
+  python3
+  python3-yaml
 )
 
 case "${1:-}" in

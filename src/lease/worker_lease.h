@@ -53,6 +53,13 @@ struct LeaseInfo {
   uint64_t renew_failures = 0;     // Keep-alives that failed.
   uint64_t acquire_conflicts = 0;  // Claims lost to another node.
   uint64_t acquisitions = 0;       // Successful Acquire calls.
+  // The session's TTL as granted; -1 without a coordinator.
+  int64_t ttl_millis = -1;
+  // The worker IDs this node may claim (its range), and how many of them no
+  // node held when the coordinator was last listed (about every 10 s); -1
+  // without a coordinator, or before the first list.
+  int64_t range_size = -1;
+  int64_t range_free = -1;
 };
 
 // The interface every coordination mode implements. The daemon calls

@@ -340,7 +340,9 @@ HttpResponse HttpHandler::Handle(const HttpRequest& request,
       return JsonOk({{"status", "ready"}}, route);
     }
     case Route::kMetrics:
-      return Ok(kPrometheus, metrics_.Render(node_.Status()), route);
+      return Ok(kPrometheus,
+                metrics_.Render(node_.Status(), internal::ReadProcessStats()),
+                route);
     case Route::kOther:
       break;
   }

@@ -114,7 +114,8 @@ uint64_t Metrics::requests(Route route, int http_status) const {
   return total;
 }
 
-std::string Metrics::Render(const NodeStatus& node) const {
+std::string Metrics::Render(const NodeStatus& node,
+                            const internal::ProcessStats& process) const {
   std::string out;
   out.reserve(size_t{16} * 1024);
 
@@ -261,6 +262,29 @@ std::string Metrics::Render(const NodeStatus& node) const {
          "again).",
          static_cast<double>(node.lease.acquisitions));
 
+  Single(out, "snowflake_lease_ttl_seconds", "gauge",
+         "The lease's TTL as the coordinator granted it (-1: static mode).",
+         node.lease.ttl_millis < 0
+             ? -1.0
+             : static_cast<double>(node.lease.ttl_millis) / 1e3);
+  const std::string cluster_labels =
+      Cat("{cluster=\"", EscapeLabel(node.cluster), "\",region=\"",
+          EscapeLabel(node.region), "\"}");
+  Header(out, "snowflake_cluster_worker_ids", "gauge",
+         "Worker IDs this node may claim: its region's range (coordinator "
+         "modes only).");
+  if (node.lease.range_size > 0) {
+    Append(out, "snowflake_cluster_worker_ids", cluster_labels, " ",
+           node.lease.range_size, "\n");
+  }
+  Header(out, "snowflake_cluster_worker_ids_free", "gauge",
+         "Of those, the IDs no node held when the coordinator was last "
+         "listed (about every 10 s; coordinator modes only).");
+  if (node.lease.range_free >= 0) {
+    Append(out, "snowflake_cluster_worker_ids_free", cluster_labels, " ",
+           node.lease.range_free, "\n");
+  }
+
   const double now_ms = static_cast<double>(node.now_micros) / 1e3;
   const Layout& layout = node.layout;
   const double headroom =
@@ -273,6 +297,10 @@ std::string Metrics::Render(const NodeStatus& node) const {
          "Time between now and the stored high-water mark; IDs stop (503) "
          "when it reaches zero.",
          headroom);
+  Single(out, "snowflake_hwm_reserve_seconds", "gauge",
+         "How far ahead of the clock the high-water mark is kept: the "
+         "outage budget (coordinator modes) or the HWM reserve (static).",
+         static_cast<double>(node.hwm_reserve_millis) / 1e3);
   Single(out, "snowflake_hwm_stored_timestamp_seconds", "gauge",
          "Unix time of the high-water mark last stored.",
          static_cast<double>(node.hwm.stored_unix_millis) / 1e3);
@@ -284,6 +312,10 @@ std::string Metrics::Render(const NodeStatus& node) const {
   Single(out, "snowflake_time_range_remaining_seconds", "gauge",
          "Time left before the layout's time bits run out.",
          (static_cast<double>(layout.Limits().last_millis) - now_ms) / 1e3);
+  Single(out, "snowflake_layout_capacity_ids_per_second", "gauge",
+         "The most IDs one worker ID can issue per second (the sequence "
+         "space of a tick, per tick length).",
+         layout.Limits().ids_per_second);
   Single(out, "snowflake_start_wait_seconds", "gauge",
          "Time waited at start for the clock to pass the stored high-water "
          "mark.",
@@ -299,6 +331,43 @@ std::string Metrics::Render(const NodeStatus& node) const {
          EscapeLabel(build_info_.layout), "\",mode=\"",
          EscapeLabel(build_info_.mode), "\",clock=\"",
          EscapeLabel(node.clock_source), "\"} 1\n");
+  Header(out, "snowflake_node_info", "gauge",
+         "Always 1; labels name the node, its cluster, region and worker "
+         "lease mode.");
+  Append(out, "snowflake_node_info{node=\"", EscapeLabel(node.name),
+         "\",cluster=\"", EscapeLabel(node.cluster), "\",region=\"",
+         EscapeLabel(node.region), "\",mode=\"", EscapeLabel(build_info_.mode),
+         "\"} 1\n");
+
+  // The names every Prometheus client library uses, so that generic
+  // dashboards and alerts work.
+  if (process.cpu_seconds >= 0) {
+    Single(out, "process_cpu_seconds_total", "counter",
+           "Total user and system CPU time spent in seconds.",
+           process.cpu_seconds);
+  }
+  if (process.resident_bytes >= 0) {
+    Single(out, "process_resident_memory_bytes", "gauge",
+           "Resident memory size in bytes.",
+           static_cast<double>(process.resident_bytes));
+  }
+  if (process.virtual_bytes >= 0) {
+    Single(out, "process_virtual_memory_bytes", "gauge",
+           "Virtual memory size in bytes.",
+           static_cast<double>(process.virtual_bytes));
+  }
+  if (process.open_fds >= 0) {
+    Single(out, "process_open_fds", "gauge", "Number of open file descriptors.",
+           static_cast<double>(process.open_fds));
+  }
+  if (process.max_fds >= 0) {
+    Single(out, "process_max_fds", "gauge",
+           "Maximum number of open file descriptors.",
+           static_cast<double>(process.max_fds));
+  }
+  Single(out, "process_start_time_seconds", "gauge",
+         "Start time of the process since unix epoch in seconds.",
+         static_cast<double>(node.start_unix_millis) / 1e3);
   return out;
 }
 

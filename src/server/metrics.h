@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "src/server/internal/process_stats.h"
 #include "src/server/node.h"
 
 namespace snowflake {
@@ -54,17 +55,21 @@ class Metrics {
   uint64_t ids_issued() const;
   uint64_t requests(Route route, int http_status) const;
 
-  // The whole exposition: these counters plus the node's state.
-  std::string Render(const NodeStatus& node) const;
+  // The whole exposition: these counters plus the node's state and the
+  // process's resource use.
+  std::string Render(const NodeStatus& node,
+                     const internal::ProcessStats& process) const;
 
   // The HTTP statuses counted individually; others count as code="other".
   static constexpr std::array<int, 9> kStatuses = {200, 400, 404, 405, 408,
                                                    413, 431, 500, 503};
   // Histogram bucket upper bounds in nanoseconds (+Inf is implied).
-  static constexpr std::array<int64_t, 14> kBucketNanos = {
-      50'000,      100'000,     250'000,     500'000,      1'000'000,
-      2'500'000,   5'000'000,   10'000'000,  25'000'000,   50'000'000,
-      100'000'000, 250'000'000, 500'000'000, 1'000'000'000};
+  // From 5 us: a healthy node answers one ID in about 10 us.
+  static constexpr std::array<int64_t, 17> kBucketNanos = {
+      5'000,       10'000,       25'000,     50'000,      100'000,
+      250'000,     500'000,      1'000'000,  2'500'000,   5'000'000,
+      10'000'000,  25'000'000,   50'000'000, 100'000'000, 250'000'000,
+      500'000'000, 1'000'000'000};
 
  private:
   static constexpr int kShards = 16;

@@ -14,6 +14,7 @@ namespace snowflake {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 NodeStatus SampleStatus() {
   NodeStatus status;
@@ -27,7 +28,22 @@ NodeStatus SampleStatus() {
   status.generator.max_drift_millis = 1500;
   status.generator.clock_wait_micros = 2'500'000;
   status.clock_source = "wall";
+  status.name = "n1";
+  status.cluster = "c1";
+  status.region = "eu";
+  status.hwm_reserve_millis = 5000;
+  status.start_unix_millis = 1'700'000'000'000;
   return status;
+}
+
+internal::ProcessStats SampleProcess() {
+  internal::ProcessStats process;
+  process.cpu_seconds = 1.25;
+  process.resident_bytes = 4096;
+  process.virtual_bytes = 8192;
+  process.open_fds = 9;
+  process.max_fds = 1024;
+  return process;
 }
 
 TEST(MetricsTest, CountsRequestsAcrossThreads) {
@@ -52,8 +68,9 @@ TEST(MetricsTest, RendersEveryFamily) {
   metrics.RecordRequest(Route::kId, 200, 70'000);         // 2nd bucket.
   metrics.RecordRequest(Route::kId, 503, 2'000'000'000);  // +Inf only.
   metrics.RecordRequest(Route::kOther, 418, 1);           // code="other".
+  metrics.RecordRequest(Route::kInfo, 200, 4'000);        // 1st bucket.
   metrics.AddIdsIssued(3);
-  const std::string out = metrics.Render(SampleStatus());
+  const std::string out = metrics.Render(SampleStatus(), SampleProcess());
   for (const char* family :
        {"snowflake_ids_issued_total 3\n",
         "snowflake_http_requests_total{route=\"/v1/id\",code=\"200\"} 1\n",
@@ -78,10 +95,46 @@ TEST(MetricsTest, RendersEveryFamily) {
         "snowflake_clock_offset_seconds ",
         "snowflake_clock_monotonic_gap_seconds 0\n",
         "snowflake_time_range_remaining_seconds ",
+        "snowflake_http_request_duration_seconds_bucket{route=\"/v1/info\","
+        "le=\"5e-06\"} 1\n",
         "snowflake_build_info{version=\"1.0\",layout=\"41/10/12\","
-        "mode=\"static\",clock=\"wall\"} 1\n"}) {
+        "mode=\"static\",clock=\"wall\"} 1\n",
+        "snowflake_node_info{node=\"n1\",cluster=\"c1\",region=\"eu\","
+        "mode=\"static\"} 1\n",
+        "snowflake_lease_ttl_seconds -1\n", "snowflake_hwm_reserve_seconds 5\n",
+        "snowflake_layout_capacity_ids_per_second 4096000\n",
+        "process_cpu_seconds_total 1.25\n",
+        "process_resident_memory_bytes 4096\n",
+        "process_virtual_memory_bytes 8192\n", "process_open_fds 9\n",
+        "process_max_fds 1024\n", "process_start_time_seconds 1700000000\n"}) {
     EXPECT_THAT(out, HasSubstr(family));
   }
+}
+
+TEST(MetricsTest, WorkerIdsOfTheRangeOnlyWithACoordinator) {
+  Metrics metrics({"1.0", "41/10/12", "etcd"});
+  NodeStatus status = SampleStatus();
+  std::string out = metrics.Render(status, SampleProcess());
+  EXPECT_THAT(out, Not(HasSubstr("snowflake_cluster_worker_ids{")));
+  EXPECT_THAT(out, Not(HasSubstr("snowflake_cluster_worker_ids_free{")));
+  status.lease.range_size = 64;
+  status.lease.range_free = 61;
+  status.lease.ttl_millis = 10'000;
+  out = metrics.Render(status, SampleProcess());
+  EXPECT_THAT(out, HasSubstr("snowflake_cluster_worker_ids{cluster=\"c1\","
+                             "region=\"eu\"} 64\n"));
+  EXPECT_THAT(out, HasSubstr("snowflake_cluster_worker_ids_free{cluster=\"c1\","
+                             "region=\"eu\"} 61\n"));
+  EXPECT_THAT(out, HasSubstr("snowflake_lease_ttl_seconds 10\n"));
+}
+
+TEST(MetricsTest, UnreadableProcessFieldsAreLeftOut) {
+  Metrics metrics({"1.0", "41/10/12", "static"});
+  const std::string out =
+      metrics.Render(SampleStatus(), internal::ProcessStats{});
+  EXPECT_THAT(out, Not(HasSubstr("process_open_fds")));
+  EXPECT_THAT(out, Not(HasSubstr("process_cpu_seconds_total")));
+  EXPECT_THAT(out, HasSubstr("process_start_time_seconds 1700000000\n"));
 }
 
 TEST(MetricsTest, PassesPromtool) {
@@ -93,7 +146,7 @@ TEST(MetricsTest, PassesPromtool) {
       (std::filesystem::temp_directory_path() / "metrics_test.prom").string();
   {
     std::ofstream file(path);
-    file << metrics.Render(SampleStatus());
+    file << metrics.Render(SampleStatus(), SampleProcess());
   }
   const std::string command =
       std::string(promtool) + " check metrics < " + path + " 2>&1";

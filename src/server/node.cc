@@ -384,6 +384,7 @@ NodeStatus Node::Status() const {
   status.clock_gap_micros = clock_->GapToWallMicros();
   status.start_unix_millis = start_unix_millis_;
   status.start_wait_millis = start_wait_millis_.load();
+  status.hwm_reserve_millis = options_.hwm_reserve_millis;
   status.kernel_clock = ReadKernelClock();
   return status;
 }

@@ -61,10 +61,11 @@ struct NodeStatus {
   int64_t high_water_mark_tick = 0;  // Exclusive bound; 0 before start.
   int64_t next_free_tick = 0;
   HwmKeeperStats hwm;
-  int64_t now_micros = 0;         // Node's clock.
-  int64_t clock_gap_micros = 0;   // Node's clock minus the wall clock.
-  int64_t start_unix_millis = 0;  // Process start.
-  int64_t start_wait_millis = 0;  // Waited for the stored HWM at start.
+  int64_t now_micros = 0;          // Node's clock.
+  int64_t clock_gap_micros = 0;    // Node's clock minus the wall clock.
+  int64_t start_unix_millis = 0;   // Process start.
+  int64_t start_wait_millis = 0;   // Waited for the stored HWM at start.
+  int64_t hwm_reserve_millis = 0;  // How far ahead the HWM is kept.
   KernelClockState kernel_clock;
 };
 

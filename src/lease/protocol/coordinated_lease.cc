@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -117,14 +118,19 @@ absl::StatusOr<CoordinatedLease::Claimed> CoordinatedLease::Claim(
   auto marks = coordinator_.ListMarks();
   if (!marks.ok()) return marks.status();
 
+  const int64_t free = FreeInRange(*claims);
   for (const auto& [id, history] : Candidates(*claims, *marks)) {
     HolderInfo holder = options_.holder;
     holder.start_unix_millis = WallMillis();
     auto result = coordinator_.CreateClaim(id, holder, session);
     if (!result.ok()) return result.status();
-    if (result->won) return Claimed{id, result->position, history};
+    if (result->won) {
+      range_free_.store(std::max<int64_t>(free - 1, 0));
+      return Claimed{id, result->position, history};
+    }
     acquire_conflicts_.fetch_add(1, std::memory_order_relaxed);
   }
+  range_free_.store(0);
 
   std::vector<std::string> holders;
   for (const ClaimEntry& claim : *claims) {
@@ -140,6 +146,19 @@ absl::StatusOr<CoordinatedLease::Claimed> CoordinatedLease::Claim(
       options_.range_last, " of cluster \"", options_.cluster,
       "\": ", holders.size(), " of ", size, " held (",
       absl::StrJoin(holders, ", "), "); widen the range, or stop a node"));
+}
+
+int64_t CoordinatedLease::FreeInRange(
+    const std::vector<ClaimEntry>& claims) const {
+  std::set<int64_t> held;
+  for (const ClaimEntry& claim : claims) {
+    if (claim.worker_id >= options_.range_first &&
+        claim.worker_id <= options_.range_last) {
+      held.insert(claim.worker_id);
+    }
+  }
+  return options_.range_last - options_.range_first + 1 -
+         static_cast<int64_t>(held.size());
 }
 
 absl::StatusOr<LeaseGrant> CoordinatedLease::Acquire() {
@@ -246,6 +265,7 @@ absl::StatusOr<LeaseGrant> CoordinatedLease::Acquire() {
 
 void CoordinatedLease::SetDeadline(int64_t confirmed_micros,
                                    int64_t ttl_millis) {
+  ttl_millis_.store(ttl_millis);
   // Keep-alives are sent one at a time, so a later one never lowers it.
   deadline_micros_.store(FencingDeadlineMicros(confirmed_micros, ttl_millis),
                          std::memory_order_release);
@@ -280,7 +300,11 @@ void CoordinatedLease::KeepAlive(int64_t session, int64_t ttl_millis) {
   constexpr int64_t kRetryMicros = 150'000;
   // How often the history's and the watch's requests are looked at.
   constexpr int64_t kPollMicros = 50'000;
+  // How often the claims are listed for the free-ID count: at most every
+  // keep-alive, and never more often than this.
+  constexpr int64_t kCensusMicros = 10'000'000;
   int64_t next_renew = clock_.NowMicros() + period_micros;
+  int64_t next_census = clock_.NowMicros() + kCensusMicros;
   for (;;) {
     {
       MutexLock lock(&mu_);
@@ -319,6 +343,13 @@ void CoordinatedLease::KeepAlive(int64_t session, int64_t ttl_millis) {
     }
     SetDeadline(evidence->confirmed_micros, evidence->ttl_millis);
     next_renew = now + period_micros;
+    if (now >= next_census) {
+      // Only after a renewal, so a slow list never delays one.
+      next_census = now + kCensusMicros;
+      if (auto claims = coordinator_.ListClaims(); claims.ok()) {
+        range_free_.store(FreeInRange(*claims));
+      }
+    }
   }
 }
 
@@ -405,6 +436,9 @@ LeaseInfo CoordinatedLease::Info() const {
   info.acquire_conflicts = acquire_conflicts_.load();
   info.acquisitions = acquisitions_.load();
   info.claims_lost = claims_lost_.load();
+  info.ttl_millis = ttl_millis_.load();
+  info.range_size = options_.range_last - options_.range_first + 1;
+  info.range_free = range_free_.load();
   {
     MutexLock lock(&mu_);
     if (lost_.load()) info.lost_reason = lost_reason_;

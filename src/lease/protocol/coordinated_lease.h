@@ -87,6 +87,8 @@ class CoordinatedLease final : public WorkerLease {
   absl::StatusOr<Claimed> Claim(int64_t session);
   std::vector<Candidate> Candidates(const std::vector<ClaimEntry>& claims,
                                     const std::vector<MarkEntry>& marks);
+  // IDs of the range that none of `claims` holds.
+  int64_t FreeInRange(const std::vector<ClaimEntry>& claims) const;
   void KeepAlive(int64_t session, int64_t ttl_millis);
   // Re-reads the claim linearizably: lost if it is gone or the
   // coordinator's history went back.
@@ -125,6 +127,8 @@ class CoordinatedLease final : public WorkerLease {
   std::atomic<uint64_t> acquire_conflicts_{0};
   std::atomic<uint64_t> acquisitions_{0};
   std::atomic<uint64_t> claims_lost_{0};
+  std::atomic<int64_t> ttl_millis_{-1};  // As last granted.
+  std::atomic<int64_t> range_free_{-1};  // As last listed.
 
   mutable Mutex mu_;  // Guards the workers' lifecycle, the stores, reasons.
   CondVar wake_;      // Signalled on stop and on loss.

@@ -164,6 +164,27 @@ TEST_F(CoordinatedLeaseTest, KeepAliveEveryThirdOfTheTtlMovesTheDeadline) {
             kTtlSeconds * 1000 - SafetyMarginMillis(kTtlSeconds * 1000));
 }
 
+TEST_F(CoordinatedLeaseTest, InfoCountsTheFreeIdsOfTheRangeAndTheTtl) {
+  auto a = Make("a", 0, 3);
+  EXPECT_EQ(a->Info().range_free, -1);  // Not listed yet.
+  ASSERT_TRUE(a->Acquire().ok());
+  EXPECT_EQ(a->Info().range_size, 4);
+  EXPECT_EQ(a->Info().range_free, 3);
+  EXPECT_EQ(a->Info().ttl_millis, kTtlSeconds * 1000);
+  auto b = Make("b", 0, 3);
+  auto c = Make("c", 2, 9);  // Overlaps: its claim counts in a's range.
+  ASSERT_TRUE(b->Acquire().ok());
+  ASSERT_TRUE(c->Acquire().ok());
+  EXPECT_EQ(b->Info().range_free, 2);
+  EXPECT_EQ(a->Info().range_free, 3);  // Listed at the next renewal.
+  ASSERT_TRUE(clock_.AwaitWaiters(3));
+  clock_.AdvanceMillis(KeepAlivePeriodMillis(kTtlSeconds * 1000));
+  ASSERT_TRUE(clock_.AwaitWaiters(3));
+  EXPECT_EQ(a->Info().range_free, 1);
+  EXPECT_EQ(c->Info().range_size, 8);
+  EXPECT_EQ(c->Info().range_free, 7);  // 2 of 2-9 held.
+}
+
 TEST_F(CoordinatedLeaseTest, HistoryThatWentBackFencesAndAcquireStartsOver) {
   auto lease = Make("a", 0, 0);
   ASSERT_TRUE(lease->Acquire().ok());

@@ -161,7 +161,8 @@ TEST(ConfigDocsTest, ConfigurationMdMatchesCode) {
 TEST(ConfigDocsTest, MetricsMdListsEveryFamily) {
   const std::string doc = ReadDoc("metrics.md");
   Metrics metrics({"v", "l", "m"});
-  std::stringstream rendered(metrics.Render(NodeStatus()));
+  std::stringstream rendered(
+      metrics.Render(NodeStatus(), internal::ReadProcessStats()));
   std::string line;
   while (std::getline(rendered, line)) {
     if (line.rfind("# TYPE ", 0) != 0) continue;
