@@ -3,14 +3,21 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
+#include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -228,6 +235,52 @@ void PrintTable(const ClusterFlags& flags, const Snapshot& snapshot, Io& io) {
   io.out << '\n' << internal::FormatColumns(rows);
 }
 
+// The holders as Prometheus file_sd target groups, one per holder at its
+// first advertised address (a node advertising several would otherwise be
+// scraped, and counted, once per address).
+void PrintPrometheusSd(const ClusterFlags& flags, const Snapshot& snapshot,
+                       std::ostream& out) {
+  Json groups = Json::array();
+  for (const auto& [id, row] : snapshot.workers) {
+    if (!row.holder || !row.bad_entry.empty() ||
+        row.holder->addresses.empty()) {
+      continue;
+    }
+    const cluster_schema::Holder& holder = *row.holder;
+    groups.push_back({{"targets", {holder.addresses.front()}},
+                      {"labels",
+                       {{"cluster", flags.cluster},
+                        {"region", holder.region},
+                        {"worker_id", std::to_string(id)},
+                        {"node", holder.node}}}});
+  }
+  out << groups.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+      << '\n';
+}
+
+// Replaces `path` with `content`: a temporary file beside it, renamed over
+// it, so that a reader (Prometheus) never sees a partial file.
+absl::Status WriteAtomically(const std::string& path,
+                             const std::string& content) {
+  const std::string temp = path + ".tmp";
+  {
+    std::ofstream file(temp, std::ios::trunc);
+    file << content;
+    file.flush();
+    if (!file) {
+      return absl::UnavailableError(
+          fmt::format("cannot write {}: {}", temp, std::strerror(errno)));
+    }
+  }
+  std::error_code error;
+  std::filesystem::rename(temp, path, error);
+  if (error) {
+    return absl::UnavailableError(
+        fmt::format("cannot rename {} to {}: {}", temp, path, error.message()));
+  }
+  return absl::OkStatus();
+}
+
 // For a cluster with no keys at all (most likely a wrong --cluster): the
 // names that do exist.
 void PrintOtherClusters(const ClusterFlags& flags, ClusterStore& store,
@@ -251,27 +304,57 @@ int Cluster(const ClusterFlags& flags_in, Clock& clock, Io& io) {
       code != kExitOk) {
     return code;
   }
+  if (flags.json) flags.format = "json";
+  if (flags.format != "table" && flags.format != "json" &&
+      flags.format != "prometheus-sd") {
+    return Fail(io, kExitUsage,
+                fmt::format("--format {} is not a format: use table, json or "
+                            "prometheus-sd",
+                            flags.format));
+  }
+  if (flags.refresh_seconds < 0 ||
+      (flags.refresh_seconds > 0 && flags.output.empty())) {
+    return Fail(io, kExitUsage,
+                "--refresh S needs S > 0 and --output FILE (it rewrites the "
+                "file every S seconds until stopped)");
+  }
   absl::StatusOr<std::unique_ptr<ClusterStore>> store =
       internal::OpenStore(flags);
   if (!store.ok()) {
     return internal::FailToOpen(io, kCommand, flags,
                                 "cannot read the cluster from", store.status());
   }
-  absl::StatusOr<Snapshot> snapshot = Read(flags, **store);
-  if (!snapshot.ok()) {
-    return Fail(io, kExitBadData,
-                fmt::format("cannot read the cluster from {}: {}",
-                            (*store)->name(), Message(snapshot.status())));
-  }
-  if (flags.json) {
-    PrintJson(flags, *snapshot, clock.NowMicros() / 1000, io);
-  } else {
-    PrintTable(flags, *snapshot, io);
-    if (!snapshot->config && snapshot->workers.empty()) {
-      PrintOtherClusters(flags, **store, io);
+  for (;;) {
+    absl::StatusOr<Snapshot> snapshot = Read(flags, **store);
+    std::ostringstream text;
+    Io to_text{io.in, text, io.err};
+    int code = kExitOk;
+    if (!snapshot.ok()) {
+      code = Fail(io, kExitBadData,
+                  fmt::format("cannot read the cluster from {}: {}",
+                              (*store)->name(), Message(snapshot.status())));
+    } else if (flags.format == "json") {
+      PrintJson(flags, *snapshot, clock.NowMicros() / 1000, to_text);
+    } else if (flags.format == "prometheus-sd") {
+      PrintPrometheusSd(flags, *snapshot, text);
+    } else {
+      PrintTable(flags, *snapshot, to_text);
+      if (!snapshot->config && snapshot->workers.empty()) {
+        PrintOtherClusters(flags, **store, to_text);
+      }
     }
+    if (code == kExitOk && flags.output.empty()) {
+      io.out << text.str();
+    } else if (code == kExitOk) {
+      if (absl::Status written = WriteAtomically(flags.output, text.str());
+          !written.ok()) {
+        code = Fail(io, kExitBadData, Message(written));
+      }
+    }
+    // With --refresh a failed round keeps the last file and tries again.
+    if (flags.refresh_seconds == 0) return code;
+    std::this_thread::sleep_for(std::chrono::seconds(flags.refresh_seconds));
   }
-  return kExitOk;
 }
 
 CLI::App* ClusterCommand::Add(CLI::App& app) {
@@ -287,7 +370,9 @@ CLI::App* ClusterCommand::Add(CLI::App& app) {
       "  snowflake cluster --etcd https://e1:2379,https://e2:2379 "
       "--ca ca.pem --cert client.pem --key client-key.pem --json\n"
       "  snowflake cluster --zookeeper zk1:2181,zk2:2181/apps --cluster prod "
-      "--zookeeper-auth svc:secret\n\n"
+      "--zookeeper-auth svc:secret\n"
+      "  snowflake cluster --etcd http://127.0.0.1:2379 --cluster prod "
+      "--format prometheus-sd --output targets/snowflake.json --refresh 10\n\n"
       "With --zookeeper, LEASE_LEFT is \"-\": a ZooKeeper session's time "
       "left is not visible to other clients; --json's \"lease\" names the "
       "session that owns the worker's ephemeral znode.");
@@ -315,7 +400,21 @@ CLI::App* ClusterCommand::Add(CLI::App& app) {
                   "Count the free IDs of this range (default: every worker "
                   "ID of the cluster's layout)")
       ->type_name("A-B");
-  cmd->add_flag("--json", flags_.json, "Print one JSON object");
+  cmd->add_flag("--json", flags_.json, "Print one JSON object (--format json)");
+  cmd->add_option("--format", flags_.format,
+                  "table, json, or prometheus-sd: the holders as Prometheus "
+                  "file_sd targets (first advertised address; labels "
+                  "cluster, region, worker_id, node)")
+      ->type_name("F")
+      ->capture_default_str();
+  cmd->add_option("--output,-o", flags_.output,
+                  "Write to FILE (replaced atomically) instead of standard "
+                  "output")
+      ->type_name("FILE");
+  cmd->add_option("--refresh", flags_.refresh_seconds,
+                  "With --output: write again every S seconds until stopped "
+                  "(a failed read keeps the last file)")
+      ->type_name("S");
   cmd->add_option("--ca,--etcd-ca", flags_.ca_file,
                   "CA bundle (PEM) that verifies etcd")
       ->type_name("FILE");

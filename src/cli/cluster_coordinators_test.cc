@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -288,6 +290,32 @@ TEST_P(ClusterOnCoordinatorTest, JsonNamesWhatHoldsEachId) {
   EXPECT_EQ(json["free_with_hwm"][0]["worker_id"], 9);
 }
 
+TEST_P(ClusterOnCoordinatorTest, PrometheusSdTargetsEveryHolderOnce) {
+  WriteCluster(*writer_, schema::kDefaultPrefix, "sd");
+  const std::string file =
+      (std::filesystem::temp_directory_path() / "cluster_sd_test.json")
+          .string();
+  std::filesystem::remove(file);
+  const Result r = Run({"cluster", "--cluster", "sd", "--format",
+                        "prometheus-sd", "--output", file});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, IsEmpty());  // Written to the file only.
+  std::ifstream in(file);
+  const nlohmann::json groups = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_TRUE(groups.is_array()) << r.out;
+  ASSERT_EQ(groups.size(), 2u) << groups.dump();  // Not the free ID 9.
+  for (int i = 0; i < 2; ++i) {
+    const std::string id = i == 0 ? "3" : "7";
+    EXPECT_EQ(groups[i]["targets"], nlohmann::json({"127.0.0.1:80" + id}));
+    EXPECT_EQ(groups[i]["labels"], nlohmann::json({{"cluster", "sd"},
+                                                   {"region", "eu-west"},
+                                                   {"worker_id", id},
+                                                   {"node", "node-" + id}}));
+  }
+  EXPECT_FALSE(std::filesystem::exists(file + ".tmp"));
+  std::filesystem::remove(file);
+}
+
 TEST_P(ClusterOnCoordinatorTest, ListFindsEveryClusterUnderThePrefix) {
   const std::string prefix = "/list-test";
   WriteCluster(*writer_, prefix, "prod");
@@ -460,6 +488,10 @@ TEST(ClusterZooKeeperFlagsTest, BadFlagsAreUsageErrors) {
             "are etcd's"},
            {{"cluster", "--zookeeper", "127.0.0.1:1", "--root", "x"},
             "--prefix: must start with \"/\""},
+           {{"cluster", "--zookeeper", "127.0.0.1:1", "--format", "yaml"},
+            "--format yaml is not a format"},
+           {{"cluster", "--zookeeper", "127.0.0.1:1", "--refresh", "5"},
+            "--refresh S needs S > 0 and --output FILE"},
        }) {
     const Result r = Snowflake(c.args);
     EXPECT_EQ(r.code, kExitUsage) << c.args.back() << ": " << r.err;

@@ -27,6 +27,14 @@ struct ClusterFlags {
   // stored layout.
   std::string worker_range;
   bool json = false;  // One JSON object instead of a table.
+  // `snowflake cluster`'s output: "table", "json" (as --json), or
+  // "prometheus-sd" (the holders as Prometheus file_sd targets).
+  std::string format = "table";
+  // Empty: standard output; else written to this file atomically
+  // (a temporary file renamed over it), so a reader never sees half.
+  std::string output;
+  // Above 0: read and write again every this many seconds until stopped.
+  int64_t refresh_seconds = 0;
   // ZooKeeper: "user:password" for the digest scheme; empty: none.
   std::string zookeeper_auth;
   // etcd: TLS (PEM files) and authentication, as for snowflaked.
