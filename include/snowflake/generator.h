@@ -104,6 +104,12 @@ class Generator {
   // the lowest tick a later run may use.
   int64_t NextFreeTick() const;
 
+  // How far the clock is behind the last issued ID (beyond what may be
+  // borrowed), 0 when it is not. Issuing is refused while this exceeds
+  // tolerance_micros(): a readiness check asks before any client does.
+  int64_t ClockBehindMicros() const;
+  int64_t tolerance_micros() const { return tolerance_micros_; }
+
   const Layout& layout() const { return layout_; }
   int64_t worker_id() const { return worker_id_; }
   GeneratorStats stats() const;

@@ -253,6 +253,17 @@ int64_t Generator::Stop() {
   return TickAfterLast(prev & ~kStoppedBit, sequence_bits_);
 }
 
+int64_t Generator::ClockBehindMicros() const {
+  // As Reserve: the state before the clock.
+  const uint64_t cur = state_.load(std::memory_order_acquire) & ~kStoppedBit;
+  const int64_t now_micros = clock_.NowMicros();
+  if (cur == 0) return 0;
+  const int64_t last_tick = static_cast<int64_t>((cur - 1) >> sequence_bits_);
+  return std::max<int64_t>(
+      0,
+      layout_.MillisOfTick(last_tick - max_borrow_ticks_) * 1000 - now_micros);
+}
+
 int64_t Generator::NextFreeTick() const {
   return TickAfterLast(state_.load(std::memory_order_acquire) & ~kStoppedBit,
                        sequence_bits_);

@@ -154,6 +154,23 @@ TEST(GeneratorTest, BackwardsBeyondToleranceFailsWithDriftAndIssuesNothing) {
   EXPECT_EQ(*next, *before + 1);
 }
 
+TEST(GeneratorTest, ClockBehindSaysWhatNextWouldRefuse) {
+  SimulatedClock clock(At(100));
+  GeneratorOptions options = Options(MakeLayout(41, 10, 2));
+  options.max_borrow_millis = 2;
+  auto gen = MakeGenerator(clock, options);
+  EXPECT_EQ(gen->tolerance_micros(), 5000);
+  ASSERT_TRUE(gen->Next().ok());  // Tick 100.
+  EXPECT_EQ(gen->ClockBehindMicros(), 0);
+  for (int i = 0; i < 11; ++i) ASSERT_TRUE(gen->Next().ok());  // Up to 102.
+  EXPECT_EQ(gen->ClockBehindMicros(), 0);  // Borrowed: not behind.
+  clock.SetMicros(At(92, 500));  // Tick 102 - 2 borrowed = 100: 7.5 ms.
+  EXPECT_EQ(gen->ClockBehindMicros(), 7500);
+  EXPECT_EQ(GetErrorKind(gen->Next().status()), ErrorKind::kClockBackwards);
+  clock.SetMicros(At(95));  // 5 ms: within tolerance, Next would wait.
+  EXPECT_EQ(gen->ClockBehindMicros(), 5000);
+}
+
 TEST(GeneratorTest, BorrowRunsAheadOfTheClockUpToTheLimit) {
   SimulatedClock clock(At(100));
   GeneratorOptions options = Options(MakeLayout(41, 10, 2));

@@ -346,6 +346,14 @@ absl::Status Node::CheckReady() const {
         "clock (--layout, --unit-ms, --epoch; `snowflake layout` prints each "
         "layout's range)"));
   }
+  if (const int64_t behind = generator.ClockBehindMicros();
+      behind > generator.tolerance_micros()) {
+    return absl::UnavailableError(absl::StrCat(
+        "the clock is ", (behind + 999) / 1000,
+        " ms behind the last issued ID (tolerance ",
+        generator.tolerance_micros() / 1000,
+        " ms): it was stepped back; not serving until it catches up"));
+  }
   if (generator.high_water_mark() <= std::max(now, generator.NextFreeTick())) {
     return absl::UnavailableError(
         "the stored high-water mark has run out and cannot be raised (the "
