@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "snowflake/clock.h"
 #include "spdlog/spdlog.h"
+#include "src/daemon/systemd_notify.h"
 #include "src/lease/etcd/etcd_lease.h"
 #include "src/lease/state_dir.h"
 #include "src/lease/static_lease.h"
@@ -322,6 +323,7 @@ int Run(const Config& config) {
       }
       node.BeginShutdown();  // /readyz fails from now on.
       spdlog::info("event=shutdown_begin signal={}", sig);
+      NotifyStopping();
       std::lock_guard<std::mutex> lock(signal_state.mu);
       signal_state.requested = true;
       signal_state.cv.notify_all();
@@ -338,6 +340,7 @@ int Run(const Config& config) {
       "event=starting worker_mode={} state_dir={} layout=\"{}\" clock={}",
       config.worker_mode, config.state_dir, config.layout.ToString(),
       config.clock_source);
+  NotifyStatus("starting: acquiring the worker ID, waiting for the clock");
   if (absl::Status s = node.Start(); !s.ok()) {
     // A setting the coordinator refuses (a layout or region map other than
     // the cluster's, a missing chroot, refused credentials) is a
@@ -358,10 +361,20 @@ int Run(const Config& config) {
   spdlog::info("event=ready worker_id={} start_wait_ms={} hwm_store=\"{}\"",
                status.lease.worker_id, status.start_wait_millis,
                status.lease.hwm_store);
+  NotifyReady(status.lease.worker_id);
 
   {
+    // Under systemd, readiness changes (a lost lease, its re-acquisition)
+    // show in `systemctl status`, polled once a second.
+    ReadinessReporter readiness(node);
     std::unique_lock<std::mutex> lock(signal_state.mu);
-    signal_state.cv.wait(lock, [] { return signal_state.requested; });
+    while (!signal_state.cv.wait_for(lock, std::chrono::seconds(1),
+                                     [] { return signal_state.requested; })) {
+      if (!SystemdNotifyEnabled()) continue;
+      lock.unlock();
+      readiness.Poll();
+      lock.lock();
+    }
   }
   const int cut = (*listener)->Shutdown(
       std::chrono::milliseconds(config.drain_timeout_millis));
