@@ -34,7 +34,7 @@ ProcessStats ReadProcessStats() {
         if (index == 23) stats.virtual_bytes = value;
         if (index == 24) pages = value;
       }
-      const long ticks = sysconf(_SC_CLK_TCK);
+      const int64_t ticks = sysconf(_SC_CLK_TCK);
       if (utime >= 0 && stime >= 0 && ticks > 0) {
         stats.cpu_seconds =
             static_cast<double>(utime + stime) / static_cast<double>(ticks);

@@ -18,8 +18,9 @@ TEST(ProcessStatsTest, ReadsThisProcess) {
   const auto until =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
   volatile uint64_t spin = 0;
-  while (std::chrono::steady_clock::now() < until)
+  while (std::chrono::steady_clock::now() < until) {
     spin = spin + memory[spin % memory.size()];
+  }
 
   const ProcessStats stats = ReadProcessStats();
   EXPECT_GT(stats.cpu_seconds, 0.0);
