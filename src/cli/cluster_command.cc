@@ -238,9 +238,9 @@ void PrintTable(const ClusterFlags& flags, const Snapshot& snapshot, Io& io) {
 // The holders as Prometheus file_sd target groups, one per holder at its
 // first advertised address (a node advertising several would otherwise be
 // scraped, and counted, once per address).
-void PrintPrometheusSd(const ClusterFlags& flags, const Snapshot& snapshot,
-                       std::ostream& out) {
-  Json groups = Json::array();
+std::vector<Json> TargetGroups(const ClusterFlags& flags,
+                               const Snapshot& snapshot) {
+  std::vector<Json> groups;
   for (const auto& [id, row] : snapshot.workers) {
     if (!row.holder || !row.bad_entry.empty() ||
         row.holder->addresses.empty()) {
@@ -253,6 +253,31 @@ void PrintPrometheusSd(const ClusterFlags& flags, const Snapshot& snapshot,
                         {"region", holder.region},
                         {"worker_id", std::to_string(id)},
                         {"node", holder.node}}}});
+  }
+  return groups;
+}
+
+// Target groups seen in earlier rounds of --refresh, by their JSON, with
+// when each was last seen: a holder that left is kept as a target for
+// --keep-departed seconds, so that a node that died is scraped, found down
+// (`up == 0`) and alerted on, instead of vanishing from the targets once its
+// claim expires.
+using SeenTargets = std::map<std::string, std::pair<Json, int64_t>>;
+
+void PrintPrometheusSd(const std::vector<Json>& current, SeenTargets& seen,
+                       int64_t now_micros, int64_t keep_micros,
+                       std::ostream& out) {
+  for (const Json& group : current) {
+    seen[group.dump()] = {group, now_micros};
+  }
+  Json groups = Json::array();
+  for (auto it = seen.begin(); it != seen.end();) {
+    if (now_micros - it->second.second > keep_micros) {
+      it = seen.erase(it);
+      continue;
+    }
+    groups.push_back(it->second.first);
+    ++it;
   }
   out << groups.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
       << '\n';
@@ -318,12 +343,20 @@ int Cluster(const ClusterFlags& flags_in, Clock& clock, Io& io) {
                 "--refresh S needs S > 0 and --output FILE (it rewrites the "
                 "file every S seconds until stopped)");
   }
+  if (flags.keep_departed_seconds < 0 ||
+      (flags.keep_departed_seconds > 0 &&
+       (flags.refresh_seconds == 0 || flags.format != "prometheus-sd"))) {
+    return Fail(io, kExitUsage,
+                "--keep-departed S needs S >= 0, --format prometheus-sd and "
+                "--refresh (it remembers targets between rounds)");
+  }
   absl::StatusOr<std::unique_ptr<ClusterStore>> store =
       internal::OpenStore(flags);
   if (!store.ok()) {
     return internal::FailToOpen(io, kCommand, flags,
                                 "cannot read the cluster from", store.status());
   }
+  SeenTargets seen;
   for (;;) {
     absl::StatusOr<Snapshot> snapshot = Read(flags, **store);
     std::ostringstream text;
@@ -336,7 +369,8 @@ int Cluster(const ClusterFlags& flags_in, Clock& clock, Io& io) {
     } else if (flags.format == "json") {
       PrintJson(flags, *snapshot, clock.NowMicros() / 1000, to_text);
     } else if (flags.format == "prometheus-sd") {
-      PrintPrometheusSd(flags, *snapshot, text);
+      PrintPrometheusSd(TargetGroups(flags, *snapshot), seen, clock.NowMicros(),
+                        flags.keep_departed_seconds * 1'000'000, text);
     } else {
       PrintTable(flags, *snapshot, to_text);
       if (!snapshot->config && snapshot->workers.empty()) {
@@ -372,7 +406,8 @@ CLI::App* ClusterCommand::Add(CLI::App& app) {
       "  snowflake cluster --zookeeper zk1:2181,zk2:2181/apps --cluster prod "
       "--zookeeper-auth svc:secret\n"
       "  snowflake cluster --etcd http://127.0.0.1:2379 --cluster prod "
-      "--format prometheus-sd --output targets/snowflake.json --refresh 10\n\n"
+      "--format prometheus-sd --output targets/snowflake.json --refresh 10 "
+      "--keep-departed 600\n\n"
       "With --zookeeper, LEASE_LEFT is \"-\": a ZooKeeper session's time "
       "left is not visible to other clients; --json's \"lease\" names the "
       "session that owns the worker's ephemeral znode.");
@@ -415,6 +450,12 @@ CLI::App* ClusterCommand::Add(CLI::App& app) {
                   "With --output: write again every S seconds until stopped "
                   "(a failed read keeps the last file)")
       ->type_name("S");
+  cmd->add_option("--keep-departed", flags_.keep_departed_seconds,
+                  "With --format prometheus-sd --refresh: keep a holder that "
+                  "left as a target this long, so a node that died is "
+                  "scraped as down (up == 0) rather than dropped")
+      ->type_name("S")
+      ->capture_default_str();
   cmd->add_option("--ca,--etcd-ca", flags_.ca_file,
                   "CA bundle (PEM) that verifies etcd")
       ->type_name("FILE");

@@ -492,6 +492,9 @@ TEST(ClusterZooKeeperFlagsTest, BadFlagsAreUsageErrors) {
             "--format yaml is not a format"},
            {{"cluster", "--zookeeper", "127.0.0.1:1", "--refresh", "5"},
             "--refresh S needs S > 0 and --output FILE"},
+           {{"cluster", "--zookeeper", "127.0.0.1:1", "--keep-departed", "60"},
+            "--keep-departed S needs S >= 0, --format prometheus-sd and "
+            "--refresh"},
        }) {
     const Result r = Snowflake(c.args);
     EXPECT_EQ(r.code, kExitUsage) << c.args.back() << ": " << r.err;

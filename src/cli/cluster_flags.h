@@ -35,6 +35,8 @@ struct ClusterFlags {
   std::string output;
   // Above 0: read and write again every this many seconds until stopped.
   int64_t refresh_seconds = 0;
+  // prometheus-sd with refresh: how long a holder that left stays a target.
+  int64_t keep_departed_seconds = 0;
   // ZooKeeper: "user:password" for the digest scheme; empty: none.
   std::string zookeeper_auth;
   // etcd: TLS (PEM files) and authentication, as for snowflaked.
