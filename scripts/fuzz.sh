@@ -4,7 +4,8 @@
 # scratch directory: the repository's corpus is never written.
 #
 #   scripts/fuzz.sh TARGET [SECONDS]   one target; without SECONDS, until Ctrl-C
-#   scripts/fuzz.sh --all SECONDS      every target, SECONDS each
+#   scripts/fuzz.sh --all SECONDS      every target, SECONDS each, one per
+#                                      core at a time
 #   scripts/fuzz.sh --list             the targets
 #
 # Exits non-zero if a target crashed, leaked, timed out or broke one of its
@@ -26,7 +27,7 @@ declare -A max_len=(
 targets=(http_request_fuzz id_parse_fuzz hwm_file_fuzz config_fuzz)
 
 usage() {
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -67,12 +68,13 @@ work_parent=/dev/shm
 work=$(mktemp -d "$work_parent/snowflake-fuzz-work.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-failed=()
-for target in "${selected[@]}"; do
-  dir="$scratch/$target"
+# One target: its log, crashes and exit status under $scratch/TARGET.
+run_target() {
+  local target=$1
+  local dir="$scratch/$target"
   mkdir -p "$dir/crashes"
   cp -r "tests/fuzz/corpus/$target" "$dir/corpus"
-  args=(
+  local args=(
     -max_len="${max_len[$target]}"
     -timeout=10
     -artifact_prefix="$dir/crashes/"
@@ -80,14 +82,12 @@ for target in "${selected[@]}"; do
   )
   [[ -f "tests/fuzz/$target.dict" ]] && args+=(-dict="tests/fuzz/$target.dict")
   [[ -n "$seconds" ]] && args+=(-max_total_time="$seconds")
-  binary="$build_dir/tests/fuzz/$target"
-  echo "fuzz: $target for ${seconds:-ever (Ctrl-C stops it)}${seconds:+ s}"
-  status=0
+  local binary="$build_dir/tests/fuzz/$target"
+  local status=0
   if [[ -n "$seconds" ]]; then
     # Quiet when timed: the log is shown only if the target fails.
     TMPDIR="$work" UBSAN_OPTIONS=print_stacktrace=1 \
       "$binary" "${args[@]}" "$dir/corpus" >"$dir/log" 2>&1 || status=$?
-    grep -E '^Done [0-9]+ runs' "$dir/log" | sed 's/^/fuzz:   /' || true
   else
     # Ctrl-C stops the target (exit 72), not this script.
     trap 'true' INT
@@ -96,8 +96,31 @@ for target in "${selected[@]}"; do
     trap - INT
     [[ "$status" -eq 72 ]] && status=0
   fi
+  echo "$status" >"$dir/status"
+}
+
+# Timed targets run side by side, one per core (each fuzzer is one
+# thread); an untimed one runs alone in the foreground.
+echo "fuzz: ${selected[*]} for ${seconds:-ever (Ctrl-C stops it)}${seconds:+ s each}"
+if [[ -n "$seconds" ]]; then
+  for target in "${selected[@]}"; do
+    while (($(jobs -rp | wc -l) >= $(nproc))); do wait -n || true; done
+    run_target "$target" &
+  done
+  wait
+else
+  run_target "${selected[0]}"
+fi
+
+failed=()
+for target in "${selected[@]}"; do
+  dir="$scratch/$target"
+  binary="$build_dir/tests/fuzz/$target"
+  status=$(cat "$dir/status" 2>/dev/null || echo "no status")
+  [[ -n "$seconds" ]] &&
+    { grep -E '^Done [0-9]+ runs' "$dir/log" | sed "s/^/fuzz:   $target: /" || true; }
   crashes=$(find "$dir/crashes" -type f | sort)
-  if [[ "$status" -ne 0 || -n "$crashes" ]]; then
+  if [[ "$status" != 0 || -n "$crashes" ]]; then
     failed+=("$target")
     if [[ -n "$seconds" ]]; then
       tail -n 40 "$dir/log" | sed 's/^/fuzz:   | /'
