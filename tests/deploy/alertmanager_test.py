@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,23 +24,10 @@ import urllib.request
 
 REPO = os.getcwd()
 CONFIG = os.path.join(REPO, "deploy/alertmanager/alertmanager.yml")
+sys.path.insert(0, os.path.join(REPO, "deploy"))
+from render import free_port, render_alertmanager  # noqa: E402
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
 DEADLINE_S = 30
-SHIPPED_RECEIVER = "http://127.0.0.1:9095"
-
-
-def render_alertmanager(text, receiver_base):
-    """The config with its webhook URLs on receiver_base (as
-    deploy/local-cluster rewrites them)."""
-    if text.count(SHIPPED_RECEIVER + "/") != 2:
-        raise ValueError(f"expected two webhook URLs on {SHIPPED_RECEIVER}")
-    return text.replace(SHIPPED_RECEIVER + "/", receiver_base + "/")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Receiver(http.server.ThreadingHTTPServer):

@@ -28,6 +28,9 @@ import urllib.error
 import urllib.request
 
 REPO = os.getcwd()
+sys.path.insert(0, os.path.join(REPO, "deploy"))
+from render import free_port, render_haproxy, render_nginx  # noqa: E402
+
 HAPROXY_CFG = os.path.join(REPO, "deploy/haproxy/haproxy.cfg")
 NGINX_CONF = os.path.join(REPO, "deploy/nginx/nginx.conf")
 REQUESTS = 200
@@ -35,69 +38,8 @@ REQUESTS = 200
 WORKER_SHIFT, WORKER_MASK = 12, 0x3FF
 
 
-# --- Rendering the shipped configs (the same rewrite as deploy/local-cluster).
-
-
-def _replace_once(pattern, repl, text, what):
-    out, n = re.subn(pattern, repl, text, flags=re.MULTILINE)
-    if n != 1:
-        raise ValueError(f"expected one {what} in the config, found {n}")
-    return out
-
-
-def _replace_server_lines(pattern, make_line, text, node_ports):
-    """Replaces the block of `server` lines with one line per node port.
-
-    The first shipped line is the template (its options are kept); the
-    others are dropped."""
-    lines = text.splitlines(keepends=True)
-    hits = [i for i, line in enumerate(lines) if re.match(pattern, line)]
-    if not hits:
-        raise ValueError("no server lines in the config")
-    template = re.match(pattern, lines[hits[0]])
-    new = [make_line(template, n, port) for n, port in enumerate(node_ports, 1)]
-    out = []
-    for i, line in enumerate(lines):
-        if i == hits[0]:
-            out.extend(new)
-        elif i not in hits:
-            out.append(line)
-    return "".join(out)
-
-
-def render_haproxy(text, listen_port, node_ports, stats_port=8404,
-                   host="127.0.0.1"):
-    """haproxy.cfg with the frontend on host:listen_port, the stats page on
-    host:stats_port, and one `server nodeN host:PORT ...` per node port."""
-    text = _replace_once(r"^(\s*bind\s+)127\.0\.0\.1:8080\b",
-                         rf"\g<1>{host}:{listen_port}", text, "bind :8080")
-    text = _replace_once(r"^(\s*bind\s+)127\.0\.0\.1:8404\b",
-                         rf"\g<1>{host}:{stats_port}", text, "bind :8404")
-    return _replace_server_lines(
-        r"^(\s*)server\s+\S+\s+[\w.\-]+:\d+(.*)$",
-        lambda m, n, port: f"{m.group(1)}server node{n} {host}:{port}"
-                           f"{m.group(2)}\n",
-        text, node_ports)
-
-
-def render_nginx(text, listen_port, node_ports, host="127.0.0.1"):
-    """nginx.conf listening on host:listen_port, one upstream `server
-    host:PORT ...;` per node port."""
-    text = _replace_once(r"^(\s*listen\s+)127\.0\.0\.1:8080;",
-                         rf"\g<1>{host}:{listen_port};", text, "listen :8080")
-    return _replace_server_lines(
-        r"^(\s*)server\s+[\w.\-]+:\d+(.*;)\s*$",
-        lambda m, n, port: f"{m.group(1)}server {host}:{port}{m.group(2)}\n",
-        text, node_ports)
-
-
 # --- Processes and HTTP.
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def http_get(url, timeout=5.0):
@@ -278,7 +220,10 @@ def main():
         os.makedirs(ha_dir)
         ha_cfg = os.path.join(ha_dir, "haproxy.cfg")
         with open(HAPROXY_CFG) as f, open(ha_cfg, "w") as out:
-            out.write(render_haproxy(f.read(), ha_port, nodes, ha_stats))
+            out.write(render_haproxy(
+                f.read(), ha_port, ha_stats,
+                [(f"node{n}", f"127.0.0.1:{port}")
+                 for n, port in enumerate(nodes, 1)]))
         ha_log = os.path.join(ha_dir, "log")
         ha = procs.start(["haproxy", "-db", "-f", ha_cfg], ha_dir, ha_log)
 
@@ -287,7 +232,8 @@ def main():
         os.chmod(ng_dir, 0o755)
         ng_conf = os.path.join(ng_dir, "nginx.conf")
         with open(NGINX_CONF) as f, open(ng_conf, "w") as out:
-            out.write(render_nginx(f.read(), ng_port, nodes))
+            out.write(render_nginx(f.read(), ng_port,
+                                 [f"127.0.0.1:{port}" for port in nodes]))
         ng_log = os.path.join(ng_dir, "log")
         ng = procs.start(["nginx", "-p", ng_dir, "-e", "stderr", "-c",
                           ng_conf], ng_dir, ng_log)
