@@ -11,6 +11,7 @@
 #include "CLI/CLI.hpp"
 #include "snowflake/layout.h"
 #include "src/base/strings.h"
+#include "src/cli/audit.h"
 #include "src/cli/commands.h"
 
 namespace snowflake::cli {
@@ -41,6 +42,7 @@ struct Flags {
   LayoutCommandFlags layout;
   EncodeFlags encode;
   ParseFlags parse;
+  AuditFlags audit;
 };
 
 std::string PresetHelp() {
@@ -156,6 +158,57 @@ CLI::App* AddParse(CLI::App& app, Flags& flags) {
   return cmd;
 }
 
+CLI::App* AddAudit(CLI::App& app, Flags& flags) {
+  AuditFlags& audit = flags.audit;
+  CLI::App* cmd = app.add_subcommand(
+      "audit",
+      "Check collected IDs: duplicates, workers outside their range, IDs in "
+      "the future, per-source order; exit 1 if anything is wrong");
+  cmd->footer(
+      "Exact with bounded memory: IDs are sorted in runs of --buffer-ids "
+      "(8 bytes each) spilled to --temp-dir and merged.\n\n"
+      "Example:\n"
+      "  snowflake audit ids-*.txt --regions us=0-341,eu=342-683 --ordered\n"
+      "  snowflake audit --format binary ids.bin --json");
+  AddLayoutOptions(*cmd, audit.layout);
+  cmd->add_option("--format", audit.format,
+                  "text (one ID a line) or binary (big-endian u64s)")
+      ->type_name("F")
+      ->capture_default_str();
+  cmd->add_option("--encoding", audit.encoding,
+                  "Encoding of text input: " + std::string(kEncodingNames))
+      ->type_name("NAME")
+      ->capture_default_str();
+  cmd->add_option("--worker-range", audit.worker_range,
+                  "Expected workers (default: the layout's)")
+      ->type_name("A-B");
+  cmd->add_option("--regions", audit.regions,
+                  "Expected workers: a region map as snowflaked's --regions")
+      ->type_name("NAME=A-B,...");
+  cmd->add_option("--region", audit.region,
+                  "With --regions: only this region's workers are expected")
+      ->type_name("NAME");
+  cmd->add_option("--max-future-ms", audit.max_future_millis,
+                  "IDs timed later than now plus this are in the future")
+      ->type_name("MS")
+      ->capture_default_str();
+  cmd->add_flag("--ordered", audit.ordered,
+                "Each input is one source's IDs in the order received: check "
+                "every worker's IDs increase within it");
+  cmd->add_flag("--json", audit.json, "Print one JSON object");
+  cmd->add_option("--temp-dir", audit.temp_dir,
+                  "Where sorted runs are spilled (default: $TMPDIR or /tmp)")
+      ->type_name("DIR");
+  cmd->add_option("--buffer-ids", audit.buffer_ids,
+                  "IDs sorted in memory before a spill")
+      ->type_name("N")
+      ->capture_default_str();
+  cmd->add_option("inputs", audit.inputs,
+                  "Files of IDs; - or none: standard input")
+      ->type_name("FILE");
+  return cmd;
+}
+
 // Builds the app, parses `args` and runs the chosen command.
 int Run(std::span<const std::string> args, Clock& clock, Io& io,
         std::span<ExtraCommand* const> extra) {
@@ -169,6 +222,7 @@ int Run(std::span<const std::string> args, Clock& clock, Io& io,
   const CLI::App* layout = AddLayout(app, flags);
   const CLI::App* encode = AddEncode(app, flags);
   const CLI::App* parse = AddParse(app, flags);
+  const CLI::App* audit = AddAudit(app, flags);
   std::vector<const CLI::App*> extra_apps;
   for (ExtraCommand* command : extra) extra_apps.push_back(command->Add(app));
 
@@ -201,6 +255,7 @@ int Run(std::span<const std::string> args, Clock& clock, Io& io,
   if (layout->parsed()) return ShowLayout(flags.layout, io);
   if (encode->parsed()) return Encode(flags.encode, io);
   if (parse->parsed()) return Parse(flags.parse, io);
+  if (audit->parsed()) return Audit(flags.audit, clock, io);
   for (size_t i = 0; i < extra.size(); ++i) {
     if (extra_apps[i]->parsed()) return extra[i]->Run(clock, io);
   }

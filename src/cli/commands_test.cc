@@ -14,6 +14,7 @@
 #include "snowflake/id.h"
 #include "snowflake/layout.h"
 #include "src/cli/cli.h"
+#include "src/cli/internal/run_cli.h"
 #include "testing/simulated_clock.h"
 
 namespace snowflake::cli {
@@ -26,32 +27,9 @@ using ::testing::StartsWith;
 
 constexpr uint64_t kTwitterId = 1541815603606036480;
 
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs `snowflake <args>` with `input` on stdin and `clock` for gen.
-Result RunWith(Clock& clock, const std::vector<std::string>& args,
-               const std::string& input = "") {
-  std::istringstream in(input);
-  std::ostringstream out;
-  std::ostringstream err;
-  Io io{in, out, err};
-  Result result;
-  result.code = RunCli(args, clock, io);
-  result.out = out.str();
-  result.err = err.str();
-  return result;
-}
-
-// As RunWith, on a simulated clock 1 s past the default epoch.
-Result Snowflake(const std::vector<std::string>& args,
-                 const std::string& input = "") {
-  snowflake::testing::SimulatedClock clock((kDefaultEpochMillis + 1000) * 1000);
-  return RunWith(clock, args, input);
-}
+using internal::Result;
+using internal::RunWith;
+using internal::Snowflake;
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;
