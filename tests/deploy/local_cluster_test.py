@@ -13,7 +13,8 @@ saw and by what reached Alertmanager's webhook:
 - a node's clock stepped back 1 s (libfaketime): only that node answers
   503, its /readyz says why, the balancer retries elsewhere,
   SnowflakeClockMovedBack fires;
-- two static nodes on one worker ID: SnowflakeWorkerIdConflict fires.
+- two static nodes on one worker ID: SnowflakeWorkerIdConflict fires;
+- every panel of deploy/grafana/snowflake.json parses and returns data.
 
 At the end no ID was issued twice and `down` leaves nothing running.
 """
@@ -34,6 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent.parent
 LOCAL_CLUSTER = ROOT / "deploy/local-cluster"
 TTL = 5
+sys.path.insert(0, str(ROOT / "tests/deploy"))
+import check_dashboard  # noqa: E402
 
 
 def log(message):
@@ -288,6 +291,12 @@ def main():
             eventually("SnowflakeWorkerIdConflict at the webhook",
                        lambda: cluster.alert_seen("SnowflakeWorkerIdConflict", since=wall,
                                                   worker_id="900"), 60)
+
+            # Every panel of the dashboard parses and has data on this cluster.
+            failures = check_dashboard.check_queries(
+                ROOT / "deploy/grafana/snowflake.json", prometheus)
+            check(not failures, "dashboard panels without data:\n" + "\n".join(failures))
+            log("every dashboard panel returned data")
 
             load.stop.set()
             load.join()
