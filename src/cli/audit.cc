@@ -56,19 +56,21 @@ struct WorkerSummary {
 class Auditor {
  public:
   Auditor(const AuditFlags& flags, Layout layout,
-          std::vector<WorkerRange> expected, int64_t now_millis,
+          std::vector<WorkerRange> expected, Clock& clock,
           std::unique_ptr<internal::IdSorter> sorter)
       : flags_(flags),
         layout_(std::move(layout)),
         expected_(std::move(expected)),
-        now_millis_(now_millis),
+        clock_(clock),
         sorter_(std::move(sorter)) {}
 
   // Reads one input; false (reported) on a read or spill error.
   bool Read(const std::string& name, std::istream& in, Io& io) {
     std::map<int64_t, uint64_t> last_by_worker;  // This source's.
     auto take = [&](uint64_t id, std::string_view where) {
-      ++ids_;
+      // "Now" when the ID is read: inputs may be streams still being
+      // written (a fresh ID is not in the future). Read every 4,096 IDs.
+      if (ids_++ % 4096 == 0) now_millis_ = clock_.NowMicros() / 1000;
       if (absl::Status s = sorter_->Add(id); !s.ok()) {
         error_ = std::string(s.message());
         return false;
@@ -271,7 +273,8 @@ class Auditor {
   const AuditFlags& flags_;
   const Layout layout_;
   const std::vector<WorkerRange> expected_;
-  const int64_t now_millis_;
+  Clock& clock_;
+  int64_t now_millis_ = 0;
   std::unique_ptr<internal::IdSorter> sorter_;
   Encoding encoding_ = Encoding::kDecimal;
   uint64_t ids_ = 0;
@@ -352,8 +355,8 @@ int Audit(const AuditFlags& flags, Clock& clock, Io& io) {
                 StdView(sorter.status().message()));
   }
 
-  Auditor auditor(flags, *layout, *std::move(expected),
-                  clock.NowMicros() / 1000, *std::move(sorter));
+  Auditor auditor(flags, *layout, *std::move(expected), clock,
+                  *std::move(sorter));
   auditor.set_encoding(*encoding);
   std::vector<std::string> inputs = flags.inputs;
   if (inputs.empty()) inputs.push_back("-");

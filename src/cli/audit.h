@@ -44,7 +44,7 @@ struct AuditFlags {
 // is wrong; kExitBadData (1) when anything is (a duplicate, an invalid
 // line, a worker outside the range, an ID in the future, one out of
 // order), or an input or the temporary folder cannot be read or written;
-// kExitUsage for bad flags. `clock` gives "now".
+// kExitUsage for bad flags. `clock` gives "now" as each ID is read.
 int Audit(const AuditFlags& flags, Clock& clock, Io& io);
 
 }  // namespace snowflake::cli

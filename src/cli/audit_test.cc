@@ -123,6 +123,28 @@ TEST(AuditTest, WorkersOutsideTheRegionAndIdsInTheFuture) {
   EXPECT_EQ(r.code, kExitOk) << r.out;  // Both regions, 2 s allowed.
 }
 
+// A clock one second later at every reading: IDs read from a stream still
+// being written are compared with the time they are read, not the start.
+class SteppingClock : public Clock {
+ public:
+  int64_t NowMicros() override { return now_ += 1'000'000; }
+  void SleepForMicros(int64_t) override {}
+
+ private:
+  int64_t now_ = kDefaultEpochMillis * 1000;  // First reading: tick 1000.
+};
+
+TEST(AuditTest, NowIsReadAsTheInputIsRead) {
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 4096; ++i) ids.push_back(Id(1000, 1, i));
+  ids.push_back(Id(2500, 1, 0));  // Read when the clock says tick 2000.
+  SteppingClock clock;
+  const internal::Result r =
+      internal::RunWith(clock, {"audit", "--json"}, Lines(ids));
+  EXPECT_EQ(r.code, kExitOk) << r.out;
+  EXPECT_EQ(Json(r)["future"]["count"], 0);
+}
+
 TEST(AuditTest, OrderIsCheckedPerSourceAndWorkerWhenAsked) {
   // Worker 1 goes back within a.txt; b.txt's lower ID is another source.
   const std::string a =
