@@ -61,6 +61,9 @@ TEST_PACKAGES=(
   yamllint
   python3
   python3-yaml
+  podman  # deploy/container: the image, built with buildah and run
+  buildah
+  runc    # crun refuses hybrid cgroups on some machines
 )
 
 case "${1:-}" in
