@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -237,7 +238,9 @@ void PrintTable(const ClusterFlags& flags, const Snapshot& snapshot, Io& io) {
 
 // The holders as Prometheus file_sd target groups, one per holder at its
 // first advertised address (a node advertising several would otherwise be
-// scraped, and counted, once per address).
+// scraped, and counted, once per address). No worker_id label: a node that
+// acquires another ID would become another target (and series); the
+// node's own snowflake_worker{worker_id} says which it holds.
 std::vector<Json> TargetGroups(const ClusterFlags& flags,
                                const Snapshot& snapshot) {
   std::vector<Json> groups;
@@ -251,7 +254,6 @@ std::vector<Json> TargetGroups(const ClusterFlags& flags,
                       {"labels",
                        {{"cluster", flags.cluster},
                         {"region", holder.region},
-                        {"worker_id", std::to_string(id)},
                         {"node", holder.node}}}});
   }
   return groups;
@@ -267,12 +269,19 @@ using SeenTargets = std::map<std::string, std::pair<Json, int64_t>>;
 void PrintPrometheusSd(const std::vector<Json>& current, SeenTargets& seen,
                        int64_t now_micros, int64_t keep_micros,
                        std::ostream& out) {
+  std::set<std::string> addresses;  // Held now.
   for (const Json& group : current) {
     seen[group.dump()] = {group, now_micros};
+    addresses.insert(group["targets"][0].get<std::string>());
   }
   Json groups = Json::array();
   for (auto it = seen.begin(); it != seen.end();) {
-    if (now_micros - it->second.second > keep_micros) {
+    const bool departed = it->second.second != now_micros;
+    // Gone too long, or its address is held again (the node restarted,
+    // perhaps under another name): one target per address, never two.
+    if (departed && (now_micros - it->second.second > keep_micros ||
+                     addresses.contains(
+                         it->second.first["targets"][0].get<std::string>()))) {
       it = seen.erase(it);
       continue;
     }
@@ -439,7 +448,7 @@ CLI::App* ClusterCommand::Add(CLI::App& app) {
   cmd->add_option("--format", flags_.format,
                   "table, json, or prometheus-sd: the holders as Prometheus "
                   "file_sd targets (first advertised address; labels "
-                  "cluster, region, worker_id, node)")
+                  "cluster, region, node)")
       ->type_name("F")
       ->capture_default_str();
   cmd->add_option("--output,-o", flags_.output,

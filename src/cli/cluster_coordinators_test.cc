@@ -309,7 +309,6 @@ TEST_P(ClusterOnCoordinatorTest, PrometheusSdTargetsEveryHolderOnce) {
     EXPECT_EQ(groups[i]["targets"], nlohmann::json({"127.0.0.1:80" + id}));
     EXPECT_EQ(groups[i]["labels"], nlohmann::json({{"cluster", "sd"},
                                                    {"region", "eu-west"},
-                                                   {"worker_id", id},
                                                    {"node", "node-" + id}}));
   }
   EXPECT_FALSE(std::filesystem::exists(file + ".tmp"));

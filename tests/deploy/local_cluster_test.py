@@ -287,7 +287,12 @@ def main():
                     stdout=open(folder / "log", "w"), stderr=subprocess.STDOUT))
                 addresses.append(f"127.0.0.1:{port}")
             targets = cluster.dir / "prometheus/targets/snowflake-static.json"
-            targets.write_text(json.dumps([{"targets": addresses, "labels": {}}]))
+            # Labelled as discovery labels its targets (dashboards and
+            # cluster-level alerts group by them).
+            targets.write_text(json.dumps([
+                {"targets": [address], "labels": {"cluster": "static",
+                                                  "node": f"static-{i}"}}
+                for i, address in enumerate(addresses, 1)]))
             eventually("SnowflakeWorkerIdConflict at the webhook",
                        lambda: cluster.alert_seen("SnowflakeWorkerIdConflict", since=wall,
                                                   worker_id="900"), 60)

@@ -30,7 +30,7 @@ cp deploy/prometheus/prometheus.yml deploy/prometheus/alerts.yml "$tmp/"
 mkdir "$tmp/targets"
 cat >"$tmp/targets/snowflake-eu.json" <<'EOF'
 [{"targets": ["127.0.0.1:8081"],
-  "labels": {"cluster": "prod", "region": "eu", "worker_id": "2", "node": "node-1"}}]
+  "labels": {"cluster": "prod", "region": "eu", "node": "node-1"}}]
 EOF
 echo '[{"targets": ["127.0.0.1:2379"], "labels": {"cluster": "prod", "region": "eu"}}]' \
   >"$tmp/targets/etcd-eu.json"
