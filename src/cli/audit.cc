@@ -59,7 +59,7 @@ class Auditor {
           std::vector<WorkerRange> expected, Clock& clock,
           std::unique_ptr<internal::IdSorter> sorter)
       : flags_(flags),
-        layout_(std::move(layout)),
+        layout_(layout),
         expected_(std::move(expected)),
         clock_(clock),
         sorter_(std::move(sorter)) {}
@@ -311,8 +311,9 @@ absl::StatusOr<std::vector<WorkerRange>> ExpectedWorkers(
       }
       expected.push_back(*range);
     } else {
-      for (const auto& [name, range] : map->regions())
+      for (const auto& [name, range] : map->regions()) {
         expected.push_back(range);
+      }
     }
   } else if (!flags.region.empty()) {
     return absl::InvalidArgumentError("--region needs --regions (the map)");

@@ -33,7 +33,7 @@ std::string Lines(const std::vector<uint64_t>& ids) {
 }
 
 std::string TempFile(const std::string& name, const std::string& content) {
-  const std::string path =
+  std::string path =
       (std::filesystem::temp_directory_path() / ("audit_test_" + name))
           .string();
   std::ofstream(path, std::ios::binary) << content;
@@ -136,6 +136,7 @@ class SteppingClock : public Clock {
 
 TEST(AuditTest, NowIsReadAsTheInputIsRead) {
   std::vector<uint64_t> ids;
+  ids.reserve(4097);
   for (int i = 0; i < 4096; ++i) ids.push_back(Id(1000, 1, i));
   ids.push_back(Id(2500, 1, 0));  // Read when the clock says tick 2000.
   SteppingClock clock;
