@@ -6,6 +6,8 @@
 # cover every target), runs the unit tests under AddressSanitizer+UBSan and
 # ThreadSanitizer, fuzzes each libFuzzer target for 30 s, and runs the
 # benchmarks once in smoke mode (every figure produced, never how fast).
+# Between the release tests and the sanitizer builds it runs the fault suite
+# for 120 s (scripts/faults.sh --short) and audits every ID it collected.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +41,11 @@ if ! wait "$tidy_pid"; then
   exit 1
 fi
 tail -n 1 "$tidy_log"
+
+# On the release build, with nothing else running: its faults are timed.
+step "fault suite (short: 120 s of faults, then snowflake audit)"
+rm -rf build/faults
+scripts/faults.sh --short --out build/faults
 
 # The sanitizer builds need only the unit-test binaries.
 unit_targets=(base_test core_test cli_test lease_test server_test node_test

@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+"""The fault-injection suite: a cluster of real processes under load while a
+schedule, drawn at random from a seed the run prints, injects faults; every
+ID a client receives is recorded, and `snowflake audit` reads the whole
+history at the end. Run by scripts/faults.sh (see there for the modes).
+
+The cluster is deploy/local-cluster's (a 3-member etcd, N nodes under
+libfaketime so that each node's clock can be stepped). Clients take batches
+straight from the nodes, one client per node, each writing the IDs it
+receives to its own file in the order received: one source each, so the
+audit also checks that every worker's IDs increase within a source.
+
+Faults (each on a random node or member, then healed):
+  kill        SIGKILL a node, start it again
+  pause       SIGSTOP a node past its lease TTL, then SIGCONT
+  step        step a node's wall clock back (1 ms, 5 ms, 1 s, 1 h) or
+              forward (1 ms, 5 ms, 1 s), then back to true time
+  slew        run a node's clock 1 % fast for a while
+  member      kill one etcd member, start it again
+  quorum      kill two etcd members (no quorum), start them again
+
+The report (REPORT.md and report.json in the run's folder) gives the seed,
+the schedule, IDs collected, failed requests per fault, time to recover
+(every node ready again) after each, and the audit's verdict. Exit 1 if the
+audit finds anything or a node does not recover.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+LOCAL_CLUSTER = ROOT / "deploy/local-cluster"
+TTL = 5
+# Each client asks for BATCH IDs every PACE seconds at most: about 160 k
+# IDs/s with 4 nodes, 19 M in a short run, without filling the disk.
+BATCH = 200
+PACE = 0.005
+# Back and forward steps of the wall clock, as libfaketime offsets.
+BACK_STEPS = ["-0.001", "-0.005", "-1", "-3600"]
+FORWARD_STEPS = ["+0.001", "+0.005", "+1"]
+FAULTS = ["kill", "pause", "step", "slew", "member", "quorum"]
+
+
+def log(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+class Cluster:
+    def __init__(self, directory):
+        self.dir = Path(directory)
+
+    def cli(self, *args):
+        subprocess.run([sys.executable, str(LOCAL_CLUSTER), *map(str, args),
+                        "--dir", str(self.dir)], check=True,
+                       stdout=subprocess.DEVNULL)
+
+    @property
+    def state(self):
+        return json.loads((self.dir / "cluster.json").read_text())
+
+    def names(self, role):
+        return [p["name"] for p in self.state["processes"] if p.get("role") == role]
+
+    def url(self, name):
+        return next(p["url"] for p in self.state["processes"] if p["name"] == name)
+
+    def set_clock(self, node, offset):
+        # libfaketime reads the file at every call (FAKETIME_NO_CACHE).
+        (self.dir / node / "faketime").write_text(offset + "\n")
+
+    def ready(self, node):
+        try:
+            with urllib.request.urlopen(self.url(node) + "/readyz", timeout=1) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+
+class Client(threading.Thread):
+    """Takes batches from one node and appends every ID received to its own
+    file (big-endian u64s), in the order received."""
+
+    def __init__(self, url, path):
+        super().__init__(daemon=True)
+        host, port = url.removeprefix("http://").split(":")
+        self.host, self.port = host, int(port)
+        self.file = open(path, "wb")
+        self.ids = 0
+        self.failures = []  # Monotonic times of failed requests.
+        self.stop = threading.Event()
+
+    def run(self):
+        connection = None
+        while not self.stop.is_set():
+            try:
+                if connection is None:
+                    connection = http.client.HTTPConnection(self.host, self.port,
+                                                            timeout=3)
+                connection.request("GET", f"/v1/ids?count={BATCH}&format=binary")
+                response = connection.getresponse()
+                body = response.read()
+                if response.status == 200 and len(body) % 8 == 0:
+                    self.file.write(body)
+                    self.ids += len(body) // 8
+                    time.sleep(PACE)
+                    continue
+                self.failures.append(time.monotonic())
+            except (OSError, http.client.HTTPException):
+                self.failures.append(time.monotonic())
+                connection = None
+            time.sleep(0.01)  # A failed node: do not spin.
+        self.file.close()
+
+    def failed_between(self, start, end):
+        return sum(1 for t in self.failures if start <= t < end)
+
+
+def heal_time(cluster, nodes, since, timeout):
+    """Seconds from `since` until every node is ready, or None."""
+    deadline = since + timeout
+    while time.monotonic() < deadline:
+        if all(cluster.ready(n) for n in nodes):
+            return time.monotonic() - since
+        time.sleep(0.2)
+    return None
+
+
+def inject(kind, cluster, rng, nodes, members):
+    """Injects one fault and heals it; returns its description."""
+    if kind == "kill":
+        node = rng.choice(nodes)
+        cluster.cli("stop", node, "--signal", "KILL")
+        time.sleep(rng.uniform(0.5, 3))
+        cluster.cli("start", node)
+        return f"SIGKILL {node}, restarted"
+    if kind == "pause":
+        node = rng.choice(nodes)
+        cluster.cli("stop", node, "--signal", "STOP")
+        time.sleep(TTL + 2)
+        cluster.cli("stop", node, "--signal", "CONT")
+        return f"SIGSTOP {node} for {TTL + 2} s (TTL {TTL} s), SIGCONT"
+    if kind == "step":
+        node = rng.choice(nodes)
+        offset = rng.choice(BACK_STEPS + FORWARD_STEPS)
+        cluster.set_clock(node, offset)
+        time.sleep(rng.uniform(1, 4))
+        cluster.set_clock(node, "+0")
+        return f"{node} clock stepped {offset} s, then back"
+    if kind == "slew":
+        node = rng.choice(nodes)
+        cluster.set_clock(node, "+0 x1.01")
+        time.sleep(rng.uniform(3, 6))
+        cluster.set_clock(node, "+0")
+        return f"{node} clock 1 % fast for a few seconds, then true"
+    if kind == "member":
+        member = rng.choice(members)
+        cluster.cli("stop", member, "--signal", "KILL")
+        time.sleep(rng.uniform(2, 5))
+        cluster.cli("start", member)
+        return f"SIGKILL etcd member {member}, restarted"
+    if kind == "quorum":
+        lost = rng.sample(members, 2)
+        for member in lost:
+            cluster.cli("stop", member, "--signal", "KILL")
+        time.sleep(rng.uniform(5, 15))
+        for member in lost:
+            cluster.cli("start", member)
+        return f"quorum lost ({', '.join(lost)} killed), regained"
+    raise ValueError(kind)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=120,
+                        help="how long faults are injected")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--nodes", type=int, default=4)
+    parser.add_argument("--out", help="the run's folder (default: a new one in /tmp)")
+    parser.add_argument("--min-ids", type=int, default=0,
+                        help="fail if fewer IDs were collected")
+    args = parser.parse_args()
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
+    rng = random.Random(seed)
+    out = Path(args.out or tempfile.mkdtemp(prefix="snowflake-faults-"))
+    out.mkdir(parents=True, exist_ok=True)
+    log(f"seed {seed} (replay: scripts/faults.sh --seed {seed}); run folder {out}")
+
+    cluster = Cluster(out / "cluster")
+    cluster.cli("up", "--nodes", args.nodes, "--faketime", "--lease-ttl", TTL)
+    schedule = []
+    clients = []
+    verdict = None
+    try:
+        nodes = cluster.names("node")
+        members = cluster.names("etcd")
+        for i, node in enumerate(nodes):
+            client = Client(cluster.url(node), out / f"client-{i}.bin")
+            client.start()
+            clients.append(client)
+        time.sleep(2)
+        end = time.monotonic() + args.seconds
+        # Every kind once first (in a random order), then at random.
+        kinds = rng.sample(FAULTS, len(FAULTS))
+        while time.monotonic() < end:
+            kind = kinds.pop(0) if kinds else rng.choice(FAULTS)
+            start = time.monotonic()
+            what = inject(kind, cluster, rng, nodes, members)
+            healed = heal_time(cluster, nodes, time.monotonic(), 60)
+            failed = sum(c.failed_between(start, time.monotonic()) for c in clients)
+            entry = {"fault": kind, "what": what, "at_s": round(start - (end - args.seconds), 1),
+                     "failed_requests": failed,
+                     "recovered_s": None if healed is None else round(healed, 2)}
+            schedule.append(entry)
+            log(f"{what}: {failed} failed requests, "
+                + ("recovered in %.1f s" % healed if healed is not None else "NOT RECOVERED"))
+            if healed is None:
+                break
+            time.sleep(rng.uniform(0.5, 2))
+    finally:
+        for client in clients:
+            client.stop.set()
+        for client in clients:
+            client.join()
+        cluster.cli("down")
+
+    ids = sum(c.ids for c in clients)
+    snowflake = os.environ.get("SNOWFLAKE_CLI_BIN",
+                               str(ROOT / "build/release/src/cli/snowflake"))
+    log(f"{ids} IDs collected; auditing")
+    audit = subprocess.run(
+        [snowflake, "audit", "--format", "binary", "--ordered", "--json",
+         "--temp-dir", str(out), *[str(out / f"client-{i}.bin") for i in range(len(clients))]],
+        capture_output=True, text=True)
+    verdict = json.loads(audit.stdout) if audit.stdout.strip() else {"error": audit.stderr}
+    recovered = all(e["recovered_s"] is not None for e in schedule)
+    ok = audit.returncode == 0 and recovered and ids >= args.min_ids
+    report = {"seed": seed, "seconds": args.seconds, "nodes": args.nodes, "ids": ids,
+              "schedule": schedule, "all_recovered": recovered, "ok": ok,
+              "audit": {k: verdict.get(k) for k in
+                        ("ok", "ids", "distinct", "duplicates", "invalid",
+                         "outside_range", "future", "out_of_order")}}
+    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    lines = [f"# Fault run, seed {seed}", "",
+             f"{args.seconds:.0f} s of faults on {args.nodes} nodes and a 3-member etcd; "
+             f"{ids:,} IDs collected by {len(clients)} clients.", "",
+             "| at (s) | fault | failed requests | every node ready after |",
+             "|---|---|---|---|"]
+    for e in schedule:
+        lines.append(f"| {e['at_s']} | {e['what']} | {e['failed_requests']} | "
+                     f"{'%.1f s' % e['recovered_s'] if e['recovered_s'] is not None else 'never'} |")
+    dup = (verdict.get("duplicates") or {}).get("count")
+    lines += ["", f"Audit: {'OK' if audit.returncode == 0 else 'FAIL'} "
+              f"({verdict.get('ids')} IDs, {dup} duplicated, "
+              f"{(verdict.get('out_of_order') or {}).get('count')} out of order, "
+              f"{(verdict.get('future') or {}).get('count')} in the future)."]
+    (out / "REPORT.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    if ids < args.min_ids:
+        log(f"FAIL: {ids} IDs collected, fewer than {args.min_ids}")
+    if not ok:
+        log(f"FAIL (seed {seed}); audit output: {out}/report.json")
+        sys.exit(1)
+    log("PASS")
+
+
+if __name__ == "__main__":
+    main()
