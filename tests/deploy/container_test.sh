@@ -261,7 +261,10 @@ choose_podman() {
     fi
     read -ra opts <<<"$try"
     local shown="podman ${global[*]:+${global[*]} }run${opts[*]:+ ${opts[*]}}"
-    if out=$(podman "${global[@]}" run --rm "${opts[@]}" "$IMAGE" --version 2>&1); then
+    # --network none: a bridge would have netavark add NAT rules (and
+    # connection tracking) to the host, which then slows every loopback
+    # connection of the tests that run after this one.
+    if out=$(podman "${global[@]}" run --rm --network none "${opts[@]}" "$IMAGE" --version 2>&1); then
       podman_global=("${global[@]}")
       run_opts=("${opts[@]}")
       podman_problem=""
