@@ -278,6 +278,8 @@ int Run(const Config& config) {
     // so an outage shorter than that stops nobody.
     node_options.hwm_reserve_millis = config.outage_budget_seconds * 1000;
     node_options.hwm_write_interval_millis = config.hwm_write_interval_millis;
+    node_options.switch_worker_behind_millis =
+        config.switch_worker_behind_millis;
   }
   node_options.max_start_wait_millis = config.max_start_wait_millis;
   node_options.start_timeout_millis = config.start_timeout_seconds * 1000;

@@ -78,6 +78,8 @@ struct Config {
   std::string state_dir = limits::kDefaultStateDir;
   int64_t hwm_reserve_millis = limits::kDefaultHwmReserveMillis;
   int64_t max_start_wait_millis = limits::kDefaultMaxStartWaitMillis;
+  int64_t switch_worker_behind_millis =
+      limits::kDefaultSwitchWorkerBehindMillis;
   // Coordinator mode: how far ahead of the clock the stored HWM is kept, so
   // how long a coordinator outage may last before nodes stop issuing (and
   // the longest a successor of a crashed node's worker ID may wait).

@@ -103,6 +103,11 @@ inline constexpr int64_t kDefaultDrainTimeoutMillis = 10'000;
 inline constexpr int64_t kDefaultMaxStartWaitMillis = 90'000;
 inline constexpr int64_t kMaxMaxStartWaitMillis = 86'400'000;
 
+// Coordinator mode: once the clock is this far behind the last issued ID
+// (stepped back, or back from a step forward), the node claims another
+// worker ID rather than refusing until the clock catches up.
+inline constexpr int64_t kDefaultSwitchWorkerBehindMillis = 10'000;
+
 // Coordinator mode: how far ahead of the clock the stored high-water mark is
 // kept, i.e. how long a coordinator outage stops nobody.
 inline constexpr int64_t kDefaultOutageBudgetSeconds = 60;

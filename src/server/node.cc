@@ -247,7 +247,6 @@ void Node::LogHwmStoreChanges() {
 
 void Node::Supervise() {
   constexpr auto kPoll = std::chrono::milliseconds(50);
-  constexpr auto kRetry = std::chrono::milliseconds(500);
   for (;;) {
     {
       MutexLock lock(&supervisor_mu_);
@@ -256,30 +255,76 @@ void Node::Supervise() {
     }
     LogLeaseChanges();
     LogHwmStoreChanges();
-    if (!lease_->Lost()) continue;
-    std::shared_ptr<const Generation> current = generation();
-    const int64_t old_worker = current ? current->generator->worker_id() : -1;
-    current.reset();
-    RetireGeneration();
-    spdlog::error(
-        "event=lease_lost worker_id={} reason=\"{}\" action=\"stopped "
-        "issuing; acquiring again\"",
-        old_worker, lease_->Info().lost_reason);
-    for (;;) {
-      {
-        MutexLock lock(&supervisor_mu_);
-        if (stop_supervisor_) return;
-      }
-      absl::Status s = StartGeneration();
-      if (s.ok()) {
-        spdlog::info("event=lease_reacquired worker_id={} previous={}",
-                     generation()->generator->worker_id(), old_worker);
-        break;
-      }
-      spdlog::warn("event=reacquire_failed error=\"{}\"", s.ToString());
-      MutexLock lock(&supervisor_mu_);
-      if (!stop_supervisor_) supervisor_wake_.WaitFor(&supervisor_mu_, kRetry);
+    if (lease_->Lost()) {
+      spdlog::error(
+          "event=lease_lost worker_id={} reason=\"{}\" action=\"stopped "
+          "issuing; acquiring again\"",
+          lease_->Info().worker_id, lease_->Info().lost_reason);
+      Reacquire(/*release=*/false);
+    } else if (ShouldSwitchWorker()) {
+      Reacquire(/*release=*/true);
     }
+  }
+}
+
+bool Node::ShouldSwitchWorker() {
+  if (options_.switch_worker_behind_millis <= 0) return false;
+  const std::shared_ptr<const Generation> current = generation();
+  if (current == nullptr) return false;
+  const int64_t behind_millis = current->generator->ClockBehindMicros() / 1000;
+  if (behind_millis <= options_.switch_worker_behind_millis) return false;
+  const LeaseInfo info = lease_->Info();
+  const int64_t worker = current->generator->worker_id();
+  if (info.range_free == 0) {
+    // Nothing to switch to: wait for the clock, as in static mode.
+    if (switch_refused_worker_ != worker) {
+      switch_refused_worker_ = worker;
+      spdlog::error(
+          "event=worker_switch_impossible worker_id={} behind_ms={} "
+          "action=\"no other worker ID of the range is free; not serving "
+          "until the clock catches up (widen the range)\"",
+          worker, behind_millis);
+    }
+    return false;
+  }
+  switch_refused_worker_ = -1;
+  spdlog::error(
+      "event=worker_switch worker_id={} behind_ms={} limit_ms={} "
+      "action=\"the clock is far behind this worker's last ID (stepped back, "
+      "or back from a step forward): giving the ID up, its stored "
+      "high-water mark still fences it; claiming the free ID that can start "
+      "soonest\"",
+      worker, behind_millis, options_.switch_worker_behind_millis);
+  return true;
+}
+
+void Node::Reacquire(bool release) {
+  constexpr auto kRetry = std::chrono::milliseconds(500);
+  std::shared_ptr<const Generation> current = generation();
+  const int64_t old_worker = current ? current->generator->worker_id() : -1;
+  current.reset();
+  RetireGeneration();
+  if (release) {
+    if (absl::Status s = lease_->Release(); !s.ok()) {
+      // The claim lapses with its session instead.
+      spdlog::warn("event=release_failed worker_id={} error=\"{}\"", old_worker,
+                   s.ToString());
+    }
+  }
+  for (;;) {
+    {
+      MutexLock lock(&supervisor_mu_);
+      if (stop_supervisor_) return;
+    }
+    absl::Status s = StartGeneration();
+    if (s.ok()) {
+      spdlog::info("event=lease_reacquired worker_id={} previous={}",
+                   generation()->generator->worker_id(), old_worker);
+      return;
+    }
+    spdlog::warn("event=reacquire_failed error=\"{}\"", s.ToString());
+    MutexLock lock(&supervisor_mu_);
+    if (!stop_supervisor_) supervisor_wake_.WaitFor(&supervisor_mu_, kRetry);
   }
 }
 

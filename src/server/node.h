@@ -43,6 +43,12 @@ struct NodeOptions {
   // How long Start keeps retrying a coordinator that cannot be reached (or
   // a range with no free ID); 0: for ever.
   int64_t start_timeout_millis = 0;
+  // Coordinator modes: once the clock is further behind the last issued ID
+  // than this (stepped back, or back from a step forward), the node gives
+  // its worker ID up (the stored HWM keeps fencing it) and claims the free
+  // one it can start soonest, instead of refusing until the clock catches
+  // up. 0: never (static mode: the configured ID is the only one).
+  int64_t switch_worker_behind_millis = 0;
 };
 
 // Everything /v1/info and /metrics show, read at one moment.
@@ -143,8 +149,18 @@ class Node {
   void RetireGeneration();
   // Sleeps up to `millis`; false if shutdown began meanwhile.
   bool WaitUnlessStopping(int64_t millis);
-  // Re-acquires after a lost lease until it succeeds or shutdown begins.
+  // Re-acquires after a lost lease, or gives up a worker ID the clock is
+  // far behind (switch_worker_behind_millis), until it succeeds or
+  // shutdown begins.
   void Supervise();
+  // True when the current worker ID should be given up for another: the
+  // clock is further behind its last ID than switch_worker_behind_millis
+  // and the range has another free ID (as last counted).
+  bool ShouldSwitchWorker();
+  // Retires the current generation and acquires again until it succeeds
+  // or shutdown begins (supervisor thread only); `release`: give the claim
+  // back first (it is still held).
+  void Reacquire(bool release);
   // Logs when the lease turns invalid or valid and the coordinator down or
   // up (supervisor thread only).
   void LogLeaseChanges();
@@ -167,6 +183,9 @@ class Node {
   // The last retired generator's worker ID and next free tick (-1: none).
   int64_t retired_worker_ = -1;
   int64_t retired_next_free_tick_ = 0;
+  // The worker ID a switch was last refused for (no free ID), so that it
+  // is logged once (supervisor thread only).
+  int64_t switch_refused_worker_ = -1;
   std::atomic<bool> shutting_down_{false};
   std::atomic<int64_t> start_wait_millis_{0};
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -154,7 +155,65 @@ TEST(EtcdLeaseTest, ClockBehindStoredHwmWaitsOrRefuses) {
   scenario.ExpectAllUnique();
 }
 
-// 3. TLS: with the CA and a client certificate the node serves; without
+// A node's wall clock set from a file libfaketime reads at every call, so
+// that a test steps it while the node runs (write "+3600" or "+0").
+class SteppedClock {
+ public:
+  explicit SteppedClock(std::string path) : path_(std::move(path)) {
+    Set("+0");
+  }
+  void Set(const std::string& offset) const {
+    std::ofstream(path_, std::ios::trunc) << offset << "\n";
+  }
+  std::vector<std::pair<std::string, std::string>> Env() const {
+    return {{"LD_PRELOAD", LIBFAKETIME_PATH},
+            {"FAKETIME_TIMESTAMP_FILE", path_},
+            {"FAKETIME_NO_CACHE", "1"},
+            {"FAKETIME_DONT_FAKE_MONOTONIC", "1"}};
+  }
+
+ private:
+  std::string path_;
+};
+
+// 3. A clock far behind the node's own last ID (an hour forward and back
+// again, or an hour back) would stop the node for that hour. Instead it
+// gives the worker ID up (the ID's stored mark keeps fencing it) and
+// serves under another free ID within seconds; nothing repeats.
+TEST(EtcdLeaseTest, ClockFarBehindItsLastIdSwitchesWorker) {
+  std::unique_ptr<EtcdLauncher> etcd = StartEtcd({});
+  ASSERT_NE(etcd, nullptr);
+  Scenario scenario(*etcd, "switch");
+  const SteppedClock clock(scenario.dir() + "/clock");
+  clock.Set("+3600");
+  auto node = scenario.Start({"jumper", "3-5", 2, {}, clock.Env()});
+  ASSERT_TRUE(node->ready()) << node->Log();
+  const std::vector<uint64_t> ahead = TakeSome(scenario, *node, 2);
+  const int64_t first = OnlyWorker(scenario, ahead);
+  ASSERT_GE(first, 3);
+
+  // Back to true time: an hour behind the IDs just issued.
+  clock.Set("+0");
+  const std::vector<uint64_t> back = TakeSome(scenario, *node, 2);
+  const int64_t second = OnlyWorker(scenario, back);
+  EXPECT_GE(second, 3);
+  EXPECT_NE(second, first);
+  EXPECT_THAT(node->Log(), HasSubstr("event=worker_switch"));
+
+  // An hour back from true time: the same again, to the last free ID.
+  clock.Set("-3600");
+  const std::vector<uint64_t> behind = TakeSome(scenario, *node, 2);
+  const int64_t third = OnlyWorker(scenario, behind);
+  EXPECT_GE(third, 3);
+  EXPECT_NE(third, first);
+  EXPECT_NE(third, second);
+  clock.Set("+0");
+  TakeSome(scenario, *node, 2);
+  Stop(*node);
+  scenario.ExpectAllUnique();
+}
+
+// 4. TLS: with the CA and a client certificate the node serves; without
 // them it retries (a TLS failure looks like an etcd not up yet) until its
 // --start-timeout, then fails, saying what went wrong.
 TEST(EtcdLeaseTest, TlsEtcdNeedsCertificates) {

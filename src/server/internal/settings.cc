@@ -223,6 +223,16 @@ const std::vector<Setting>& Settings() {
          return SetInt(v, 0, limits::kMaxMaxStartWaitMillis,
                        c.max_start_wait_millis);
        }},
+      {"clock.switch_worker_behind_ms", "--switch-worker-behind-ms",
+       "SNOWFLAKE_SWITCH_WORKER_BEHIND_MS", Kind::kInt, "MS",
+       Cat(limits::kDefaultSwitchWorkerBehindMillis),
+       "Coordinator mode: once the clock is further behind the last issued "
+       "ID than this, give the worker ID up (its stored high-water mark "
+       "fences it) and claim another; 0: never, wait for the clock.",
+       [](std::string_view v, C& c, RawLayout&) {
+         return SetInt(v, 0, limits::kMaxMaxStartWaitMillis,
+                       c.switch_worker_behind_millis);
+       }},
       {"clock.max_skew_ms", "--max-clock-skew-ms",
        "SNOWFLAKE_MAX_CLOCK_SKEW_MS", Kind::kInt, "MS",
        Cat(limits::kDefaultMaxClockSkewMillis),
