@@ -9,6 +9,8 @@
 #                                       at least 100 M IDs if 1800 s or more
 #   ... --seed N                        replay the schedule of a seed
 #   ... --out DIR                       keep the run (IDs, logs, REPORT.md)
+#   ... --faults KIND,...               only these kinds (see the suite's
+#                                       --help: kill, pause, step, ...)
 #
 # Exits non-zero when the audit finds anything (a duplicate, an ID out of
 # order within a source, one in the future) or a node does not recover.
@@ -29,7 +31,7 @@ while (($#)); do
       fi
       min_ids=$((seconds >= 1800 ? 100000000 : 0))
       ;;
-    --seed | --out | --nodes)
+    --seed | --out | --nodes | --faults)
       [[ -n "${2:-}" ]] || {
         echo "faults: $1 needs a value" >&2
         exit 2
@@ -38,7 +40,7 @@ while (($#)); do
       shift
       ;;
     *)
-      sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+      sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
       exit 2
       ;;
   esac

@@ -13,11 +13,19 @@ audit also checks that every worker's IDs increase within a source.
 Faults (each on a random node or member, then healed):
   kill        SIGKILL a node, start it again
   pause       SIGSTOP a node past its lease TTL, then SIGCONT
-  step        step a node's wall clock back (1 ms, 5 ms, 1 s, 1 h) or
-              forward (1 ms, 5 ms, 1 s), then back to true time
+  step        step a node's wall clock back or forward (1 ms, 5 ms, 1 s,
+              1 h), then back to true time
   slew        run a node's clock 1 % fast for a while
   member      kill one etcd member, start it again
   quorum      kill two etcd members (no quorum), start them again
+  partition   cut a node off from etcd but not from its clients (nft drops
+              in its network namespace), shorter or longer than the TTL
+  lossy       make a node's link lossy and slow (tc netem; where the
+              kernel has no netem, nft drops a share of its etcd packets)
+
+The last two need root: each node then runs in a network namespace of its
+own (deploy/local-cluster up --netns). Without root they are left out and
+the report says so.
 
 The report (REPORT.md and report.json in the run's folder) gives the seed,
 the schedule, IDs collected, failed requests per fault, time to recover
@@ -30,6 +38,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import struct
 import subprocess
 import sys
@@ -48,8 +57,11 @@ BATCH = 200
 PACE = 0.005
 # Back and forward steps of the wall clock, as libfaketime offsets.
 BACK_STEPS = ["-0.001", "-0.005", "-1", "-3600"]
-FORWARD_STEPS = ["+0.001", "+0.005", "+1"]
+FORWARD_STEPS = ["+0.001", "+0.005", "+1", "+3600"]
 FAULTS = ["kill", "pause", "step", "slew", "member", "quorum"]
+NETWORK_FAULTS = ["partition", "lossy"]
+# The nft table a network fault adds in a node's namespace.
+FAULT_TABLE = "snowflake-fault"
 
 
 def log(message):
@@ -78,6 +90,32 @@ class Cluster:
     def set_clock(self, node, offset):
         # libfaketime reads the file at every call (FAKETIME_NO_CACHE).
         (self.dir / node / "faketime").write_text(offset + "\n")
+
+    def netns(self, node):
+        return self.state["netns"][node]
+
+    def etcd_ports(self):
+        return [p["port"] for p in self.state["processes"] if p.get("role") == "etcd"]
+
+    def in_netns(self, node, *cmd, stdin=None, check=True):
+        return subprocess.run(["ip", "netns", "exec", self.netns(node)["netns"], *cmd],
+                              input=stdin, capture_output=True, text=True, check=check)
+
+    def drop_etcd(self, node, match=""):
+        """Drops the node's packets to and from etcd (`match`: an nft
+        expression narrowing it, e.g. a random share)."""
+        ports = ", ".join(map(str, self.etcd_ports()))
+        self.in_netns(node, "nft", "-f", "-", stdin=f"""
+table inet {FAULT_TABLE} {{
+  chain out {{ type filter hook output priority 0; tcp dport {{ {ports} }} {match} drop; }}
+  chain in {{ type filter hook input priority 0; tcp sport {{ {ports} }} {match} drop; }}
+}}
+""")
+
+    def heal_network(self, node):
+        self.in_netns(node, "nft", "delete", "table", "inet", FAULT_TABLE, check=False)
+        self.in_netns(node, "tc", "qdisc", "del", "dev", self.netns(node)["node_if"],
+                      "root", check=False)
 
     def ready(self, node):
         try:
@@ -177,6 +215,27 @@ def inject(kind, cluster, rng, nodes, members):
         for member in lost:
             cluster.cli("start", member)
         return f"quorum lost ({', '.join(lost)} killed), regained"
+    if kind == "partition":
+        node = rng.choice(nodes)
+        seconds = rng.choice([2, TTL + 3])
+        cluster.drop_etcd(node)
+        time.sleep(seconds)
+        cluster.heal_network(node)
+        return f"{node} cut off from etcd for {seconds} s (TTL {TTL} s), clients not"
+    if kind == "lossy":
+        node = rng.choice(nodes)
+        seconds = rng.uniform(4, 8)
+        netem = cluster.in_netns(node, "tc", "qdisc", "add", "dev",
+                                 cluster.netns(node)["node_if"], "root", "netem",
+                                 "delay", "50ms", "20ms", "loss", "10%", check=False)
+        if netem.returncode == 0:
+            how = "tc netem: 50 ms ± 20 ms delay, 10 % loss on its link"
+        else:
+            cluster.drop_etcd(node, "numgen random mod 100 < 30")
+            how = "nft: 30 % of its etcd packets dropped (no netem in this kernel)"
+        time.sleep(seconds)
+        cluster.heal_network(node)
+        return f"{node} lossy for {seconds:.0f} s ({how})"
     raise ValueError(kind)
 
 
@@ -187,6 +246,8 @@ def main():
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--nodes", type=int, default=4)
     parser.add_argument("--out", help="the run's folder (default: a new one in /tmp)")
+    parser.add_argument("--faults", help="only these kinds, comma-separated "
+                        f"(default: all of {', '.join(FAULTS + NETWORK_FAULTS)})")
     parser.add_argument("--min-ids", type=int, default=0,
                         help="fail if fewer IDs were collected")
     args = parser.parse_args()
@@ -197,7 +258,22 @@ def main():
     log(f"seed {seed} (replay: scripts/faults.sh --seed {seed}); run folder {out}")
 
     cluster = Cluster(out / "cluster")
-    cluster.cli("up", "--nodes", args.nodes, "--faketime", "--lease-ttl", TTL)
+    faults = list(FAULTS)
+    network = os.geteuid() == 0 and all(shutil.which(t) for t in ("ip", "nft", "tc"))
+    if network:
+        faults += NETWORK_FAULTS
+    else:
+        log("not root (or no ip, nft, tc): no network faults in this run")
+    if args.faults:
+        chosen = args.faults.split(",")
+        unknown = set(chosen) - set(FAULTS + NETWORK_FAULTS)
+        if unknown:
+            parser.error(f"--faults: unknown kind {', '.join(sorted(unknown))}")
+        if set(chosen) - set(faults):
+            parser.error("--faults: partition and lossy need root, ip, nft and tc")
+        faults = chosen
+    cluster.cli("up", "--nodes", args.nodes, "--faketime", "--lease-ttl", TTL,
+                *(["--netns"] if network else []))
     schedule = []
     clients = []
     verdict = None
@@ -211,9 +287,9 @@ def main():
         time.sleep(2)
         end = time.monotonic() + args.seconds
         # Every kind once first (in a random order), then at random.
-        kinds = rng.sample(FAULTS, len(FAULTS))
+        kinds = rng.sample(faults, len(faults))
         while time.monotonic() < end:
-            kind = kinds.pop(0) if kinds else rng.choice(FAULTS)
+            kind = kinds.pop(0) if kinds else rng.choice(faults)
             start = time.monotonic()
             what = inject(kind, cluster, rng, nodes, members)
             healed = heal_time(cluster, nodes, time.monotonic(), 60)
@@ -238,14 +314,20 @@ def main():
     snowflake = os.environ.get("SNOWFLAKE_CLI_BIN",
                                str(ROOT / "build/release/src/cli/snowflake"))
     log(f"{ids} IDs collected; auditing")
+    # IDs made while a clock was an hour ahead are an hour ahead still: the
+    # audit allows them only when such a step happened.
+    ahead = any("stepped +3600" in e["what"] for e in schedule)
+    max_future_ms = 3_660_000 if ahead else 1000
     audit = subprocess.run(
         [snowflake, "audit", "--format", "binary", "--ordered", "--json",
+         "--max-future-ms", str(max_future_ms),
          "--temp-dir", str(out), *[str(out / f"client-{i}.bin") for i in range(len(clients))]],
         capture_output=True, text=True)
     verdict = json.loads(audit.stdout) if audit.stdout.strip() else {"error": audit.stderr}
     recovered = all(e["recovered_s"] is not None for e in schedule)
     ok = audit.returncode == 0 and recovered and ids >= args.min_ids
     report = {"seed": seed, "seconds": args.seconds, "nodes": args.nodes, "ids": ids,
+              "network_faults": network, "max_future_ms": max_future_ms,
               "schedule": schedule, "all_recovered": recovered, "ok": ok,
               "audit": {k: verdict.get(k) for k in
                         ("ok", "ids", "distinct", "duplicates", "invalid",
@@ -253,7 +335,12 @@ def main():
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     lines = [f"# Fault run, seed {seed}", "",
              f"{args.seconds:.0f} s of faults on {args.nodes} nodes and a 3-member etcd; "
-             f"{ids:,} IDs collected by {len(clients)} clients.", "",
+             f"{ids:,} IDs collected by {len(clients)} clients.",
+             "Network faults (partition, lossy): " + (
+                 "on (each node in its own network namespace)." if network
+                 else "off (not root, or no ip, nft, tc)."),
+             f"IDs may be timed up to {max_future_ms} ms ahead"
+             + (" (a clock was stepped an hour ahead)." if ahead else "."), "",
              "| at (s) | fault | failed requests | every node ready after |",
              "|---|---|---|---|"]
     for e in schedule:
