@@ -23,9 +23,10 @@ Faults (each on a random node or member, then healed):
   lossy       make a node's link lossy and slow (tc netem; where the
               kernel has no netem, nft drops a share of its etcd packets)
 
-The last two need root: each node then runs in a network namespace of its
-own (deploy/local-cluster up --netns). Without root they are left out and
-the report says so.
+The last two need root (and the right to make network namespaces, veth
+pairs and nft tables): each node then runs in a network namespace of its
+own (deploy/local-cluster up --netns). Where that cannot be done they are
+left out, and the log and the report say why.
 
 The report (REPORT.md and report.json in the run's folder) gives the seed,
 the schedule, IDs collected, failed requests per fault, time to recover
@@ -39,6 +40,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -164,13 +166,47 @@ class Client(threading.Thread):
         return sum(1 for t in self.failures if start <= t < end)
 
 
-def heal_time(cluster, nodes, since, timeout):
-    """Seconds from `since` until every node is ready, or None."""
+def network_faults_unavailable():
+    """None when this machine lets the suite make namespaces, veth pairs and
+    nft tables in them (root with CAP_NET_ADMIN and CAP_SYS_ADMIN, the
+    tools installed); else why not."""
+    if os.geteuid() != 0:
+        return "not root"
+    missing = [t for t in ("ip", "nft", "tc") if shutil.which(t) is None]
+    if missing:
+        return f"{', '.join(missing)} not installed"
+    ns, link = f"snowflake-probe-{os.getpid()}", f"sfprobe{os.getpid() % 100000}"
+    steps = [["ip", "netns", "add", ns],
+             ["ip", "link", "add", link, "type", "veth", "peer", "name", link + "n",
+              "netns", ns],
+             ["ip", "netns", "exec", ns, "nft", "add", "table", "inet", "probe"]]
+    try:
+        for step in steps:
+            result = subprocess.run(step, capture_output=True, text=True)
+            if result.returncode != 0:
+                return f"`{' '.join(step)}` failed: {result.stderr.strip()}"
+        return None
+    finally:
+        subprocess.run(["ip", "link", "del", link], capture_output=True)
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+def heal_time(cluster, nodes, since, timeout, stable=2.0):
+    """Seconds from `since` until every node is ready and stays ready for
+    `stable` seconds (a node cut off past its TTL still answers ready until
+    it hears, after the heal, that its lease expired), or None."""
     deadline = since + timeout
+    ready_since = None
     while time.monotonic() < deadline:
+        now = time.monotonic()
         if all(cluster.ready(n) for n in nodes):
-            return time.monotonic() - since
-        time.sleep(0.2)
+            if ready_since is None:
+                ready_since = now
+            elif now - ready_since >= stable:
+                return ready_since - since
+        else:
+            ready_since = None
+        time.sleep(0.1)
     return None
 
 
@@ -257,20 +293,23 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     log(f"seed {seed} (replay: scripts/faults.sh --seed {seed}); run folder {out}")
 
+    # SIGTERM (a CI timeout, kill) still stops the cluster: see finally.
+    signal.signal(signal.SIGTERM, lambda *unused: sys.exit(143))
     cluster = Cluster(out / "cluster")
     faults = list(FAULTS)
-    network = os.geteuid() == 0 and all(shutil.which(t) for t in ("ip", "nft", "tc"))
+    why_not = network_faults_unavailable()
+    network = why_not is None
     if network:
         faults += NETWORK_FAULTS
     else:
-        log("not root (or no ip, nft, tc): no network faults in this run")
+        log(f"no network faults in this run: {why_not}")
     if args.faults:
         chosen = args.faults.split(",")
         unknown = set(chosen) - set(FAULTS + NETWORK_FAULTS)
         if unknown:
             parser.error(f"--faults: unknown kind {', '.join(sorted(unknown))}")
         if set(chosen) - set(faults):
-            parser.error("--faults: partition and lossy need root, ip, nft and tc")
+            parser.error(f"--faults: partition and lossy cannot run here: {why_not}")
         faults = chosen
     cluster.cli("up", "--nodes", args.nodes, "--faketime", "--lease-ttl", TTL,
                 *(["--netns"] if network else []))
@@ -338,7 +377,7 @@ def main():
              f"{ids:,} IDs collected by {len(clients)} clients.",
              "Network faults (partition, lossy): " + (
                  "on (each node in its own network namespace)." if network
-                 else "off (not root, or no ip, nft, tc)."),
+                 else f"off ({why_not})."),
              f"IDs may be timed up to {max_future_ms} ms ahead"
              + (" (a clock was stepped an hour ahead)." if ahead else "."), "",
              "| at (s) | fault | failed requests | every node ready after |",
