@@ -16,6 +16,7 @@ GOALS=(
   "batch >= 0.95 gx profile"
   "latency < 1000 gus profile"
   "memory < 16384 gmib profile"
+  "audit_memory < 1048576 ggib -"
 )
 
 # goal_field NAME op|limit|kind|profile
@@ -61,6 +62,7 @@ goal_figure() {
   batch) ratio "$(calc_ids batch.binary)" "$CAP_IDS_PER_SECOND" ;;
   latency) med "rate$LATENCY_GOAL_LEVEL.node.p99" ;;
   memory) med rss.node.kb ;;
+  audit_memory) audit_peak_rss ;;
   *) die "no figure for goal $1" ;;
   esac
 }
@@ -122,6 +124,7 @@ goal_label() {
   batch) echo "binary batches: ratio to the cap" ;;
   latency) echo "p99 latency at $(fmt pct "$LATENCY_GOAL_LEVEL") of the node's peak" ;;
   memory) echo "peak resident memory" ;;
+  audit_memory) echo "\`snowflake audit\` of $(fmt int "$AUDIT_IDS") IDs, peak resident memory" ;;
   esac
 }
 

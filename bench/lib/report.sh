@@ -18,8 +18,8 @@ record() { printf '%s\n' "$@" >>"$WORK/report.values"; }
 # --- formatting --------------------------------------------------------------
 
 # fmt KIND VALUE: int (thousands separators), ids (M above a million), us
-# (µs or ms), ms, mib (from kB), kib (from bytes), ns, x (ratio), pct,
-# raw; gx, gns, gus, gmib: a goal's limit, as short as it can be written.
+# (µs or ms), ms, s, mib (from kB), kib (from bytes), ns, x (ratio), pct,
+# raw; gx, gns, gus, gmib, ggib (from kB): a goal's limit, as short as it can be written.
 # Records what it prints.
 fmt() {
   awk -v kind="$1" -v v="$2" -v values="$WORK/report.values" '
@@ -45,6 +45,8 @@ fmt() {
       else if (kind == "gns") out = sprintf("%g ns", v)
       else if (kind == "gus") out = (v >= 1000 ? sprintf("%g ms", v / 1000) : sprintf("%g µs", v))
       else if (kind == "gmib") out = sprintf("%g MiB", v / 1024)
+      else if (kind == "ggib") out = sprintf("%g GiB", v / 1048576)
+      else if (kind == "s") out = sprintf(v >= 100 ? "%.0f s" : (v >= 10 ? "%.1f s" : "%.2f s"), v)
       else out = v
       print out
       print out >>values
@@ -87,11 +89,12 @@ record_machine() {
       echo "clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)"
       echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
       echo "layout=$("$SNOWFLAKED" --print-config 2>/dev/null | sed -n 's/^# layout in effect: //p' | head -1)"
-      local built=(src/core src/lease src/etcd src/server src/daemon include proto bench/core_bench.cc)
+      local built=(src/core src/lease src/etcd src/server src/daemon src/cli include proto bench/core_bench.cc bench/lib/audit_ids.cc)
       echo "commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- "${built[@]}" 2>/dev/null || echo ' (with uncommitted changes to the code measured)')"
     } >"$f"
     {
       printf 'snowflaked\t%s\n' "$("$SNOWFLAKED" --version 2>&1 | head -1)"
+      printf 'snowflake (CLI)\t%s\n' "$("$SNOWFLAKE" --version 2>&1 | head -1)"
       printf 'g++\t%s\n' "$(g++ --version | head -1)"
       printf 'Google Benchmark\t%s\n' "libbenchmark-dev $(dpkg-query -W -f='${Version}' libbenchmark-dev 2>/dev/null)"
       printf 'Boost (Beast, Asio)\t%s\n' "libboost-dev $(dpkg-query -W -f='${Version}' libboost-dev 2>/dev/null)"
@@ -103,6 +106,8 @@ record_machine() {
       printf 'gnuplot\t%s\n' "$(gnuplot --version)"
       printf 'valgrind\t%s\n' "$(valgrind --version)"
       printf 'strace\t%s\n' "$(strace -V | head -1)"
+      printf 'sort, uniq\t%s\n' "$(sort --version | head -1)"
+      printf 'GNU time\t%s\n' "time $(dpkg-query -W -f='${Version}' time 2>/dev/null)"
     } >"$WORK/versions.tsv"
   else
     echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$f"
@@ -264,6 +269,7 @@ are linked under [Past investigations](#past-investigations).
 | 6 | peak resident memory (VmHWM) | $(cell mib rss.node.kb) | nginx (master + worker) $(cell mib rss.nginx.kb) | $(fmt x "$(ratio "$rss" "$(med rss.nginx.kb)")") | $(goal_cell memory) |
 | 6 | start to \`/readyz\` 200, static mode, first start | $(cell ms start.node_first.ms) | nginx start to first 200 $(cell ms start.nginx.ms) | $(fmt x "$(ratio "$(med start.node_first.ms)" "$(med start.nginx.ms)")") | |
 | 6 | the same, restart after a graceful stop | $(cell ms start.node_restart.ms) | nginx $(cell ms start.nginx.ms) | $(fmt x "$(ratio "$(med start.node_restart.ms)" "$(med start.nginx.ms)")") | |
+$(audit_headline_rows)
 
 $(goals_summary)
 
@@ -461,6 +467,7 @@ offered one, the server is saturated, or the load generator is (h2load
 runs one thread on one core, with one request in flight per connection).
 
 EOF
+    write_audit_section
     write_profile_section
     cat <<EOF
 ## Past investigations
@@ -484,7 +491,7 @@ bench/run --smoke    # every figure once, in seconds, into a temporary folder
 \`\`\`
 
 It installs what it needs from Debian's packages (\`${BENCH_PACKAGES[*]}\`; only what is missing),
-builds \`snowflaked\` and \`core_bench\` with the \`release\` preset, starts every
+builds \`snowflaked\`, \`core_bench\`, \`snowflake\` and \`audit_ids\` with the \`release\` preset, starts every
 server itself on free 127.0.0.1 ports with its files in a temporary folder,
 and stops each by its PID at the end. The commands of this run, exactly
 (the first of each kind; ports and folders change from run to run):
@@ -527,6 +534,9 @@ check_figures() {
     keys+=("$k.rqwait")
   done
   keys+=(batch_unpinned.binary.rps batch_unpinned.json.rps)
+  local more=()
+  read -ra more <<<"$(audit_keys | tr '\n' ' ')"
+  keys+=("${more[@]}")
   if [[ -d $WORK/profile ]]; then
     keys+=(profile.node.ir_per_request profile.nginx.ir_per_request
       profile.node.syscalls_per_request profile.nginx.syscalls_per_request)
@@ -557,6 +567,7 @@ check_report_can_fail() {
     "The node answered 123,456.789 requests/s."
     "One ID per request: the node is faster than nginx."
     "Binary batches: goal met."
+    "snowflake audit read 12.34 M IDs/s, 3.21x sort -n | uniq -d."
     "$(cat "$ROOT/bench/notes/limits.md")"
   )
   for case in "${cases[@]}"; do
