@@ -67,7 +67,10 @@ class Auditor {
   // Reads one input; false (reported) on a read or spill error.
   bool Read(const std::string& name, std::istream& in, Io& io) {
     std::map<int64_t, uint64_t> last_by_worker;  // This source's.
-    auto take = [&](uint64_t id, std::string_view where) {
+    // `where_of()` names the ID's place in the input; it is called only
+    // for a finding (formatting it for every ID would cost more than the
+    // rest of the audit).
+    auto take = [&](uint64_t id, const auto& where_of) {
       // "Now" when the ID is read: inputs may be streams still being
       // written (a fresh ID is not in the future). Read every 4,096 IDs.
       if (ids_++ % 4096 == 0) now_millis_ = clock_.NowMicros() / 1000;
@@ -77,7 +80,7 @@ class Auditor {
       }
       absl::StatusOr<IdParts> parts = layout_.Decompose(id);
       if (!parts.ok()) {
-        invalid_.Add({{"where", where},
+        invalid_.Add({{"where", where_of()},
                       {"id", std::to_string(id)},
                       {"error", StdView(parts.status().message())}});
         return true;
@@ -86,16 +89,18 @@ class Auditor {
       ++worker.count;
       worker.first_tick = std::min(worker.first_tick, parts->tick);
       worker.last_tick = std::max(worker.last_tick, parts->tick);
-      if (!Expected(parts->worker)) outside_.Add(Describe(id, *parts, where));
+      if (!Expected(parts->worker)) {
+        outside_.Add(Describe(id, *parts, where_of()));
+      }
       if (layout_.MillisOfTick(parts->tick) >
           now_millis_ + flags_.max_future_millis) {
-        future_.Add(Describe(id, *parts, where));
+        future_.Add(Describe(id, *parts, where_of()));
       }
       if (flags_.ordered) {
         auto [it, fresh] = last_by_worker.emplace(parts->worker, id);
         if (!fresh) {
           if (id <= it->second) {
-            Json example = Describe(id, *parts, where);
+            Json example = Describe(id, *parts, where_of());
             example["after"] = std::to_string(it->second);
             out_of_order_.Add(std::move(example));
           }
@@ -120,7 +125,10 @@ class Auditor {
         }
         uint64_t id = 0;
         for (char byte : bytes) id = (id << 8) | static_cast<uint8_t>(byte);
-        if (!take(id, fmt::format("{} ID {}", name, index + 1))) break;
+        const auto where_of = [&] {
+          return fmt::format("{} ID {}", name, index + 1);
+        };
+        if (!take(id, where_of)) break;
       }
     } else {
       std::string line;
@@ -128,14 +136,16 @@ class Auditor {
         const std::string_view text = base::Trim(line);
         if (text.empty()) continue;
         absl::StatusOr<uint64_t> id = ParseId(text, encoding_);
-        const std::string where = fmt::format("{}:{}", name, number);
+        const auto where_of = [&] {
+          return fmt::format("{}:{}", name, number);
+        };
         if (!id.ok()) {
-          invalid_.Add({{"where", where},
+          invalid_.Add({{"where", where_of()},
                         {"text", base::Quote(text)},
                         {"error", StdView(id.status().message())}});
           continue;
         }
-        if (!take(*id, where)) break;
+        if (!take(*id, where_of)) break;
       }
     }
     if (!error_.empty()) {
