@@ -1,8 +1,8 @@
 // snowflaked: one Snowflake ID generator node. Reads the configuration,
-// wires lease, node, handler and listener together, and turns SIGTERM and
-// SIGINT into a graceful shutdown (a second signal exits at once). SIGHUP,
-// SIGUSR1, SIGUSR2 and SIGALRM, which would kill the process with no drain,
-// are logged and ignored.
+// wires lease, node, handler, listener and (with --grpc-listen) the gRPC
+// server together, and turns SIGTERM and SIGINT into a graceful shutdown (a
+// second signal exits at once). SIGHUP, SIGUSR1, SIGUSR2 and SIGALRM, which
+// would kill the process with no drain, are logged and ignored.
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -30,6 +30,7 @@
 #include "src/lease/static_lease.h"
 #include "src/lease/zookeeper/zookeeper_lease.h"
 #include "src/server/config.h"
+#include "src/server/grpc_service.h"
 #include "src/server/http_handler.h"
 #include "src/server/http_listener.h"
 #include "src/server/kernel_clock.h"
@@ -338,6 +339,25 @@ int Run(const Config& config) {
                      listener.status().ToString());
     return 1;
   }
+  // Like HTTP, served while the node starts: health says NOT_SERVING and
+  // calls get UNAVAILABLE until it is ready, and a port in use fails now.
+  std::unique_ptr<GrpcServer> grpc_server;
+  if (!config.grpc_listen.empty()) {
+    GrpcServerOptions grpc_options;
+    grpc_options.address = config.grpc_listen;
+    grpc_options.max_batch = config.max_batch;
+    grpc_options.max_waiting_ids = handler.MaxWaitingIds();
+    grpc_options.version = SNOWFLAKE_VERSION;
+    grpc_options.regions = config.regions;
+    auto started = GrpcServer::Start(grpc_options, node, metrics);
+    if (!started.ok()) {
+      spdlog::critical("event=start_failed error=\"{}\"",
+                       started.status().ToString());
+      (*listener)->Shutdown(std::chrono::milliseconds(0));
+      return 1;
+    }
+    grpc_server = *std::move(started);
+  }
   spdlog::info(
       "event=starting worker_mode={} state_dir={} layout=\"{}\" clock={}",
       config.worker_mode, config.state_dir, config.layout.ToString(),
@@ -356,6 +376,7 @@ int Run(const Config& config) {
                                      "restart\""
                                    : "");
     (*listener)->Shutdown(std::chrono::milliseconds(0));
+    if (grpc_server) grpc_server->Shutdown(std::chrono::milliseconds(0));
     return misconfigured ? 2 : 1;
   }
   signal_state.starting.store(false);
@@ -378,8 +399,16 @@ int Run(const Config& config) {
       lock.lock();
     }
   }
-  const int cut = (*listener)->Shutdown(
-      std::chrono::milliseconds(config.drain_timeout_millis));
+  // Both servers drain at once, within the one drain timeout: gRPC's
+  // health turns NOT_SERVING, its streams end, calls in flight finish.
+  const std::chrono::milliseconds drain(config.drain_timeout_millis);
+  std::thread grpc_drain;
+  if (grpc_server) {
+    grpc_drain =
+        std::thread([&grpc_server, drain] { grpc_server->Shutdown(drain); });
+  }
+  const int cut = (*listener)->Shutdown(drain);
+  if (grpc_drain.joinable()) grpc_drain.join();
   const absl::Status stopped = node.Shutdown();
   const NodeStatus final_status = node.Status();
   if (!stopped.ok()) {

@@ -34,6 +34,9 @@ struct Config {
   std::string listen_host = limits::kDefaultListenHost;
   int listen_port = limits::kDefaultListenPort;
   int threads = limits::kDefaultThreads;  // 0: one per core.
+  // HOST:PORT to serve gRPC on, as given (its port 1 to 65535, or 0: any);
+  // empty: no gRPC.
+  std::string grpc_listen = limits::kDefaultGrpcListen;
   Layout layout;
   std::string clock_source = limits::kDefaultClockSource;
   int64_t tolerance_millis = limits::kDefaultToleranceMillis;

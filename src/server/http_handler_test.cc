@@ -348,8 +348,8 @@ TEST_F(HttpHandlerTest, Metrics) {
   EXPECT_THAT(r.body, HasSubstr("snowflake_ids_issued_total 7\n"));
   EXPECT_THAT(r.body, HasSubstr("snowflake_worker_id 9\n"));
   EXPECT_THAT(r.body,
-              HasSubstr("snowflake_http_requests_total{route=\"/v1/ids\","
-                        "code=\"200\"} 1\n"));
+              HasSubstr("snowflake_http_requests_total{transport=\"http\","
+                        "route=\"/v1/ids\",code=\"200\"} 1\n"));
 }
 
 TEST_F(HttpHandlerTest, RoutingErrors) {

@@ -17,6 +17,19 @@ inline constexpr int kDefaultListenPort = 8080;
 // I/O threads; 0: one per core.
 inline constexpr int kDefaultThreads = 0;
 
+// Where the node serves gRPC (grpc_listen = HOST:PORT); empty: it does not.
+inline constexpr char kDefaultGrpcListen[] = "";
+// gRPC calls run on threads of their own, one per call in progress (a
+// unary call, an open StreamIds or health Watch). Calls beyond this many at
+// once are refused with RESOURCE_EXHAUSTED rather than queued.
+inline constexpr int kMaxGrpcThreads = 512;
+// A gRPC request is a few bytes (a count, an ID, a service name); a larger
+// one is refused (RESOURCE_EXHAUSTED) before it is read.
+inline constexpr int kMaxGrpcRequestBytes = 4 * 1024;
+// How often an open health Watch re-reads the node's readiness, and how
+// soon it notices that its client went away.
+inline constexpr int64_t kHealthWatchPollMillis = 100;
+
 // The layout: a preset name or TIME/WORKER/SEQUENCE widths.
 inline constexpr char kDefaultLayout[] = "default";
 

@@ -17,6 +17,10 @@ constexpr std::array<std::string_view, kRouteCount> kRouteNames = {
     "/v1/id",   "/v1/ids", "/v1/decode", "/v1/info",
     "/healthz", "/readyz", "/metrics",   "other"};
 
+constexpr std::array<std::string_view, kGrpcMethodCount> kGrpcMethodNames = {
+    "/snowflake.v1.IdService/NextIds", "/snowflake.v1.IdService/StreamIds",
+    "/snowflake.v1.IdService/Decode", "/snowflake.v1.IdService/Info"};
+
 std::string EscapeLabel(std::string_view value) {
   std::string out;
   for (char c : value) {
@@ -63,6 +67,10 @@ std::string_view RouteName(Route route) {
   return kRouteNames[static_cast<int>(route)];
 }
 
+std::string_view GrpcMethodName(GrpcMethod method) {
+  return kGrpcMethodNames[static_cast<int>(method)];
+}
+
 Metrics::Metrics(BuildInfo build_info) : build_info_(std::move(build_info)) {}
 
 int Metrics::StatusIndex(int http_status) {
@@ -78,19 +86,33 @@ Metrics::Shard& Metrics::LocalShard() {
   return shards_[shard];
 }
 
+int Metrics::GrpcCodeIndex(absl::StatusCode code) {
+  const int value = static_cast<int>(code);
+  // A code gRPC does not define counts as UNKNOWN, as gRPC itself maps it.
+  return kStatusCount + (value >= 0 && value < kGrpcCodeCount ? value : 2);
+}
+
 void Metrics::RecordRequest(Route route, int http_status,
                             int64_t duration_nanos) {
+  Record(static_cast<int>(route), StatusIndex(http_status), duration_nanos);
+}
+
+void Metrics::RecordGrpcCall(GrpcMethod method, absl::StatusCode code,
+                             int64_t duration_nanos) {
+  Record(kRouteCount + static_cast<int>(method), GrpcCodeIndex(code),
+         duration_nanos);
+}
+
+void Metrics::Record(int series, int code_index, int64_t duration_nanos) {
   Shard& shard = LocalShard();
-  const int r = static_cast<int>(route);
-  shard.requests[r][StatusIndex(http_status)].fetch_add(
-      1, std::memory_order_relaxed);
+  shard.requests[series][code_index].fetch_add(1, std::memory_order_relaxed);
   int bucket = 0;
   while (bucket < static_cast<int>(kBucketNanos.size()) &&
          duration_nanos > kBucketNanos[bucket]) {
     ++bucket;
   }
-  shard.buckets[r][bucket].fetch_add(1, std::memory_order_relaxed);
-  shard.duration_nanos[r].fetch_add(
+  shard.buckets[series][bucket].fetch_add(1, std::memory_order_relaxed);
+  shard.duration_nanos[series].fetch_add(
       static_cast<uint64_t>(duration_nanos < 0 ? 0 : duration_nanos),
       std::memory_order_relaxed);
 }
@@ -114,18 +136,29 @@ uint64_t Metrics::requests(Route route, int http_status) const {
   return total;
 }
 
+uint64_t Metrics::grpc_calls(GrpcMethod method, absl::StatusCode code) const {
+  uint64_t total = 0;
+  for (const Shard& shard : shards_) {
+    total += shard
+                 .requests[kRouteCount + static_cast<int>(method)]
+                          [GrpcCodeIndex(code)]
+                 .load();
+  }
+  return total;
+}
+
 std::string Metrics::Render(const NodeStatus& node,
                             const internal::ProcessStats& process) const {
   std::string out;
   out.reserve(size_t{16} * 1024);
 
   // Sum the shards once.
-  uint64_t requests[kRouteCount][kStatusCount] = {};
-  uint64_t buckets[kRouteCount][kBucketCount] = {};
-  uint64_t nanos[kRouteCount] = {};
+  uint64_t requests[kSeriesCount][kCodeCount] = {};
+  uint64_t buckets[kSeriesCount][kBucketCount] = {};
+  uint64_t nanos[kSeriesCount] = {};
   for (const Shard& shard : shards_) {
-    for (int r = 0; r < kRouteCount; ++r) {
-      for (int s = 0; s < kStatusCount; ++s) {
+    for (int r = 0; r < kSeriesCount; ++r) {
+      for (int s = 0; s < kCodeCount; ++s) {
         requests[r][s] += shard.requests[r][s].load();
       }
       for (int b = 0; b < kBucketCount; ++b) {
@@ -138,22 +171,43 @@ std::string Metrics::Render(const NodeStatus& node,
   Single(out, "snowflake_ids_issued_total", "counter", "IDs handed to clients.",
          static_cast<double>(ids_issued()));
 
+  // Each series' labels, unclosed: {transport="http",route="/v1/id"
+  std::array<std::string, kSeriesCount> labels;
+  for (int r = 0; r < kSeriesCount; ++r) {
+    labels[r] = r < kRouteCount
+                    ? Cat("{transport=\"http\",route=\"", kRouteNames[r], "\"")
+                    : Cat("{transport=\"grpc\",route=\"",
+                          kGrpcMethodNames[r - kRouteCount], "\"");
+  }
+
   Header(out, "snowflake_http_requests_total", "counter",
-         "HTTP requests answered, by route and status code.");
-  for (int r = 0; r < kRouteCount; ++r) {
-    for (int s = 0; s < kStatusCount; ++s) {
+         "Requests answered (HTTP) and calls finished (gRPC), by transport, "
+         "route and status code (HTTP's, or gRPC's name).");
+  for (int r = 0; r < kSeriesCount; ++r) {
+    for (int s = 0; s < kCodeCount; ++s) {
       if (requests[r][s] == 0) continue;
-      const std::string code = s < static_cast<int>(kStatuses.size())
-                                   ? Cat(kStatuses[s])
-                                   : std::string("other");
-      Append(out, "snowflake_http_requests_total{route=\"", kRouteNames[r],
-             "\",code=\"", code, "\"} ", requests[r][s], "\n");
+      std::string code;
+      if (s < static_cast<int>(kStatuses.size())) {
+        code = Cat(kStatuses[s]);
+      } else if (s < kStatusCount) {
+        code = "other";
+      } else {
+        code = absl::StatusCodeToString(
+            static_cast<absl::StatusCode>(s - kStatusCount));
+      }
+      Append(out, "snowflake_http_requests_total", labels[r], ",code=\"", code,
+             "\"} ", requests[r][s], "\n");
     }
   }
 
   Header(out, "snowflake_http_request_duration_seconds", "histogram",
-         "Time from a request's last header byte to its response, by route.");
-  for (int r = 0; r < kRouteCount; ++r) {
+         "Time from a request's last header byte (HTTP) or a call's start "
+         "(gRPC) to its response, by transport and route.");
+  for (int r = 0; r < kSeriesCount; ++r) {
+    uint64_t total = 0;
+    for (int b = 0; b < kBucketCount; ++b) total += buckets[r][b];
+    // gRPC's methods only once called: most nodes serve no gRPC.
+    if (r >= kRouteCount && total == 0) continue;
     uint64_t cumulative = 0;
     for (int b = 0; b < kBucketCount; ++b) {
       cumulative += buckets[r][b];
@@ -161,14 +215,13 @@ std::string Metrics::Render(const NodeStatus& node,
           b < static_cast<int>(kBucketNanos.size())
               ? Number(static_cast<double>(kBucketNanos[b]) / 1e9)
               : std::string("+Inf");
-      Append(out, "snowflake_http_request_duration_seconds_bucket{route=\"",
-             kRouteNames[r], "\",le=\"", le, "\"} ", cumulative, "\n");
+      Append(out, "snowflake_http_request_duration_seconds_bucket", labels[r],
+             ",le=\"", le, "\"} ", cumulative, "\n");
     }
-    Append(out, "snowflake_http_request_duration_seconds_sum{route=\"",
-           kRouteNames[r], "\"} ", Number(static_cast<double>(nanos[r]) / 1e9),
-           "\n");
-    Append(out, "snowflake_http_request_duration_seconds_count{route=\"",
-           kRouteNames[r], "\"} ", cumulative, "\n");
+    Append(out, "snowflake_http_request_duration_seconds_sum", labels[r], "} ",
+           Number(static_cast<double>(nanos[r]) / 1e9), "\n");
+    Append(out, "snowflake_http_request_duration_seconds_count", labels[r],
+           "} ", cumulative, "\n");
   }
 
   Single(out, "snowflake_http_connections_open", "gauge",

@@ -10,12 +10,13 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
 #include "src/server/internal/process_stats.h"
 #include "src/server/node.h"
 
 namespace snowflake {
 
-// The routes requests are counted under.
+// The routes HTTP requests are counted under (transport="http").
 enum class Route : uint8_t {
   kId,
   kIds,
@@ -29,6 +30,13 @@ enum class Route : uint8_t {
 inline constexpr int kRouteCount = 8;
 // "/v1/id", ..., "other".
 std::string_view RouteName(Route route);
+
+// The methods of gRPC's snowflake.v1.IdService, counted under the same
+// families with transport="grpc" and the method's path as the route.
+enum class GrpcMethod : uint8_t { kNextIds, kStreamIds, kDecode, kInfo };
+inline constexpr int kGrpcMethodCount = 4;
+// "/snowflake.v1.IdService/NextIds", ...
+std::string_view GrpcMethodName(GrpcMethod method);
 
 // Labels of snowflake_build_info.
 struct BuildInfo {
@@ -44,8 +52,12 @@ class Metrics {
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
 
-  // One finished request: its route, HTTP status and duration.
+  // One finished HTTP request: its route, HTTP status and duration.
   void RecordRequest(Route route, int http_status, int64_t duration_nanos);
+  // One finished gRPC call: its method, status code and duration (for
+  // StreamIds, the stream's whole life).
+  void RecordGrpcCall(GrpcMethod method, absl::StatusCode code,
+                      int64_t duration_nanos);
   // IDs handed to clients.
   void AddIdsIssued(uint64_t count);
   void ConnectionOpened() { open_connections_.fetch_add(1); }
@@ -54,6 +66,7 @@ class Metrics {
 
   uint64_t ids_issued() const;
   uint64_t requests(Route route, int http_status) const;
+  uint64_t grpc_calls(GrpcMethod method, absl::StatusCode code) const;
 
   // The whole exposition: these counters plus the node's state and the
   // process's resource use.
@@ -74,16 +87,24 @@ class Metrics {
  private:
   static constexpr int kShards = 16;
   static constexpr int kStatusCount = kStatuses.size() + 1;  // + other.
+  // gRPC's codes, OK (0) to UNAUTHENTICATED (16), counted after the HTTP
+  // statuses.
+  static constexpr int kGrpcCodeCount = 17;
+  static constexpr int kCodeCount = kStatusCount + kGrpcCodeCount;
   static constexpr int kBucketCount = kBucketNanos.size() + 1;
+  // The HTTP routes, then the gRPC methods.
+  static constexpr int kSeriesCount = kRouteCount + kGrpcMethodCount;
 
   struct alignas(64) Shard {
-    std::atomic<uint64_t> requests[kRouteCount][kStatusCount] = {};
-    std::atomic<uint64_t> buckets[kRouteCount][kBucketCount] = {};
-    std::atomic<uint64_t> duration_nanos[kRouteCount] = {};
+    std::atomic<uint64_t> requests[kSeriesCount][kCodeCount] = {};
+    std::atomic<uint64_t> buckets[kSeriesCount][kBucketCount] = {};
+    std::atomic<uint64_t> duration_nanos[kSeriesCount] = {};
     std::atomic<uint64_t> ids = 0;
   };
 
   static int StatusIndex(int http_status);
+  static int GrpcCodeIndex(absl::StatusCode code);
+  void Record(int series, int code_index, int64_t duration_nanos);
   Shard& LocalShard();
 
   const BuildInfo build_info_;

@@ -73,18 +73,22 @@ TEST(MetricsTest, RendersEveryFamily) {
   const std::string out = metrics.Render(SampleStatus(), SampleProcess());
   for (const char* family :
        {"snowflake_ids_issued_total 3\n",
-        "snowflake_http_requests_total{route=\"/v1/id\",code=\"200\"} 1\n",
-        "snowflake_http_requests_total{route=\"/v1/id\",code=\"503\"} 1\n",
-        "snowflake_http_requests_total{route=\"other\",code=\"other\"} 1\n",
+        "snowflake_http_requests_total{transport=\"http\",route=\"/v1/id\","
+        "code=\"200\"} 1\n",
+        "snowflake_http_requests_total{transport=\"http\",route=\"/v1/id\","
+        "code=\"503\"} 1\n",
+        "snowflake_http_requests_total{transport=\"http\",route=\"other\","
+        "code=\"other\"} 1\n",
         // Lines too long for one literal are split in two, not missing a
         // comma. NOLINTNEXTLINE(bugprone-suspicious-missing-comma)
-        "snowflake_http_request_duration_seconds_bucket{route=\"/v1/id\","
-        "le=\"5e-05\"} 0\n",
-        "snowflake_http_request_duration_seconds_bucket{route=\"/v1/id\","
-        "le=\"0.0001\"} 1\n",
-        "snowflake_http_request_duration_seconds_bucket{route=\"/v1/id\","
-        "le=\"+Inf\"} 2\n",
-        "snowflake_http_request_duration_seconds_count{route=\"/v1/id\"} 2\n",
+        "snowflake_http_request_duration_seconds_bucket{transport=\"http\","
+        "route=\"/v1/id\",le=\"5e-05\"} 0\n",
+        "snowflake_http_request_duration_seconds_bucket{transport=\"http\","
+        "route=\"/v1/id\",le=\"0.0001\"} 1\n",
+        "snowflake_http_request_duration_seconds_bucket{transport=\"http\","
+        "route=\"/v1/id\",le=\"+Inf\"} 2\n",
+        "snowflake_http_request_duration_seconds_count{transport=\"http\","
+        "route=\"/v1/id\"} 2\n",
         "snowflake_sequence_exhausted_waits_total 4\n",
         "snowflake_clock_backwards_total 2\n",
         "snowflake_clock_backwards_max_drift_seconds 1.5\n",
@@ -95,8 +99,8 @@ TEST(MetricsTest, RendersEveryFamily) {
         "snowflake_clock_offset_seconds ",
         "snowflake_clock_monotonic_gap_seconds 0\n",
         "snowflake_time_range_remaining_seconds ",
-        "snowflake_http_request_duration_seconds_bucket{route=\"/v1/info\","
-        "le=\"5e-06\"} 1\n",
+        "snowflake_http_request_duration_seconds_bucket{transport=\"http\","
+        "route=\"/v1/info\",le=\"5e-06\"} 1\n",
         "snowflake_build_info{version=\"1.0\",layout=\"41/10/12\","
         "mode=\"static\",clock=\"wall\"} 1\n",
         "snowflake_node_info{node=\"n1\",cluster=\"c1\",region=\"eu\","
@@ -109,6 +113,47 @@ TEST(MetricsTest, RendersEveryFamily) {
         "process_max_fds 1024\n", "process_start_time_seconds 1700000000\n"}) {
     EXPECT_THAT(out, HasSubstr(family));
   }
+}
+
+// gRPC calls share the request families, told apart by transport="grpc",
+// with the method as the route and gRPC's code name as the code.
+TEST(MetricsTest, GrpcCallsCarryTheirTransportAndCodeName) {
+  Metrics metrics({"1.0", "41/10/12", "static"});
+  std::string out = metrics.Render(SampleStatus(), SampleProcess());
+  // No gRPC series before a call: most nodes serve none.
+  EXPECT_THAT(out, Not(HasSubstr("transport=\"grpc\"")));
+  metrics.RecordGrpcCall(GrpcMethod::kNextIds, absl::StatusCode::kOk, 20'000);
+  metrics.RecordGrpcCall(GrpcMethod::kNextIds,
+                         absl::StatusCode::kInvalidArgument, 3'000);
+  metrics.RecordGrpcCall(GrpcMethod::kStreamIds, absl::StatusCode::kUnavailable,
+                         2'000'000'000);
+  metrics.RecordRequest(Route::kIds, 200, 1'000);
+  EXPECT_EQ(metrics.grpc_calls(GrpcMethod::kNextIds, absl::StatusCode::kOk),
+            1u);
+  EXPECT_EQ(metrics.requests(Route::kIds, 200), 1u);
+  out = metrics.Render(SampleStatus(), SampleProcess());
+  for (const char* series : {
+           "snowflake_http_requests_total{transport=\"grpc\","
+           "route=\"/snowflake.v1.IdService/NextIds\",code=\"OK\"} 1\n",
+           "snowflake_http_requests_total{transport=\"grpc\","
+           "route=\"/snowflake.v1.IdService/NextIds\","
+           "code=\"INVALID_ARGUMENT\"} 1\n",
+           "snowflake_http_requests_total{transport=\"grpc\","
+           "route=\"/snowflake.v1.IdService/StreamIds\","
+           "code=\"UNAVAILABLE\"} 1\n",
+           "snowflake_http_requests_total{transport=\"http\","
+           "route=\"/v1/ids\",code=\"200\"} 1\n",
+           "snowflake_http_request_duration_seconds_bucket{transport=\"grpc\","
+           "route=\"/snowflake.v1.IdService/NextIds\",le=\"5e-06\"} 1\n",
+           "snowflake_http_request_duration_seconds_count{transport=\"grpc\","
+           "route=\"/snowflake.v1.IdService/NextIds\"} 2\n",
+           "snowflake_http_request_duration_seconds_bucket{transport=\"grpc\","
+           "route=\"/snowflake.v1.IdService/StreamIds\",le=\"1\"} 0\n",
+       }) {
+    EXPECT_THAT(out, HasSubstr(series));
+  }
+  // A route never called over gRPC stays out.
+  EXPECT_THAT(out, Not(HasSubstr("IdService/Decode")));
 }
 
 TEST(MetricsTest, WorkerIdsOfTheRangeOnlyWithACoordinator) {
@@ -142,6 +187,7 @@ TEST(MetricsTest, PassesPromtool) {
   if (!std::filesystem::exists(promtool)) GTEST_SKIP() << "no promtool";
   Metrics metrics({"1.0 \"quoted\"", "41/10/12", "static"});
   metrics.RecordRequest(Route::kDecode, 400, 5000);
+  metrics.RecordGrpcCall(GrpcMethod::kInfo, absl::StatusCode::kOk, 5000);
   const std::string path =
       (std::filesystem::temp_directory_path() / "metrics_test.prom").string();
   {

@@ -121,16 +121,16 @@ TEST(LoadTest, TwoMillionIdsNoDuplicatesMetricsAgree) {
   EXPECT_EQ(MetricValue(metrics->body, "snowflake_ids_issued_total"),
             static_cast<double>(all.size()));
   EXPECT_EQ(MetricValue(metrics->body,
-                        "snowflake_http_requests_total{route=\"/v1/id\","
-                        "code=\"200\"}"),
+                        "snowflake_http_requests_total{transport=\"http\","
+                        "route=\"/v1/id\",code=\"200\"}"),
             static_cast<double>(singles));
   EXPECT_EQ(MetricValue(metrics->body,
-                        "snowflake_http_requests_total{route=\"/v1/ids\","
-                        "code=\"200\"}"),
+                        "snowflake_http_requests_total{transport=\"http\","
+                        "route=\"/v1/ids\",code=\"200\"}"),
             kClients * (kBinaryBatches + kJsonBatches));
   EXPECT_EQ(MetricValue(metrics->body,
-                        "snowflake_http_request_duration_seconds_count{route="
-                        "\"/v1/ids\"}"),
+                        "snowflake_http_request_duration_seconds_count{"
+                        "transport=\"http\",route=\"/v1/ids\"}"),
             kClients * (kBinaryBatches + kJsonBatches));
   EXPECT_EQ(MetricValue(metrics->body, "snowflake_worker_id"), 3);
   EXPECT_EQ(MetricValue(metrics->body, "snowflake_ready"), 1);

@@ -139,6 +139,20 @@ absl::Status ParseListen(std::string_view text, Config& config) {
   return absl::OkStatus();
 }
 
+// grpc_listen: empty (off), or HOST:PORT as ParseListen takes it, kept as
+// given (gRPC parses it again, [::1]:PORT included).
+absl::Status ParseGrpcListen(std::string_view text, Config& config) {
+  if (!text.empty()) {
+    Config parsed;
+    if (auto s = ParseListen(text, parsed); !s.ok()) return s;
+    if (parsed.listen_host.empty()) {
+      return absl::InvalidArgumentError("the host must not be empty");
+    }
+  }
+  config.grpc_listen = std::string(text);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 const std::vector<Setting>& Settings() {
@@ -148,6 +162,13 @@ const std::vector<Setting>& Settings() {
        Cat(limits::kDefaultListenHost, ":", limits::kDefaultListenPort),
        "Address and port to serve HTTP on (HOST:PORT).",
        [](std::string_view v, C& c, RawLayout&) { return ParseListen(v, c); }},
+      {"grpc_listen", "--grpc-listen", "SNOWFLAKE_GRPC_LISTEN", Kind::kString,
+       "HOST:PORT", limits::kDefaultGrpcListen,
+       "Address and port to serve gRPC on (snowflake.v1.IdService, health, "
+       "reflection); empty means no gRPC.",
+       [](std::string_view v, C& c, RawLayout&) {
+         return ParseGrpcListen(v, c);
+       }},
       {"threads", "--threads", "SNOWFLAKE_THREADS", Kind::kInt, "N",
        Cat(limits::kDefaultThreads), "I/O threads; 0 means one per CPU core.",
        [](std::string_view v, C& c, RawLayout&) {

@@ -133,6 +133,27 @@ TEST(SettingsHelpTest, HelpGroupsFlagsBySectionWithTypeAndDefault) {
   EXPECT_LT(max_batch, log);
 }
 
+// gRPC is off unless asked for, and then bound only where asked.
+TEST(SettingsGrpcTest, GrpcListenIsOffByDefaultAndTakesHostPort) {
+  auto defaults = LoadWith({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->config.grpc_listen, "");
+  EXPECT_THAT(FormatConfig(*defaults),
+              HasSubstr("grpc_listen = \"\"  # default\n"));
+  for (const char* address : {"127.0.0.1:9090", "[::1]:9090", "0.0.0.0:0"}) {
+    auto loaded = LoadWith({"--grpc-listen", address});
+    ASSERT_TRUE(loaded.ok()) << address << ": " << loaded.status();
+    EXPECT_EQ(loaded->config.grpc_listen, address);
+    // The HTTP address stays as it was.
+    EXPECT_EQ(loaded->config.listen_port, limits::kDefaultListenPort);
+  }
+  for (const char* bad : {"nohost", ":9090", "127.0.0.1:65536", "[]:9090"}) {
+    auto loaded = LoadWith({"--grpc-listen", bad});
+    ASSERT_FALSE(loaded.ok()) << bad;
+    EXPECT_THAT(loaded.status().message(), HasSubstr("grpc_listen")) << bad;
+  }
+}
+
 // snowflaked's --layout takes every preset name, and `snowflake --layout`
 // the same ones (src/cli/commands_test.cc).
 TEST(SettingsLayoutTest, EveryPresetNameIsALayout) {
