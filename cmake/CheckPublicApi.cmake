@@ -7,7 +7,7 @@
 #   - snowflake_core exports include/ alone as its include directory, never
 #     the source root.
 # Called with -DCXX=<compiler> -DSOURCE_DIR=<root> -DEXPORTED=<dirs, |-joined>.
-set(expected clock.h generator.h id.h layout.h status.h)
+set(expected client.h clock.h generator.h id.h layout.h status.h)
 
 set(report "")
 file(GLOB headers RELATIVE ${SOURCE_DIR}/include/snowflake

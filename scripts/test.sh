@@ -49,7 +49,7 @@ scripts/faults.sh --short --out build/faults
 
 # The sanitizer builds need only the unit-test binaries.
 unit_targets=(base_test core_test cli_test lease_test server_test node_test
-              zookeeper_status_test lease_protocol_test)
+              zookeeper_status_test lease_protocol_test client_test)
 for preset in asan tsan; do
   step "build $preset"
   cmake --preset "$preset" >/dev/null

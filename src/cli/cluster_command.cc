@@ -31,6 +31,7 @@
 #include "src/cli/fence_restore.h"
 #include "src/cli/internal/cluster_store.h"
 #include "src/cli/internal/cluster_util.h"
+#include "src/cli/internal/coordinator_flags.h"
 #include "src/lease/cluster_schema.h"
 #include "src/lease/region_map.h"
 
@@ -320,7 +321,7 @@ absl::Status WriteAtomically(const std::string& path,
 void PrintOtherClusters(const ClusterFlags& flags, ClusterStore& store,
                         Io& io) {
   absl::StatusOr<std::vector<ClusterSummary>> clusters =
-      store.ListClusters(flags.prefix);
+      internal::ListClusters(store, flags.prefix);
   if (!clusters.ok()) return;
   std::vector<std::string> names;
   for (const ClusterSummary& c : *clusters) names.push_back(c.name);
@@ -420,26 +421,7 @@ CLI::App* ClusterCommand::Add(CLI::App& app) {
       "With --zookeeper, LEASE_LEFT is \"-\": a ZooKeeper session's time "
       "left is not visible to other clients; --json's \"lease\" names the "
       "session that owns the worker's ephemeral znode.");
-  CLI::Option* etcd = cmd->add_option("--etcd", flags_.endpoints,
-                                      "etcd client URLs, comma-separated "
-                                      "(or --zookeeper)")
-                          ->type_name("URL[,URL]")
-                          ->delimiter(',');
-  cmd->add_option("--zookeeper", flags_.zookeeper_hosts,
-                  "ZooKeeper ensemble, comma-separated, optionally with a "
-                  "chroot (or --etcd)")
-      ->type_name("HOST:PORT[,...][/CHROOT]")
-      ->excludes(etcd);
-  cmd->add_option("--zookeeper-auth", flags_.zookeeper_auth,
-                  "ZooKeeper digest credentials")
-      ->type_name("USER:PASSWORD");
-  cmd->add_option("--cluster", flags_.cluster, "Cluster name")
-      ->type_name("NAME")
-      ->capture_default_str();
-  cmd->add_option("--prefix,--root", flags_.prefix,
-                  "Key prefix in etcd, root znode in ZooKeeper")
-      ->type_name("P")
-      ->capture_default_str();
+  internal::AddCoordinatorFlags(*cmd, flags_);
   cmd->add_option("--worker-range", flags_.worker_range,
                   "Count the free IDs of this range (default: every worker "
                   "ID of the cluster's layout)")
@@ -465,25 +447,7 @@ CLI::App* ClusterCommand::Add(CLI::App& app) {
                   "scraped as down (up == 0) rather than dropped")
       ->type_name("S")
       ->capture_default_str();
-  cmd->add_option("--ca,--etcd-ca", flags_.ca_file,
-                  "CA bundle (PEM) that verifies etcd")
-      ->type_name("FILE");
-  cmd->add_option("--cert,--etcd-cert", flags_.cert_file,
-                  "Client certificate (PEM)")
-      ->type_name("FILE");
-  cmd->add_option("--key,--etcd-key", flags_.key_file,
-                  "Client certificate's key (PEM)")
-      ->type_name("FILE");
-  cmd->add_option("--user,--etcd-user", flags_.user, "etcd user name")
-      ->type_name("U");
-  cmd->add_option("--password,--etcd-password", flags_.password,
-                  "etcd password")
-      ->type_name("P");
-  cmd->add_option("--timeout-ms", flags_.timeout_millis,
-                  "Deadline of each etcd call on each endpoint; ZooKeeper: to "
-                  "connect, and of each call")
-      ->type_name("MS")
-      ->capture_default_str();
+  internal::AddConnectionFlags(*cmd, flags_);
 
   list_ = cmd->add_subcommand(
       "list",

@@ -141,7 +141,7 @@ int ListClustersCommand(const ClusterFlags& flags_in, Io& io) {
                                 "cannot list the clusters in", store.status());
   }
   absl::StatusOr<std::vector<ClusterSummary>> clusters =
-      (*store)->ListClusters(flags.prefix);
+      internal::ListClusters(**store, flags.prefix);
   if (!clusters.ok()) {
     return internal::Fail(
         io, kCommand, kExitBadData,

@@ -1,6 +1,6 @@
 // snowflake: decode, generate and inspect Snowflake IDs. All logic lives in
-// cli.h / commands.h (and cluster_command.h); this file only wires in the
-// process.
+// cli.h / commands.h (and cluster_command.h, get_command.h); this file only
+// wires in the process.
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -10,6 +10,7 @@
 #include "src/cli/cli.h"
 #include "src/cli/cluster_command.h"
 #include "src/cli/commands.h"
+#include "src/cli/get_command.h"
 
 int main(int argc, char** argv) {
   try {
@@ -17,7 +18,8 @@ int main(int argc, char** argv) {
     const std::vector<std::string> args(argv + 1, argv + argc);
     snowflake::cli::Io io{std::cin, std::cout, std::cerr};
     snowflake::cli::ClusterCommand cluster;
-    snowflake::cli::ExtraCommand* const extra[] = {&cluster};
+    snowflake::cli::GetCommand get;
+    snowflake::cli::ExtraCommand* const extra[] = {&cluster, &get};
     return snowflake::cli::RunCli(args, snowflake::SystemClock(), io, extra);
   } catch (...) {  // Only allocation can throw here.
     std::fputs("snowflake: internal error\n", stderr);

@@ -4,11 +4,9 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <ostream>
-#include <utility>
 
 #include "src/base/strings.h"
 #include "src/lease/region_map.h"
@@ -86,22 +84,6 @@ int FailToOpen(Io& io, std::string_view command, const ClusterFlags& flags,
   return Fail(io, command, kExitBadData,
               fmt::format("{} {}: {}", doing, CoordinatorName(flags),
                           base::Message(status)));
-}
-
-absl::StatusOr<std::unique_ptr<etcd::EtcdClient>> Connect(
-    const ClusterFlags& flags) {
-  etcd::Options options;
-  options.endpoints = flags.endpoints;
-  options.timeout = std::chrono::milliseconds(flags.timeout_millis);
-  options.dial_timeout = std::chrono::milliseconds(flags.timeout_millis);
-  if (!flags.ca_file.empty() || !flags.cert_file.empty() ||
-      !flags.key_file.empty()) {
-    options.tls =
-        etcd::TlsOptions{flags.ca_file, flags.cert_file, flags.key_file};
-  }
-  options.username = flags.user;
-  options.password = flags.password;
-  return etcd::EtcdClient::Create(std::move(options));
 }
 
 std::optional<int> WorkerBitsOfConfig(const std::string& value) {

@@ -1,10 +1,9 @@
-// What `snowflake cluster` and its subcommands share: flag checks, the etcd
-// connection (cluster_store.h opens either coordinator), one-line failures
-// and reading the stored config.
+// What `snowflake cluster` and its subcommands share: flag checks (the
+// connection itself: cluster_store.h), one-line failures and reading the
+// stored config.
 #ifndef SNOWFLAKE_CLI_INTERNAL_CLUSTER_UTIL_H_
 #define SNOWFLAKE_CLI_INTERNAL_CLUSTER_UTIL_H_
 
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,7 +13,6 @@
 #include "absl/status/statusor.h"
 #include "src/cli/cluster_flags.h"
 #include "src/cli/commands.h"
-#include "src/etcd/etcd_client.h"
 
 namespace snowflake::cli::internal {
 
@@ -36,10 +34,6 @@ std::string_view CoordinatorName(const ClusterFlags& flags);
 // one line on the error stream either way.
 int FailToOpen(Io& io, std::string_view command, const ClusterFlags& flags,
                std::string_view doing, const absl::Status& status);
-
-// An etcd client for `flags`' endpoints, TLS files and credentials.
-absl::StatusOr<std::unique_ptr<etcd::EtcdClient>> Connect(
-    const ClusterFlags& flags);
 
 // The worker bits of a stored config, whatever its shape: the schema's text
 // ("41/10/12 unit=1ms ...", with or without fields after it), or a JSON
