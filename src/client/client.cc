@@ -169,9 +169,11 @@ class Client::Impl {
       prefetch.high_watermark = p.high_watermark;
       prefetch.deadline_micros = Micros(options_.deadline);
       prefetcher_ = std::make_unique<Prefetcher>(
-          prefetch, time_, [this](int64_t count, int64_t deadline) {
+          prefetch, time_,
+          [this](int64_t count, int64_t deadline) {
             return fetcher_.Fetch(count, deadline);
-          });
+          },
+          [this] { return nodes_.Errors(); });
     }
     return absl::OkStatus();
   }

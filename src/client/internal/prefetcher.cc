@@ -42,10 +42,11 @@ int64_t CoarseGuard(int64_t max_staleness_micros, int64_t coarse_resolution) {
 }
 
 Prefetcher::Prefetcher(PrefetcherOptions options, const TimeSource& time,
-                       FetchFunction fetch)
+                       FetchFunction fetch, ErrorsFunction errors)
     : options_(options),
       time_(time),
       fetch_(std::move(fetch)),
+      errors_(std::move(errors)),
       buffer_(
           options.high_watermark + 2, options.max_batch,
           CoarseGuard(options.max_staleness_micros, time.coarse_resolution())) {
@@ -82,11 +83,19 @@ absl::StatusOr<uint64_t> Prefetcher::Take(int64_t deadline) {
     if (failures_ != failures_before) return last_error_;
     const int64_t now = time_.Now();
     if (now >= deadline) {
+      // A refill may still be trying (its fetch has a deadline of its
+      // own): what the sources said so far tells why.
+      const std::string errors = errors_ ? errors_() : std::string();
+      std::string why;
+      if (!errors.empty()) {
+        why = Cat("; the last errors: ", errors);
+      } else if (!last_error_.ok()) {
+        why = Cat("; the last refill failed: ", last_error_.message());
+      }
       return absl::DeadlineExceededError(
           Cat("no ID within the deadline: the buffer is empty and no refill "
               "arrived",
-              last_error_.ok() ? "" : "; the last refill failed: ",
-              last_error_.message()));
+              why));
     }
     ++waiters_;
     wanted_.SignalAll();

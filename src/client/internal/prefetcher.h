@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -51,13 +52,16 @@ int64_t CoarseGuard(int64_t max_staleness_micros, int64_t coarse_resolution);
 // What to fetch for.
 using FetchFunction =
     std::function<absl::StatusOr<Fetched>(int64_t count, int64_t deadline)>;
+// What the sources last said when they failed ("" if none has), for the
+// error of a Take() whose deadline passes while a refill is still trying.
+using ErrorsFunction = std::function<std::string()>;
 
 // Thread-safe. The destructor stops the refill thread, waiting for a fetch
 // in flight (at most its deadline).
 class Prefetcher {
  public:
   Prefetcher(PrefetcherOptions options, const TimeSource& time,
-             FetchFunction fetch);
+             FetchFunction fetch, ErrorsFunction errors = nullptr);
   ~Prefetcher();
   Prefetcher(const Prefetcher&) = delete;
   Prefetcher& operator=(const Prefetcher&) = delete;
@@ -94,6 +98,7 @@ class Prefetcher {
   PrefetcherOptions options_;
   const TimeSource& time_;
   const FetchFunction fetch_;
+  const ErrorsFunction errors_;
   IdBuffer buffer_;
   ShardedCounter hits_;
   std::atomic<uint64_t> misses_{0};

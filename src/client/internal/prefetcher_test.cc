@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -181,12 +182,14 @@ TEST(PrefetcherTest, ADeadlineEndsTheWaitWhenNoRefillComes) {
   TimeSource time(&clock);
   std::atomic<bool> release{false};
   Prefetcher prefetcher(
-      Options(), time, [&](int64_t, int64_t) -> absl::StatusOr<Fetched> {
+      Options(), time,
+      [&](int64_t, int64_t) -> absl::StatusOr<Fetched> {
         while (!release.load()) {
           std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
         return absl::UnavailableError("late");
-      });
+      },
+      [] { return std::string("http://node-a:8080: connection refused"); });
   std::thread ticker([&] {
     while (!release.load()) {
       clock.AdvanceMicros(10'000);
@@ -197,6 +200,9 @@ TEST(PrefetcherTest, ADeadlineEndsTheWaitWhenNoRefillComes) {
   release.store(true);
   ticker.join();
   EXPECT_EQ(id.status().code(), absl::StatusCode::kDeadlineExceeded);
+  // The refill is still trying: what the nodes said so far tells why.
+  EXPECT_THAT(std::string(id.status().message()),
+              HasSubstr("http://node-a:8080: connection refused"));
 }
 
 TEST(PrefetcherTest, ANodeLimitBelowTheBatchHalvesIt) {
