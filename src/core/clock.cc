@@ -1,8 +1,9 @@
 #include "snowflake/clock.h"
 
+#include <sys/prctl.h>
 #include <time.h>
 
-#include <thread>
+#include <cerrno>
 
 #include "absl/strings/str_cat.h"
 #include "src/base/strings.h"
@@ -10,10 +11,10 @@
 namespace snowflake {
 namespace {
 
-// Waits shorter than this spin (yielding) instead of sleeping: a sleep's
-// wake-up slack is about this long, and a generator waiting for the next
-// millisecond must not oversleep it.
-constexpr int64_t kSpinBelowMicros = 2000;
+// How late the kernel may wake a sleeper of this process: its timer slack,
+// 50 us by default. A thread waiting for the next tick sets its own to this
+// once, so that a sleep to the next millisecond ends within microseconds.
+constexpr unsigned long kTimerSlackNanos = 1000;  // NOLINT(google-runtime-int)
 
 int64_t ReadMicros(clockid_t id) {
   timespec ts;
@@ -21,21 +22,31 @@ int64_t ReadMicros(clockid_t id) {
   return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
-void SleepOrSpin(int64_t micros) {
+// Sleeps, never spins: a generator waiting for the next tick must not burn a
+// core while it waits (docs/benchmarks.md, CPU per ID). The wake-up is
+// absolute on the monotonic clock, so a signal or an early wake-up only
+// sleeps again for what is left.
+void Sleep(int64_t micros) {
   if (micros <= 0) return;
-  if (micros >= kSpinBelowMicros) {
-    std::this_thread::sleep_for(std::chrono::microseconds(micros));
-    return;
+  [[maybe_unused]] thread_local const bool slack_lowered =
+      prctl(PR_SET_TIMERSLACK, kTimerSlackNanos, 0, 0, 0) == 0;
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const int64_t until_nanos = static_cast<int64_t>(now.tv_sec) * 1000000000 +
+                              now.tv_nsec + micros * 1000;
+  timespec until;
+  until.tv_sec = static_cast<time_t>(until_nanos / 1000000000);
+  until.tv_nsec = static_cast<long>(until_nanos % 1000000000);  // NOLINT
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr) ==
+         EINTR) {
   }
-  const int64_t until = ReadMicros(CLOCK_MONOTONIC) + micros;
-  while (ReadMicros(CLOCK_MONOTONIC) < until) std::this_thread::yield();
 }
 
 }  // namespace
 
 int64_t WallClock::NowMicros() { return ReadMicros(CLOCK_REALTIME); }
 
-void WallClock::SleepForMicros(int64_t micros) { SleepOrSpin(micros); }
+void WallClock::SleepForMicros(int64_t micros) { Sleep(micros); }
 
 MonotonicClock::MonotonicClock()
     : anchor_wall_micros_(ReadMicros(CLOCK_REALTIME)),
@@ -46,7 +57,7 @@ int64_t MonotonicClock::NowMicros() {
          (ReadMicros(CLOCK_MONOTONIC) - anchor_mono_micros_);
 }
 
-void MonotonicClock::SleepForMicros(int64_t micros) { SleepOrSpin(micros); }
+void MonotonicClock::SleepForMicros(int64_t micros) { Sleep(micros); }
 
 int64_t MonotonicClock::GapToWallMicros() {
   return NowMicros() - ReadMicros(CLOCK_REALTIME);
