@@ -92,6 +92,15 @@ std::string OneLine(std::string_view text);
 // longer than `max_bytes` cut there, followed by "(first N of M bytes)".
 std::string Quote(std::string_view text, size_t max_bytes = 64);
 
+// Length of the valid UTF-8 sequence at the start of `text` (not empty), 0
+// if it is none: a stray continuation byte, a truncated sequence, an
+// overlong form, a surrogate or a code point above U+10FFFF.
+size_t Utf8SequenceLength(std::string_view text);
+
+// `text` with every byte that is not part of valid UTF-8 replaced by U+FFFD,
+// for formats that hold only UTF-8 (proto3 strings, JSON).
+std::string ToValidUtf8(std::string_view text);
+
 }  // namespace snowflake::base
 
 #endif  // SNOWFLAKE_SRC_BASE_STRINGS_H_

@@ -71,5 +71,20 @@ TEST(StringsTest, MessageAndViewsCrossBetweenAbslAndStd) {
   EXPECT_EQ(AbslView(sv).data(), sv.data());
 }
 
+TEST(Utf8Test, InvalidBytesAreReplaced) {
+  EXPECT_EQ(ToValidUtf8("plain"), "plain");
+  EXPECT_EQ(ToValidUtf8("caf\xC3\xA9"), "caf\xC3\xA9");
+  EXPECT_EQ(ToValidUtf8("a\xFF"
+                        "b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(ToValidUtf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // Overlong.
+  EXPECT_EQ(ToValidUtf8("\xED\xA0\x80").size(), 9u);       // A surrogate.
+  EXPECT_EQ(ToValidUtf8("\xF4\x90\x80\x80").size(), 12u);  // Past U+10FFFF.
+  EXPECT_EQ(ToValidUtf8("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // Cut.
+  EXPECT_EQ(Utf8SequenceLength("\xF0\x9F\x98\x80!"), 4u);
+  EXPECT_EQ(Utf8SequenceLength("\x80"), 0u);
+}
+
 }  // namespace
 }  // namespace snowflake::base

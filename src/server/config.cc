@@ -491,45 +491,11 @@ std::vector<UnknownEnv> FindUnknownEnv(const std::vector<std::string>& names) {
   return unknown;
 }
 
-namespace {
-
-// Length of the valid UTF-8 sequence at the start of `s`, 0 if invalid
-// (overlong forms, surrogates and code points above U+10FFFF included).
-size_t Utf8SequenceLength(std::string_view s) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char lead = byte(0);
-  if (lead < 0x80) return 1;
-  size_t length = 0;
-  uint32_t code = 0;
-  if ((lead & 0xe0) == 0xc0) {
-    length = 2, code = lead & 0x1f;
-  } else if ((lead & 0xf0) == 0xe0) {
-    length = 3, code = lead & 0x0f;
-  } else if ((lead & 0xf8) == 0xf0) {
-    length = 4, code = lead & 0x07;
-  } else {
-    return 0;
-  }
-  if (s.size() < length) return 0;
-  for (size_t i = 1; i < length; ++i) {
-    if ((byte(i) & 0xc0) != 0x80) return 0;
-    code = code << 6 | (byte(i) & 0x3f);
-  }
-  constexpr uint32_t kMinOfLength[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (code < kMinOfLength[length] || code > 0x10ffff ||
-      (code >= 0xd800 && code <= 0xdfff)) {
-    return 0;
-  }
-  return length;
-}
-
-}  // namespace
-
 std::string TomlQuote(std::string_view value) {
   std::string out = "\"";
   while (!value.empty()) {
     const unsigned char c = static_cast<unsigned char>(value[0]);
-    const size_t length = Utf8SequenceLength(value);
+    const size_t length = base::Utf8SequenceLength(value);
     if (length == 0) {
       out += "\\uFFFD";  // TOML holds only UTF-8: the bad byte is replaced.
       value.remove_prefix(1);

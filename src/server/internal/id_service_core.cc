@@ -156,13 +156,13 @@ absl::Status IdServiceCore::Decode(const v1::DecodeRequest& request,
 void IdServiceCore::Info(v1::InfoResponse& response) const {
   const NodeStatus s = node_.Status();
   // An operator's names may be any bytes; proto3 strings may not.
-  response.set_node(ToValidUtf8(s.name));
-  response.set_cluster(ToValidUtf8(s.cluster));
-  response.set_region(ToValidUtf8(s.region));
+  response.set_node(base::ToValidUtf8(s.name));
+  response.set_cluster(base::ToValidUtf8(s.cluster));
+  response.set_region(base::ToValidUtf8(s.region));
   response.set_mode(s.lease.mode);
   response.set_worker_id(s.started ? s.lease.worker_id : -1);
   response.set_ready(s.ready);
-  response.set_not_ready_reason(ToValidUtf8(s.not_ready_reason));
+  response.set_not_ready_reason(base::ToValidUtf8(s.not_ready_reason));
   response.set_layout(s.layout.ToString());
   response.set_version(options_.version);
 }

@@ -41,11 +41,6 @@ struct RpcError {
 // batch above the limit (too_large), the only one the service makes.
 RpcError ToRpcError(const absl::Status& status);
 
-// `text` with every byte that is not part of valid UTF-8 replaced by U+FFFD:
-// a proto3 string must be UTF-8, or the peer cannot parse the message (a
-// node name, region or client text may be anything).
-std::string ToValidUtf8(std::string_view text);
-
 }  // namespace snowflake::internal
 
 #endif  // SNOWFLAKE_SRC_SERVER_INTERNAL_RPC_ERROR_H_

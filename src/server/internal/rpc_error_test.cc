@@ -93,14 +93,6 @@ TEST(RpcErrorTest, TheRecordedDelayInMilliseconds) {
 }
 
 TEST(RpcErrorTest, MessagesAreMadeValidUtf8) {
-  EXPECT_EQ(ToValidUtf8("plain"), "plain");
-  EXPECT_EQ(ToValidUtf8("caf\xC3\xA9"), "caf\xC3\xA9");
-  EXPECT_EQ(ToValidUtf8("a\xFF"
-                        "b"),
-            "a\xEF\xBF\xBD"
-            "b");
-  EXPECT_EQ(ToValidUtf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // Overlong.
-  EXPECT_EQ(ToValidUtf8("\xED\xA0\x80").size(), 9u);  // A surrogate.
   const RpcError error = ToRpcError(absl::InvalidArgumentError("bad \xFE"));
   EXPECT_EQ(error.message, "bad \xEF\xBF\xBD");
   EXPECT_EQ(Read(error).message, "bad \xEF\xBF\xBD");
