@@ -35,13 +35,18 @@ constexpr std::string_view kUserAgent = "snowflake-client/1";
 // by one thread at a time.
 class HttpTransport::Connection {
  public:
-  Connection() : stream_(io_) {}
+  // Beast reads at most what the buffer has room for: from an empty one,
+  // 512 bytes a read, a thousand reads for a batch of 65,536 IDs. Room for
+  // 64 KiB makes it 8.
+  Connection() : stream_(io_) { buffer_.reserve(kReadBytes); }
 
   // Runs what was started on this connection to completion.
   void Run() {
     io_.restart();
     io_.run();
   }
+
+  static constexpr size_t kReadBytes = 64 * 1024;
 
   net::io_context io_{1};
   beast::tcp_stream stream_;
