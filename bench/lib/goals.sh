@@ -17,6 +17,10 @@ GOALS=(
   "latency < 1000 gus profile"
   "memory < 16384 gmib profile"
   "audit_memory < 1048576 ggib -"
+  "client_cap >= 0.95 gx -"
+  "client_next < 50 gns -"
+  "grpc >= 0.9 gx -"
+  "stream >= 0.95 gx -"
 )
 
 # goal_field NAME op|limit|kind|profile
@@ -63,6 +67,10 @@ goal_figure() {
   latency) med "rate$LATENCY_GOAL_LEVEL.node.p99" ;;
   memory) med rss.node.kb ;;
   audit_memory) audit_peak_rss ;;
+  client_cap) med client.next.cap_ratio ;;
+  client_next) med client.next.buffer_ns ;;
+  grpc) med grpc.pair_ratio ;;
+  stream) med grpc.stream.cap_ratio ;;
   *) die "no figure for goal $1" ;;
   esac
 }
@@ -125,6 +133,10 @@ goal_label() {
   latency) echo "p99 latency at $(fmt pct "$LATENCY_GOAL_LEVEL") of the node's peak" ;;
   memory) echo "peak resident memory" ;;
   audit_memory) echo "\`snowflake audit\` of $(fmt int "$AUDIT_IDS") IDs, peak resident memory" ;;
+  client_cap) echo "client \`Next()\`, one thread, one node: ratio to the cap" ;;
+  client_next) echo "client \`Next()\` served from the buffer, per call" ;;
+  grpc) echo "gRPC \`NextIds(1)\`: ratio node/constant-reply server" ;;
+  stream) echo "gRPC \`StreamIds\`, one consumer: ratio to the cap" ;;
   esac
 }
 

@@ -89,7 +89,7 @@ record_machine() {
       echo "clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)"
       echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
       echo "layout=$("$SNOWFLAKED" --print-config 2>/dev/null | sed -n 's/^# layout in effect: //p' | head -1)"
-      local built=(src/core src/lease src/etcd src/server src/daemon src/cli include proto bench/core_bench.cc bench/lib/audit_ids.cc)
+      local built=(src/core src/lease src/etcd src/server src/daemon src/cli include proto src/client bench/core_bench.cc bench/lib/audit_ids.cc bench/lib/client_bench.cc bench/lib/grpc_load.cc bench/lib/grpc_baseline.cc)
       echo "commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- "${built[@]}" 2>/dev/null || echo ' (with uncommitted changes to the code measured)')"
     } >"$f"
     {
@@ -97,6 +97,7 @@ record_machine() {
       printf 'snowflake (CLI)\t%s\n' "$("$SNOWFLAKE" --version 2>&1 | head -1)"
       printf 'g++\t%s\n' "$(g++ --version | head -1)"
       printf 'Google Benchmark\t%s\n' "libbenchmark-dev $(dpkg-query -W -f='${Version}' libbenchmark-dev 2>/dev/null)"
+      printf 'gRPC (C++)\t%s\n' "libgrpc++-dev $(dpkg-query -W -f='${Version}' libgrpc++-dev 2>/dev/null)"
       printf 'Boost (Beast, Asio)\t%s\n' "libboost-dev $(dpkg-query -W -f='${Version}' libboost-dev 2>/dev/null)"
       printf 'wrk\t%s\n' "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
       printf 'h2load\t%s\n' "$(h2load --version 2>&1 | head -1)"
@@ -270,6 +271,7 @@ are linked under [Past investigations](#past-investigations).
 | 6 | start to \`/readyz\` 200, static mode, first start | $(cell ms start.node_first.ms) | nginx start to first 200 $(cell ms start.nginx.ms) | $(fmt x "$(ratio "$(med start.node_first.ms)" "$(med start.nginx.ms)")") | |
 | 6 | the same, restart after a graceful stop | $(cell ms start.node_restart.ms) | nginx $(cell ms start.nginx.ms) | $(fmt x "$(ratio "$(med start.node_restart.ms)" "$(med start.nginx.ms)")") | |
 $(audit_headline_rows)
+$(client_headline_rows)
 
 $(goals_summary)
 
@@ -468,6 +470,7 @@ runs one thread on one core, with one request in flight per connection).
 
 EOF
     write_audit_section
+    write_client_section
     write_profile_section
     cat <<EOF
 ## Past investigations
@@ -488,10 +491,13 @@ runs, not of this one:
 \`\`\`sh
 bench/run            # this page and docs/bench-*.png (this run: $(machine elapsed) s)
 bench/run --smoke    # every figure once, in seconds, into a temporary folder
+bench/run --only audit   # section 8 alone, its report into a temporary folder
+bench/run --only client  # section 9 alone, the same way
 \`\`\`
 
 It installs what it needs from Debian's packages (\`${BENCH_PACKAGES[*]}\`; only what is missing),
-builds \`snowflaked\`, \`core_bench\`, \`snowflake\` and \`audit_ids\` with the \`release\` preset, starts every
+builds \`snowflaked\`, \`core_bench\`, \`snowflake\`, \`audit_ids\`, \`client_bench\`, \`grpc_load\` and
+\`grpc_baseline\` with the \`release\` preset, starts every
 server itself on free 127.0.0.1 ports with its files in a temporary folder,
 and stops each by its PID at the end. The commands of this run, exactly
 (the first of each kind; ports and folders change from run to run):
@@ -537,6 +543,8 @@ check_figures() {
   local more=()
   read -ra more <<<"$(audit_keys | tr '\n' ' ')"
   keys+=("${more[@]}")
+  read -ra more <<<"$(client_keys | tr '\n' ' ')"
+  keys+=("${more[@]}")
   if [[ -d $WORK/profile ]]; then
     keys+=(profile.node.ir_per_request profile.nginx.ir_per_request
       profile.node.syscalls_per_request profile.nginx.syscalls_per_request)
@@ -568,6 +576,7 @@ check_report_can_fail() {
     "One ID per request: the node is faster than nginx."
     "Binary batches: goal met."
     "snowflake audit read 12.34 M IDs/s, 3.21x sort -n | uniq -d."
+    "The client's Next() took 12.3 ns from the buffer, 0.98x the cap."
     "$(cat "$ROOT/bench/notes/limits.md")"
   )
   for case in "${cases[@]}"; do

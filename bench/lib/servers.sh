@@ -140,3 +140,27 @@ start_postgres() {
 
 # rss_kb PID FIELD: VmHWM or VmRSS of a process in kB.
 rss_kb() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status" 2>/dev/null; }
+
+# start_grpc_baseline NAME CPUS ID WORKER_ID FIRST_TICK LAST_TICK: the
+# gRPC baseline of section 9 (bench/lib/grpc_baseline.cc), answering every
+# NextIds with the reply given (the node's own, from `grpc_load once`).
+start_grpc_baseline() {
+  local name=$1 cpus=$2 port pid pin dir="$WORK/$1" i
+  shift 2
+  free_port port
+  mkdir -p "$dir"
+  pin=$(pin_prefix "$cpus")
+  # shellcheck disable=SC2086
+  $pin "$GRPC_BASELINE_BIN" "127.0.0.1:$port" "$@" >"$dir/log" 2>&1 &
+  pid=$!
+  register_pid "$pid" TERM "$name"
+  for ((i = 0; i < 3000; i++)); do
+    grep -q '^listening ' "$dir/log" 2>/dev/null && break
+    alive "$pid" || die "$name died: $(tail -5 "$dir/log")"
+    nap 0.01
+  done
+  grep -q '^listening ' "$dir/log" || die "$name did not listen: $(tail -5 "$dir/log")"
+  printf -v "${name^^}_PORT" %s "$port"
+  printf -v "${name^^}_PID" %s "$pid"
+  note_command "gRPC baseline ($name)" "$pin $GRPC_BASELINE_BIN 127.0.0.1:$port $*   # ID WORKER_ID FIRST_TICK LAST_TICK: the node's reply to NextIds(1)"
+}
