@@ -1,7 +1,7 @@
-// The C++ client of a snowflake cluster: takes IDs from the nodes' HTTP API,
-// finds the nodes (a fixed list, or the worker claims a cluster keeps on etcd
-// or ZooKeeper), fails over between them, and for Next() keeps a buffer of
-// IDs fetched ahead that never hands out one older than a bound.
+// The C++ client of a snowflake cluster: takes IDs from the nodes' HTTP or
+// gRPC API, finds the nodes (a fixed list, or the worker claims a cluster keeps
+// on etcd or ZooKeeper), fails over between them, and for Next() keeps a buffer
+// of IDs fetched ahead that never hands out one older than a bound.
 // docs/client.md says what each option costs.
 #ifndef SNOWFLAKE_CLIENT_H_
 #define SNOWFLAKE_CLIENT_H_
@@ -64,11 +64,23 @@ struct PrefetchOptions {
   int high_watermark = 2;      // At least low_watermark; at most 16.
 };
 
+// The protocol the client speaks to a node: HTTP/1.1 (GET /v1/ids) or gRPC
+// (snowflake.v1.IdService/NextIds, plaintext).
+enum class ClientTransport { kHttp, kGrpc };
+
 struct ClientOptions {
-  // The nodes, "http://host:port" each ("http://[::1]:8080" for IPv6). Empty:
-  // discover them (`discovery`).
+  // The nodes, "http://host:port" (HTTP) or "grpc://host:port" (gRPC) each
+  // ("http://[::1]:8080" for IPv6); the scheme picks the protocol of each.
+  // Empty: discover them (`discovery`).
   std::vector<std::string> endpoints;
   DiscoveryOptions discovery;
+  // For discovered nodes: the protocol to prefer among the addresses a
+  // node's claim advertises (snowflaked adds "grpc://host:port" when it
+  // serves gRPC). A node that advertises none of the preferred protocol is
+  // asked over the other: kGrpc falls back to HTTP for a node without
+  // --grpc-listen, or one of a version that does not advertise it. Fixed
+  // `endpoints` ignore it.
+  ClientTransport transport = ClientTransport::kHttp;
 
   // Every call returns within about this long, with IDs or an error.
   std::chrono::milliseconds deadline{2000};
@@ -81,7 +93,8 @@ struct ClientOptions {
   // The nodes' largest batch (snowflaked's max_batch): NextBatch refuses
   // more.
   int64_t max_batch = 100'000;
-  // Idle keep-alive connections kept per node.
+  // Idle keep-alive connections kept per node (HTTP; a gRPC node has one
+  // channel, its calls multiplexed on one connection).
   int max_idle_connections = 16;
 
   PrefetchOptions prefetch;
@@ -121,8 +134,9 @@ class Client {
   // Checks the options, finds the nodes (a first read of the coordinator,
   // within `discovery.timeout` per call) and starts the background threads.
   // Connects to nodes lazily. Errors: kInvalidArgument naming the bad value
-  // (an endpoint that is not "http://host:port", neither endpoints nor a
-  // coordinator, both etcd and ZooKeeper, an option out of range);
+  // (an endpoint that is not "http://host:port" or "grpc://host:port",
+  // neither endpoints nor a coordinator, both etcd and ZooKeeper, an option
+  // out of range);
   // kUnavailable naming the cluster when the coordinator cannot be read or
   // holds no claim with a usable address.
   static absl::StatusOr<std::unique_ptr<Client>> Create(ClientOptions options);
@@ -143,7 +157,7 @@ class Client {
 
   ClientStats Stats() const;
 
-  // The nodes known now, "http://host:port", sorted.
+  // The nodes known now, "http://host:port" or "grpc://host:port", sorted.
   std::vector<std::string> Endpoints() const;
 
  private:

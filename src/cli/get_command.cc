@@ -73,6 +73,11 @@ int CheckFlags(GetFlags& flags, Io& io) {
                 fmt::format("--format: decimal or binary, got \"{}\"",
                             base::OneLine(flags.format)));
   }
+  if (flags.transport != "http" && flags.transport != "grpc") {
+    return Fail(io, kExitUsage,
+                fmt::format("--transport: http or grpc, got \"{}\"",
+                            base::OneLine(flags.transport)));
+  }
   if (flags.deadline_millis <= 0) {
     return Fail(io, kExitUsage,
                 fmt::format("--deadline-ms: must be positive, got {}",
@@ -82,7 +87,8 @@ int CheckFlags(GetFlags& flags, Io& io) {
                            !flags.coordinator.zookeeper_hosts.empty();
   if (flags.endpoints.empty() && !coordinator) {
     return Fail(io, kExitUsage,
-                "give the nodes (--endpoints http://HOST:PORT[,...]) or their "
+                "give the nodes (--endpoints http://HOST:PORT[,...], or "
+                "grpc://HOST:PORT) or their "
                 "coordinator (--etcd URL[,...] or --zookeeper HOST:PORT[,...], "
                 "with --cluster)");
   }
@@ -112,6 +118,8 @@ ClientOptions OptionsOf(const GetFlags& flags) {
   options.discovery.etcd_user = c.user;
   options.discovery.etcd_password = c.password;
   options.discovery.timeout = std::chrono::milliseconds(c.timeout_millis);
+  options.transport = flags.transport == "grpc" ? ClientTransport::kGrpc
+                                                : ClientTransport::kHttp;
   options.deadline = std::chrono::milliseconds(flags.deadline_millis);
   options.prefetch.enabled = !flags.no_prefetch;
   return options;
@@ -170,10 +178,16 @@ CLI::App* GetCommand::Add(CLI::App& app) {
       "IDs come one a line in decimal, or as big-endian 64-bit numbers with "
       "--format binary. With prefetch (the default) the client fetches "
       "ahead, and the IDs it fetched but did not print are gaps; "
-      "--no-prefetch takes exactly the IDs printed, in batches.\n\n"
+      "--no-prefetch takes exactly the IDs printed, in batches. An endpoint's "
+      "scheme picks its protocol: http:// or grpc:// (the node's "
+      "--grpc-listen port); discovered nodes are asked over --transport, "
+      "over HTTP when a node advertises no gRPC address.\n\n"
       "Example:\n"
       "  snowflake get -n 5 --endpoints http://127.0.0.1:8081,"
       "http://127.0.0.1:8082\n"
+      "  snowflake get -n 5 --endpoints grpc://127.0.0.1:9091\n"
+      "  snowflake get --etcd http://127.0.0.1:2379 --cluster demo "
+      "--transport grpc\n"
       "  snowflake get -n 1000000 --etcd http://127.0.0.1:2379 --cluster demo "
       "--format binary > ids.bin\n"
       "  snowflake get --zookeeper zk1:2181 --cluster prod --no-prefetch");
@@ -182,11 +196,16 @@ CLI::App* GetCommand::Add(CLI::App& app) {
       ->type_name("N")
       ->capture_default_str();
   cmd->add_option("--endpoints", flags_.endpoints,
-                  "The nodes' URLs, comma-separated (or --etcd or "
-                  "--zookeeper to find them)")
+                  "The nodes' URLs, http://HOST:PORT or grpc://HOST:PORT, "
+                  "comma-separated (or --etcd or --zookeeper to find them)")
       ->type_name("URL[,URL]")
       ->delimiter(',');
   internal::AddCoordinatorFlags(*cmd, flags_.coordinator);
+  cmd->add_option("--transport", flags_.transport,
+                  "http or grpc: the protocol to ask discovered nodes over "
+                  "(a node that advertises no gRPC address: HTTP)")
+      ->type_name("T")
+      ->capture_default_str();
   cmd->add_option("--format", flags_.format,
                   "decimal (one a line) or binary (big-endian u64s)")
       ->type_name("F")

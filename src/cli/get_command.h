@@ -1,6 +1,7 @@
 // `snowflake get`: IDs from a running cluster, through the client library
-// (include/snowflake/client.h): from nodes listed with --endpoints, or found
-// on the cluster's coordinator (--etcd or --zookeeper, --cluster). Built
+// (include/snowflake/client.h), over HTTP or gRPC: from nodes listed with
+// --endpoints, or found on the cluster's coordinator (--etcd or --zookeeper,
+// --cluster). Built
 // apart from snowflake_cli_lib because the client links the etcd client
 // (gRPC) for discovery.
 #ifndef SNOWFLAKE_CLI_GET_COMMAND_H_
@@ -18,11 +19,15 @@
 namespace snowflake::cli {
 
 struct GetFlags {
-  int64_t count = 1;                   // -n
-  std::vector<std::string> endpoints;  // --endpoints, "http://host:port"
+  int64_t count = 1;  // -n
+  // --endpoints, "http://host:port" or "grpc://host:port".
+  std::vector<std::string> endpoints;
   // --etcd or --zookeeper with --cluster, --prefix, TLS, credentials and
   // --timeout-ms, as `snowflake cluster` takes them.
   ClusterFlags coordinator;
+  // --transport: "http" or "grpc", the protocol preferred for discovered
+  // nodes (ClientOptions::transport).
+  std::string transport = "http";
   std::string format = "decimal";  // Or "binary": big-endian u64s.
   bool no_prefetch = false;
   int64_t deadline_millis = 2000;  // Of each call of the client.

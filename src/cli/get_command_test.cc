@@ -62,7 +62,8 @@ TEST(GetCommandTest, HelpListsTheFlags) {
   EXPECT_THAT(r.out, AllOf(HasSubstr("-n,--count"), HasSubstr("--endpoints"),
                            HasSubstr("--etcd"), HasSubstr("--zookeeper"),
                            HasSubstr("--cluster"), HasSubstr("--format"),
-                           HasSubstr("--no-prefetch"),
+                           HasSubstr("--no-prefetch"), HasSubstr("--transport"),
+                           HasSubstr("grpc://HOST:PORT"),
                            HasSubstr("--deadline-ms"), HasSubstr("Example:")));
   const Result top = Snowflake({"--help"});
   EXPECT_THAT(top.out, HasSubstr("get"));
@@ -77,6 +78,8 @@ TEST(GetCommandTest, FlagErrorsNameTheFlag) {
   ExpectUsageError({"get", "-n", "ten", "--endpoints", kNode}, "--count");
   ExpectUsageError({"get", "--endpoints", kNode, "--format", "hex"},
                    "--format: decimal or binary, got \"hex\"");
+  ExpectUsageError({"get", "--endpoints", kNode, "--transport", "udp"},
+                   "--transport: http or grpc, got \"udp\"");
   ExpectUsageError({"get", "--endpoints", kNode, "--deadline-ms", "0"},
                    "--deadline-ms: must be positive, got 0");
   ExpectUsageError({"get"}, "give the nodes (--endpoints");
@@ -98,6 +101,8 @@ TEST(GetCommandTest, ABadEndpointIsAUsageErrorNamingIt) {
                    "endpoint \"garbage\": expected http://HOST:PORT");
   ExpectUsageError({"get", "--endpoints", "http://h:99999"},
                    "\"http://h:99999\"");
+  ExpectUsageError({"get", "--endpoints", "grpcs://h:1"},
+                   "scheme \"grpcs\" is not supported");
 }
 
 TEST(GetCommandTest, NoNodeToAskFailsWithinTheDeadline) {
@@ -114,6 +119,17 @@ TEST(GetCommandTest, NoNodeToAskFailsWithinTheDeadline) {
                              HasSubstr("http://127.0.0.1:1: cannot connect")));
     EXPECT_THAT(r.out, IsEmpty());
   }
+}
+
+TEST(GetCommandTest, NoGrpcNodeToAskFailsWithinTheDeadlineNamingIt) {
+  const auto start = std::chrono::steady_clock::now();
+  const Result r = Snowflake({"get", "-n", "3", "--endpoints",
+                              "grpc://127.0.0.1:1", "--deadline-ms", "300"});
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_EQ(r.code, kExitBadData);
+  EXPECT_THAT(r.err, AllOf(StartsWith("snowflake: get: after 0 IDs: "),
+                           HasSubstr("node grpc://127.0.0.1:1")));
+  EXPECT_THAT(r.out, IsEmpty());
 }
 
 TEST(GetCommandTest, AnUnreachableCoordinatorIsBadData) {

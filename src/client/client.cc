@@ -13,6 +13,7 @@
 #include "src/client/internal/discovery.h"
 #include "src/client/internal/endpoint.h"
 #include "src/client/internal/fetcher.h"
+#include "src/client/internal/grpc_transport.h"
 #include "src/client/internal/http_transport.h"
 #include "src/client/internal/node_set.h"
 #include "src/client/internal/prefetcher.h"
@@ -26,6 +27,7 @@ using client::internal::Endpoint;
 using client::internal::Fetched;
 using client::internal::Fetcher;
 using client::internal::FetcherOptions;
+using client::internal::GrpcTransport;
 using client::internal::HttpTransport;
 using client::internal::NodeSet;
 using client::internal::Prefetcher;
@@ -54,7 +56,8 @@ absl::Status CheckOptions(ClientOptions& options) {
       !d.etcd_endpoints.empty() || !d.zookeeper_hosts.empty();
   if (options.endpoints.empty() && !coordinator) {
     return Invalid(
-        "no node to ask: set ClientOptions::endpoints (http://HOST:PORT) or "
+        "no node to ask: set ClientOptions::endpoints (http://HOST:PORT or "
+        "grpc://HOST:PORT) or "
         "a coordinator to discover them (discovery.etcd_endpoints or "
         "discovery.zookeeper_hosts)");
   }
@@ -93,6 +96,11 @@ absl::Status CheckOptions(ClientOptions& options) {
                        options.attempt_timeout.count(),
                        " ms) must be positive, node_backoff (",
                        options.node_backoff.count(), " ms) not negative"));
+  }
+  if (options.transport != ClientTransport::kHttp &&
+      options.transport != ClientTransport::kGrpc) {
+    return Invalid(Cat("transport must be kHttp or kGrpc, got ",
+                       static_cast<int>(options.transport)));
   }
   if (options.max_batch < 1) {
     return Invalid(
@@ -135,6 +143,9 @@ class Client::Impl {
         time_(options.clock),
         nodes_([max_idle = options.max_idle_connections](
                    const Endpoint& e) -> std::unique_ptr<Transport> {
+          if (e.transport == ClientTransport::kGrpc) {
+            return std::make_unique<GrpcTransport>(e);
+          }
           return std::make_unique<HttpTransport>(e, max_idle);
         }),
         fetcher_(nodes_, time_,
@@ -155,7 +166,7 @@ class Client::Impl {
       nodes_.Set(endpoints);
     } else {
       absl::StatusOr<std::unique_ptr<Discovery>> discovery =
-          Discovery::Start(options_.discovery, nodes_);
+          Discovery::Start(options_.discovery, options_.transport, nodes_);
       if (!discovery.ok()) return discovery.status();
       discovery_ = *std::move(discovery);
     }

@@ -91,16 +91,12 @@ void FillClusterOptions(const Config& config, ClusterLeaseOptions& options) {
                                                     : config.worker_range_last;
   options.regions = config.regions;
   options.max_clock_skew_millis = config.max_clock_skew_millis;
-  const std::string listen =
-      config.listen_host + ":" + std::to_string(config.listen_port);
   options.node_name =
       config.node_name.empty()
           ? HostName() + ":" + std::to_string(config.listen_port)
           : config.node_name;
   options.region = config.region;
-  options.addresses = config.advertise.empty()
-                          ? std::vector<std::string>{listen}
-                          : config.advertise;
+  options.addresses = AdvertisedAddresses(config);
   options.state_dir = config.state_dir;
 }
 

@@ -216,6 +216,48 @@ bool UsesCoordinator(const Config& config) {
   return config.worker_mode == "etcd" || config.worker_mode == "zookeeper";
 }
 
+namespace {
+
+constexpr std::string_view kGrpcScheme = "grpc://";
+
+// The host of "HOST:PORT", "[v6]:PORT" or "SCHEME://HOST:PORT", brackets
+// kept; empty when there is no ':'.
+std::string_view HostOf(std::string_view address) {
+  if (const size_t scheme = address.find("://");
+      scheme != std::string_view::npos) {
+    address.remove_prefix(scheme + 3);
+  }
+  const size_t colon = address.rfind(':');
+  return colon == std::string_view::npos ? std::string_view()
+                                         : address.substr(0, colon);
+}
+
+}  // namespace
+
+std::vector<std::string> AdvertisedAddresses(const Config& config) {
+  const bool v6 = config.listen_host.find(':') != std::string::npos;
+  std::vector<std::string> addresses =
+      config.advertise.empty() ? std::vector<std::string>{Cat(
+                                     v6 ? "[" : "", config.listen_host,
+                                     v6 ? "]" : "", ":", config.listen_port)}
+                               : config.advertise;
+  if (config.grpc_listen.empty()) return addresses;
+  for (const std::string& address : addresses) {
+    if (base::ToLower(address).starts_with(kGrpcScheme)) return addresses;
+  }
+  const std::string_view grpc = config.grpc_listen;
+  std::string_view host = HostOf(grpc);
+  const std::string_view port = grpc.substr(host.size());  // ":PORT".
+  if (host == "0.0.0.0" || host == "[::]") {
+    if (const std::string_view named = HostOf(addresses.front());
+        !named.empty()) {
+      host = named;
+    }
+  }
+  addresses.push_back(Cat(kGrpcScheme, host, port));
+  return addresses;
+}
+
 int64_t CoordinatorTtlSeconds(const Config& config) {
   if (config.worker_mode == "etcd") return config.lease_ttl_seconds;
   if (config.worker_mode == "zookeeper") return config.session_timeout_seconds;

@@ -115,6 +115,16 @@ struct Config {
 // mode) rather than configured (static mode).
 bool UsesCoordinator(const Config& config);
 
+// What a node publishes in its worker claims (coordinator mode) for clients
+// to find it (docs/operations.md, docs/client.md): node.advertise, or the
+// HTTP listen address when that is empty; then, when the node serves gRPC
+// and node.advertise names no "grpc://" address itself,
+// "grpc://HOST:PORT" of grpc_listen, its host replaced by the first
+// advertised address's host when it is a wildcard (0.0.0.0, [::]). HTTP
+// stays first: older clients, and Prometheus's file_sd, take the first
+// address they can use.
+std::vector<std::string> AdvertisedAddresses(const Config& config);
+
 // The coordinator's renewal period that the HWM's timing is checked
 // against: etcd.lease_ttl_s in etcd mode, zookeeper.session_timeout_s in
 // zookeeper mode (each renewed every third of it); 0 in static mode.

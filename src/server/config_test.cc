@@ -758,5 +758,39 @@ TEST_F(ConfigTest, ConfigurationMdExampleFileLoads) {
   EXPECT_EQ(loaded->config.worker_id, 3);
 }
 
+// What the worker claims publish (AdvertisedAddresses), from the flags as
+// an operator gives them.
+TEST_F(ConfigTest, AdvertisedAddressesAddTheGrpcAddressAfterHttp) {
+  auto advertised = [this](std::vector<std::string> flags) {
+    absl::StatusOr<LoadedConfig> loaded = Load(std::move(flags));
+    EXPECT_TRUE(loaded.ok()) << loaded.status();
+    return loaded.ok() ? AdvertisedAddresses(loaded->config)
+                       : std::vector<std::string>{};
+  };
+  using V = std::vector<std::string>;
+  // Without gRPC: the listen address, or --advertise, as before.
+  EXPECT_EQ(advertised({"--listen", "127.0.0.1:8080"}), V{"127.0.0.1:8080"});
+  EXPECT_EQ(advertised({"--listen", "[::1]:8080"}), V{"[::1]:8080"});
+  EXPECT_EQ(advertised({"--advertise", "a:1,b:2"}), (V{"a:1", "b:2"}));
+  // With gRPC: its address after the HTTP ones.
+  EXPECT_EQ(advertised({"--listen", "127.0.0.1:8080", "--grpc-listen",
+                        "127.0.0.1:9090"}),
+            (V{"127.0.0.1:8080", "grpc://127.0.0.1:9090"}));
+  EXPECT_EQ(
+      advertised({"--grpc-listen", "[::1]:9090", "--advertise", "node-1:8080"}),
+      (V{"node-1:8080", "grpc://[::1]:9090"}));
+  // A wildcard gRPC host takes the advertised host.
+  EXPECT_EQ(advertised({"--listen", "0.0.0.0:8080", "--grpc-listen",
+                        "0.0.0.0:9090", "--advertise", "node-1.example:80"}),
+            (V{"node-1.example:80", "grpc://node-1.example:9090"}));
+  EXPECT_EQ(
+      advertised({"--listen", "10.0.0.5:8080", "--grpc-listen", "[::]:9090"}),
+      (V{"10.0.0.5:8080", "grpc://10.0.0.5:9090"}));
+  // --advertise naming a gRPC address is published as it is.
+  EXPECT_EQ(advertised({"--grpc-listen", "0.0.0.0:9090", "--advertise",
+                        "n:8080,GRPC://n-grpc:443"}),
+            (V{"n:8080", "GRPC://n-grpc:443"}));
+}
+
 }  // namespace
 }  // namespace snowflake

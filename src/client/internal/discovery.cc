@@ -40,7 +40,8 @@ CoordinatorOptions CoordinatorOptionsOf(const DiscoveryOptions& options) {
 }
 
 absl::StatusOr<std::unique_ptr<Discovery>> Discovery::Start(
-    const DiscoveryOptions& options, NodeSet& nodes) {
+    const DiscoveryOptions& options, ClientTransport preferred,
+    NodeSet& nodes) {
   absl::StatusOr<std::unique_ptr<CoordinatorStore>> store =
       OpenCoordinatorStore(CoordinatorOptionsOf(options));
   if (!store.ok()) {
@@ -50,7 +51,7 @@ absl::StatusOr<std::unique_ptr<Discovery>> Discovery::Start(
                                       store.status().message()));
   }
   std::unique_ptr<Discovery> discovery(
-      new Discovery(options, nodes, *std::move(store)));
+      new Discovery(options, preferred, nodes, *std::move(store)));
   absl::StatusOr<std::vector<Endpoint>> endpoints = discovery->Read();
   if (!endpoints.ok()) return endpoints.status();
   nodes.Set(*endpoints);
@@ -58,9 +59,10 @@ absl::StatusOr<std::unique_ptr<Discovery>> Discovery::Start(
   return discovery;
 }
 
-Discovery::Discovery(const DiscoveryOptions& options, NodeSet& nodes,
-                     std::unique_ptr<CoordinatorStore> store)
+Discovery::Discovery(const DiscoveryOptions& options, ClientTransport preferred,
+                     NodeSet& nodes, std::unique_ptr<CoordinatorStore> store)
     : options_(options),
+      preferred_(preferred),
       source_(Source(options)),
       nodes_(nodes),
       store_(std::move(store)) {}
@@ -93,11 +95,11 @@ absl::StatusOr<std::vector<Endpoint>> Discovery::Read() {
                                       options_.cluster, "\" from ", source_,
                                       ": ", claims.status().message()));
   }
-  std::vector<Endpoint> endpoints = EndpointsOfClaims(*claims);
+  std::vector<Endpoint> endpoints = EndpointsOfClaims(*claims, preferred_);
   if (endpoints.empty()) {
     return absl::UnavailableError(Cat(
         "cluster \"", options_.cluster, "\" has no node: ",
-        claims->empty() ? "no worker claim" : "no claim with an HTTP address",
+        claims->empty() ? "no worker claim" : "no claim with a usable address",
         " under ", dir, " in ", source_,
         " (are its nodes running with --cluster ", options_.cluster,
         " and this prefix?)"));

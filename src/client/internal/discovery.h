@@ -33,12 +33,15 @@ CoordinatorOptions CoordinatorOptionsOf(const DiscoveryOptions& options);
 class Discovery {
  public:
   // Connects, reads the claims once and sets `nodes` (not owned; must
-  // outlive the discovery), then starts the thread. Errors: kInvalidArgument
+  // outlive the discovery), then starts the thread. Each node is asked over
+  // `preferred` when its claim advertises an address of it, else over the
+  // other protocol (EndpointsOfClaims). Errors: kInvalidArgument
   // for a malformed coordinator address; kUnavailable naming the cluster
   // when the coordinator cannot be read or has no claim with a usable
   // address.
   static absl::StatusOr<std::unique_ptr<Discovery>> Start(
-      const DiscoveryOptions& options, NodeSet& nodes);
+      const DiscoveryOptions& options, ClientTransport preferred,
+      NodeSet& nodes);
   ~Discovery();
   Discovery(const Discovery&) = delete;
   Discovery& operator=(const Discovery&) = delete;
@@ -51,14 +54,15 @@ class Discovery {
   uint64_t reads() const { return reads_.load(); }
 
  private:
-  Discovery(const DiscoveryOptions& options, NodeSet& nodes,
-            std::unique_ptr<CoordinatorStore> store);
+  Discovery(const DiscoveryOptions& options, ClientTransport preferred,
+            NodeSet& nodes, std::unique_ptr<CoordinatorStore> store);
 
   // The nodes the coordinator names now. Errors: as Start's.
   absl::StatusOr<std::vector<Endpoint>> Read();
   void Run();
 
   const DiscoveryOptions options_;
+  const ClientTransport preferred_;
   const std::string source_;  // "etcd at URL,..." or "ZooKeeper at ...".
   NodeSet& nodes_;
   std::unique_ptr<CoordinatorStore> store_;  // Only the thread uses it.

@@ -12,7 +12,10 @@ namespace {
 
 using base::Cat;
 
-constexpr std::string_view kScheme = "http://";
+// The scheme of each transport, lower case.
+std::string_view SchemeOf(ClientTransport transport) {
+  return transport == ClientTransport::kGrpc ? "grpc" : "http";
+}
 
 // "host:port" or "[v6]:port" into its parts; the reason when it is not.
 absl::StatusOr<Endpoint> ParseHostPort(std::string_view text) {
@@ -57,9 +60,13 @@ absl::StatusOr<Endpoint> ParseHostPort(std::string_view text) {
 
 }  // namespace
 
-std::string Endpoint::Url() const {
+std::string Endpoint::HostPort() const {
   const bool v6 = host.find(':') != std::string::npos;
-  return Cat(kScheme, v6 ? "[" : "", host, v6 ? "]" : "", ":", port);
+  return Cat(v6 ? "[" : "", host, v6 ? "]" : "", ":", port);
+}
+
+std::string Endpoint::Url() const {
+  return Cat(SchemeOf(transport), "://", HostPort());
 }
 
 absl::StatusOr<Endpoint> ParseEndpoint(std::string_view text) {
@@ -68,25 +75,32 @@ absl::StatusOr<Endpoint> ParseEndpoint(std::string_view text) {
   const size_t scheme_end = text.find("://");
   if (scheme_end == std::string_view::npos) {
     return absl::InvalidArgumentError(
-        Cat("endpoint ", quoted, ": expected http://HOST:PORT"));
+        Cat("endpoint ", quoted,
+            ": expected http://HOST:PORT or grpc://HOST:PORT"));
   }
   const std::string scheme = base::ToLower(text.substr(0, scheme_end));
-  if (scheme != "http") {
+  ClientTransport transport = ClientTransport::kHttp;
+  if (scheme == SchemeOf(ClientTransport::kGrpc)) {
+    transport = ClientTransport::kGrpc;
+  } else if (scheme != SchemeOf(ClientTransport::kHttp)) {
     return absl::InvalidArgumentError(
-        Cat("endpoint ", quoted, ": scheme \"", scheme,
-            "\" is not supported; the HTTP transport takes http://HOST:PORT"));
+        Cat("endpoint ", quoted, ": scheme \"", base::OneLine(scheme),
+            "\" is not supported; give http://HOST:PORT (HTTP) or "
+            "grpc://HOST:PORT (gRPC)"));
   }
   std::string_view rest = text.substr(scheme_end + 3);
   if (rest.ends_with('/')) rest.remove_suffix(1);
   if (rest.find('/') != std::string_view::npos) {
-    return absl::InvalidArgumentError(
-        Cat("endpoint ", quoted, ": a path is not allowed (http://HOST:PORT)"));
+    return absl::InvalidArgumentError(Cat("endpoint ", quoted,
+                                          ": a path is not allowed (", scheme,
+                                          "://HOST:PORT)"));
   }
   absl::StatusOr<Endpoint> endpoint = ParseHostPort(rest);
   if (!endpoint.ok()) {
     return absl::InvalidArgumentError(
         Cat("endpoint ", quoted, ": ", endpoint.status().message()));
   }
+  endpoint->transport = transport;
   return endpoint;
 }
 
@@ -110,19 +124,24 @@ std::optional<Endpoint> ParseAdvertised(std::string_view text) {
   return *std::move(endpoint);
 }
 
-std::vector<Endpoint> EndpointsOfClaims(
-    const std::vector<StoredEntry>& claims) {
+std::vector<Endpoint> EndpointsOfClaims(const std::vector<StoredEntry>& claims,
+                                        ClientTransport preferred) {
   std::vector<Endpoint> endpoints;
   for (const StoredEntry& claim : claims) {
     absl::StatusOr<cluster_schema::Holder> holder =
         cluster_schema::DecodeHolder(claim.value);
     if (!holder.ok()) continue;
+    std::optional<Endpoint> chosen;  // The first usable, until a preferred.
     for (const std::string& address : holder->addresses) {
-      if (std::optional<Endpoint> endpoint = ParseAdvertised(address)) {
-        endpoints.push_back(*std::move(endpoint));
+      std::optional<Endpoint> endpoint = ParseAdvertised(address);
+      if (!endpoint.has_value()) continue;
+      if (endpoint->transport == preferred) {
+        chosen = std::move(endpoint);
         break;
       }
+      if (!chosen.has_value()) chosen = std::move(endpoint);
     }
+    if (chosen.has_value()) endpoints.push_back(*std::move(chosen));
   }
   std::sort(
       endpoints.begin(), endpoints.end(),

@@ -29,6 +29,26 @@ TEST(EndpointTest, ParsesHttpUrls) {
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(e->host, "::1");
   EXPECT_EQ(e->Url(), "http://[::1]:65535");
+  EXPECT_EQ(e->HostPort(), "[::1]:65535");
+  EXPECT_EQ(e->transport, ClientTransport::kHttp);
+}
+
+TEST(EndpointTest, GrpcSchemeSelectsTheGrpcTransport) {
+  absl::StatusOr<Endpoint> e = ParseEndpoint("grpc://127.0.0.1:9100");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->transport, ClientTransport::kGrpc);
+  EXPECT_EQ(e->host, "127.0.0.1");
+  EXPECT_EQ(e->port, 9100);
+  EXPECT_EQ(e->Url(), "grpc://127.0.0.1:9100");
+  EXPECT_EQ(e->HostPort(), "127.0.0.1:9100");
+
+  e = ParseEndpoint("GRPC://[::1]:9/");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->transport, ClientTransport::kGrpc);
+  EXPECT_EQ(e->Url(), "grpc://[::1]:9");
+
+  // The same host and port over two protocols are two nodes.
+  EXPECT_NE(*ParseEndpoint("grpc://a:1"), *ParseEndpoint("http://a:1"));
 }
 
 TEST(EndpointTest, GarbageIsRefusedNamingTheValue) {
@@ -37,10 +57,16 @@ TEST(EndpointTest, GarbageIsRefusedNamingTheValue) {
     std::string why;
   };
   const std::vector<Case> cases = {
-      {"garbage", "expected http://HOST:PORT"},
+      {"garbage", "expected http://HOST:PORT or grpc://HOST:PORT"},
       {"127.0.0.1:8080", "expected http://HOST:PORT"},
       {"https://a:1", "scheme \"https\" is not supported"},
-      {"grpc://a:1", "scheme \"grpc\" is not supported"},
+      {"grpcs://a:1", "scheme \"grpcs\" is not supported"},
+      {"dns:///a:1", "scheme \"dns\" is not supported"},
+      {"grpc://", "no port"},
+      {"grpc://a", "no port"},
+      {"grpc://a:0", "1-65535"},
+      {"grpc://a:1/snowflake.v1.IdService", "a path is not allowed"},
+      {"grpc://[::1", "without its \"]\""},
       {"http://", "no port"},
       {"http://:80", "no host"},
       {"http://a", "no port"},
@@ -74,12 +100,15 @@ TEST(EndpointTest, ParseEndpointsStopsAtTheFirstBadOne) {
   EXPECT_THAT(std::string(all.status().message()), HasSubstr("\"b:2\""));
 }
 
-TEST(EndpointTest, AdvertisedAddressesAreHostPortOrHttp) {
+TEST(EndpointTest, AdvertisedAddressesAreHostPortOrUrls) {
   EXPECT_EQ(ParseAdvertised("10.0.0.1:8080")->Url(), "http://10.0.0.1:8080");
   EXPECT_EQ(ParseAdvertised("http://h:9")->Url(), "http://h:9");
   EXPECT_EQ(ParseAdvertised("[fe80::1]:80")->Url(), "http://[fe80::1]:80");
-  EXPECT_FALSE(ParseAdvertised("grpc://h:9").has_value());
+  EXPECT_EQ(ParseAdvertised("grpc://h:9")->Url(), "grpc://h:9");
+  EXPECT_EQ(ParseAdvertised("grpc://h:9")->transport, ClientTransport::kGrpc);
+  EXPECT_FALSE(ParseAdvertised("https://h:9").has_value());
   EXPECT_FALSE(ParseAdvertised("127.0.0.1:0").has_value());  // --listen :0
+  EXPECT_FALSE(ParseAdvertised("grpc://127.0.0.1:0").has_value());
   EXPECT_FALSE(ParseAdvertised("h").has_value());
 }
 
@@ -94,9 +123,18 @@ StoredEntry Claim(int64_t id, std::vector<std::string> addresses) {
   return entry;
 }
 
+std::vector<std::string> UrlsOf(const std::vector<StoredEntry>& claims,
+                                ClientTransport preferred) {
+  std::vector<std::string> urls;
+  for (const Endpoint& e : EndpointsOfClaims(claims, preferred)) {
+    urls.push_back(e.Url());
+  }
+  return urls;
+}
+
 TEST(EndpointTest, ClaimsGiveEachNodeOnceByItsFirstUsableAddress) {
   std::vector<StoredEntry> claims = {
-      Claim(3, {"grpc://b:9", "b:8080"}),
+      Claim(3, {"https://b:9", "b:8080"}),
       Claim(1, {"a:8080"}),
       Claim(2, {"a:8080"}),  // The same node holding two worker IDs.
       Claim(4, {}),
@@ -104,9 +142,30 @@ TEST(EndpointTest, ClaimsGiveEachNodeOnceByItsFirstUsableAddress) {
   };
   claims.emplace_back();
   claims.back().value = "not json";
-  std::vector<std::string> urls;
-  for (const Endpoint& e : EndpointsOfClaims(claims)) urls.push_back(e.Url());
-  EXPECT_THAT(urls, ElementsAre("http://a:8080", "http://b:8080"));
+  EXPECT_THAT(UrlsOf(claims, ClientTransport::kHttp),
+              ElementsAre("http://a:8080", "http://b:8080"));
+}
+
+TEST(EndpointTest, ClaimsGiveThePreferredTransportElseTheOther) {
+  const std::vector<StoredEntry> claims = {
+      // What snowflaked --grpc-listen writes: HTTP first, gRPC beside it.
+      Claim(1, {"a:8080", "grpc://a:9090"}),
+      Claim(2, {"a:8080", "grpc://a:9090"}),
+      // gRPC first (--advertise grpc://...,...), two gRPC addresses.
+      Claim(3, {"grpc://b:9090", "grpc://b2:9090", "http://b:8080"}),
+      // A claim of a node without gRPC, or of a version before it.
+      Claim(4, {"c:8080"}),
+      // A node that advertises gRPC only.
+      Claim(5, {"grpc://d:9090"}),
+      // A gRPC port 0 (--grpc-listen HOST:0) is no address.
+      Claim(6, {"grpc://e:0", "e:8080"}),
+  };
+  EXPECT_THAT(UrlsOf(claims, ClientTransport::kHttp),
+              ElementsAre("grpc://d:9090", "http://a:8080", "http://b:8080",
+                          "http://c:8080", "http://e:8080"));
+  EXPECT_THAT(UrlsOf(claims, ClientTransport::kGrpc),
+              ElementsAre("grpc://a:9090", "grpc://b:9090", "grpc://d:9090",
+                          "http://c:8080", "http://e:8080"));
 }
 
 }  // namespace

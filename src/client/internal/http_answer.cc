@@ -44,15 +44,6 @@ NodeError ParseNodeError(const std::string& body) {
   return {"", base::OneLine(body.substr(0, kQuotedBodyBytes))};
 }
 
-ErrorKind KindOfCode(std::string_view code) {
-  if (code == "clock_backwards") return ErrorKind::kClockBackwards;
-  if (code == "clock_before_epoch") return ErrorKind::kClockBeforeEpoch;
-  if (code == "time_range_exhausted") return ErrorKind::kTimeRangeExhausted;
-  if (code == "high_water_mark") return ErrorKind::kHighWaterMark;
-  if (code == "stopped") return ErrorKind::kStopped;
-  return ErrorKind::kNone;
-}
-
 std::optional<int64_t> RetryAfterMillis(std::string_view header) {
   int64_t seconds = 0;
   // An HTTP date is not parsed: the default back-off applies.
@@ -89,6 +80,15 @@ absl::StatusCode CodeOfStatus(int status, std::string_view node_code,
 
 }  // namespace
 
+ErrorKind KindOfNodeCode(std::string_view code) {
+  if (code == "clock_backwards") return ErrorKind::kClockBackwards;
+  if (code == "clock_before_epoch") return ErrorKind::kClockBeforeEpoch;
+  if (code == "time_range_exhausted") return ErrorKind::kTimeRangeExhausted;
+  if (code == "high_water_mark") return ErrorKind::kHighWaterMark;
+  if (code == "stopped") return ErrorKind::kStopped;
+  return ErrorKind::kNone;
+}
+
 std::string IdsTarget(int64_t count) {
   return Cat("/v1/ids?count=", count, "&format=binary");
 }
@@ -103,7 +103,7 @@ absl::Status ErrorOfAnswer(const HttpAnswer& answer, std::string_view node) {
   const std::string message = Cat(
       "node ", node, " answered ", answer.status, error.code.empty() ? "" : " ",
       error.code, error.message.empty() ? "" : ": ", error.message);
-  const ErrorKind kind = KindOfCode(error.code);
+  const ErrorKind kind = KindOfNodeCode(error.code);
   if (kind == ErrorKind::kNone && !retry_millis.has_value()) {
     return absl::Status(code, base::AbslView(message));
   }

@@ -11,8 +11,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "snowflake/status.h"
 
 namespace snowflake::client::internal {
+
+// The core's ErrorKind that a code of the node's error table names (the
+// HTTP JSON's error.code, the gRPC details' ErrorInfo.reason:
+// "clock_backwards", ...); kNone for the others.
+ErrorKind KindOfNodeCode(std::string_view code);
 
 // "/v1/ids?count=N&format=binary": N big-endian u64s.
 std::string IdsTarget(int64_t count);

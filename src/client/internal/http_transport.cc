@@ -46,7 +46,7 @@ class HttpTransport::Connection {
     io_.run();
   }
 
-  static constexpr size_t kReadBytes = 64 * 1024;
+  static constexpr size_t kReadBytes = size_t{64} * 1024;
 
   net::io_context io_{1};
   beast::tcp_stream stream_;
@@ -63,7 +63,7 @@ struct HttpTransport::Outcome {
 HttpTransport::HttpTransport(Endpoint endpoint, int max_idle)
     : endpoint_(std::move(endpoint)),
       url_(endpoint_.Url()),
-      host_header_(url_.substr(std::string_view("http://").size())),
+      host_header_(endpoint_.HostPort()),
       max_idle_(static_cast<size_t>(max_idle < 0 ? 0 : max_idle)) {}
 
 HttpTransport::~HttpTransport() = default;
