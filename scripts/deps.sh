@@ -44,6 +44,7 @@ TEST_PACKAGES=(
   etcd-server
   etcd-client
   zookeeper  # the server, for the ZooKeeper tests (brings a JRE)
+  nodejs  # tests/docs: the JavaScript example of docs/api.md (Node.js 18+)
   openssl
   wrk
   nghttp2-client

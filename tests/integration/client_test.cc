@@ -3,8 +3,10 @@
 // eight threads through Next() and NextBatch() while one node is SIGKILLed,
 // one SIGSTOPped and continued, and one restarted on another port: no error
 // reaches a caller while a node is up, no ID repeats, and no ID is handed
-// out older than max_staleness. Then bad input, a coordinator without
-// nodes, all nodes down, `snowflake get` and examples/cpp/example_client.
+// out older than max_staleness. The same discovery through ZooKeeper: a
+// node SIGKILLed is dropped once its session expires, a new node is found.
+// Then bad input, a coordinator without nodes, all nodes down, `snowflake
+// get` and examples/cpp/example_client.
 //
 // SNOWFLAKE_CLIENT_TEST_IDS sets how many IDs the fault run takes in all
 // (default 10,000,000, paced over 14 s so that the faults meet the run;
@@ -17,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -64,10 +67,10 @@ NodeSpec Node(const std::string& name, int port) {
                   {"--listen", "127.0.0.1:" + std::to_string(port)});
 }
 
-ClientOptions Discovering(const EtcdLauncher& etcd,
-                          const std::string& cluster) {
+// Quick to follow the nodes and to give up on one: what the tests below
+// time their faults against.
+ClientOptions Discovering(const std::string& cluster) {
   ClientOptions options;
-  options.discovery.etcd_endpoints = etcd.ClientUrls();
   options.discovery.cluster = cluster;
   options.discovery.refresh_interval = milliseconds(500);
   options.discovery.min_refresh_interval = milliseconds(100);
@@ -76,6 +79,25 @@ ClientOptions Discovering(const EtcdLauncher& etcd,
   options.node_backoff = milliseconds(300);
   options.prefetch.max_staleness = kStaleness;
   return options;
+}
+
+ClientOptions Discovering(const EtcdLauncher& etcd,
+                          const std::string& cluster) {
+  ClientOptions options = Discovering(cluster);
+  options.discovery.etcd_endpoints = etcd.ClientUrls();
+  return options;
+}
+
+// The ZooKeeper connect string of the flags a backend gives its nodes.
+std::string ZooKeeperHosts(const CoordinatorBackend& zookeeper) {
+  const std::vector<std::string> flags = zookeeper.NodeFlags()(1);
+  auto at = std::find(flags.begin(), flags.end(), "--zookeeper-hosts");
+  return at == flags.end() || at + 1 == flags.end() ? "" : *(at + 1);
+}
+
+bool Knows(const Client& client, const std::string& url) {
+  const std::vector<std::string> known = client.Endpoints();
+  return std::find(known.begin(), known.end(), url) != known.end();
 }
 
 // What the taking threads saw, shared.
@@ -266,6 +288,123 @@ TEST(ClientClusterTest, FailoverUnderKillStopAndRestartNoRepeatNoStaleId) {
   // The restarted node took its share after discovery found it.
   EXPECT_GT(Metric(nodes[2]->port(), "snowflake_ids_issued_total").value_or(0),
             0);
+}
+
+// Discovery through ZooKeeper, where a node's claim is an ephemeral znode
+// of its session: the client takes IDs from every node; a node SIGKILLed
+// stays known (refusing connections, skipped) until its session expires and
+// the claim with it, then is dropped; a node started later is found and
+// serves. A thread takes IDs throughout: no error, no repeat.
+TEST(ClientClusterTest, ZooKeeperDiscoveryDropsAnExpiredNodeAndFindsANewOne) {
+  constexpr int kSessionSeconds = 4;
+  std::unique_ptr<CoordinatorBackend> zookeeper =
+      CoordinatorBackend::Start(CoordinatorKind::kZooKeeper, 1);
+  ASSERT_NE(zookeeper, nullptr);
+  const std::string hosts = ZooKeeperHosts(*zookeeper);
+  ASSERT_FALSE(hosts.empty());
+  Scenario scenario(zookeeper->NodeFlags(), "zk");
+  absl::StatusOr<std::vector<int>> ports = FreePorts(3);
+  ASSERT_TRUE(ports.ok()) << ports.status();
+  auto spec = [&](const std::string& name, int port) {
+    return NodeSpec(name, "", kSessionSeconds,
+                    {"--listen", "127.0.0.1:" + std::to_string(port)});
+  };
+  std::vector<std::unique_ptr<DaemonProcess>> nodes =
+      scenario.StartAll({spec("a", (*ports)[0]), spec("b", (*ports)[1])});
+  for (const auto& node : nodes) ASSERT_TRUE(node->ready()) << node->Log();
+
+  ClientOptions options = Discovering("zk");
+  options.discovery.zookeeper_hosts = hosts;
+  absl::StatusOr<std::unique_ptr<Client>> created = Client::Create(options);
+  ASSERT_TRUE(created.ok()) << created.status();
+  Client& client = **created;
+  EXPECT_THAT(client.Endpoints(), ::testing::UnorderedElementsAre(
+                                      Url((*ports)[0]), Url((*ports)[1])));
+
+  // One thread, Next() and NextBatch() in turn; only it writes these
+  // until it is joined.
+  std::atomic<bool> stop{false};
+  std::vector<uint64_t> ids;
+  std::vector<std::string> errors;
+  std::thread taker([&] {
+    constexpr int64_t kSizes[] = {1, 10, 100, 1000};
+    for (int64_t round = 0; !stop.load(); ++round) {
+      if (round % 2 == 0) {
+        absl::StatusOr<uint64_t> got = client.Next();
+        if (got.ok()) {
+          ids.push_back(*got);
+        } else {
+          errors.push_back(std::string(got.status().ToString()));
+        }
+      } else {
+        absl::StatusOr<std::vector<uint64_t>> got =
+            client.NextBatch(kSizes[(round / 2) % 4]);
+        if (got.ok()) {
+          ids.insert(ids.end(), got->begin(), got->end());
+        } else {
+          errors.push_back(std::string(got.status().ToString()));
+        }
+      }
+      std::this_thread::sleep_for(milliseconds(1));
+    }
+  });
+  auto issued = [&](int port) {
+    return Metric(port, "snowflake_ids_issued_total").value_or(0) > 0;
+  };
+  EXPECT_TRUE(Eventually(
+      [&] { return issued((*ports)[0]) && issued((*ports)[1]); }, seconds(10)))
+      << "not every node issued IDs";
+
+  nodes[0]->Signal(SIGKILL);
+  nodes[0]->Wait(seconds(5));
+  const auto killed = SteadyClock::now();
+  EXPECT_TRUE(Knows(client, Url((*ports)[0])))
+      << "dropped before its session could expire";
+  EXPECT_TRUE(Eventually([&] { return !Knows(client, Url((*ports)[0])); },
+                         seconds(kSessionSeconds + 10)))
+      << "the killed node is still known";
+  // The session outlives the last ping the node sent, a third of the
+  // timeout before the kill at most.
+  const milliseconds dropped_after = Since(killed);
+  EXPECT_GE(dropped_after, seconds(kSessionSeconds) / 2);
+  absl::StatusOr<size_t> claims = zookeeper->ClaimCount("zk");
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  EXPECT_EQ(*claims, 1u);
+
+  nodes.push_back(scenario.Start(spec("c", (*ports)[2])));
+  ASSERT_TRUE(nodes[2]->ready()) << nodes[2]->Log();
+  const auto started = SteadyClock::now();
+  EXPECT_TRUE(
+      Eventually([&] { return Knows(client, Url((*ports)[2])); }, seconds(5)))
+      << "the new node was not found";
+  const milliseconds found_after = Since(started);
+  EXPECT_TRUE(Eventually([&] { return issued((*ports)[2]); }, seconds(10)))
+      << "the new node issued no ID";
+  EXPECT_THAT(client.Endpoints(), ::testing::UnorderedElementsAre(
+                                      Url((*ports)[1]), Url((*ports)[2])));
+
+  stop.store(true);
+  taker.join();
+  EXPECT_THAT(errors, SizeIs(0))
+      << "first: " << (errors.empty() ? "" : errors.front());
+  ASSERT_FALSE(ids.empty());
+  std::sort(ids.begin(), ids.end());
+  const auto repeat = std::adjacent_find(ids.begin(), ids.end());
+  EXPECT_TRUE(repeat == ids.end())
+      << "ID " << *repeat << " (worker " << scenario.WorkerOf(*repeat)
+      << ") was handed out twice";
+  const ClientStats stats = client.Stats();
+  std::printf(
+      "%zu IDs; killed node dropped after %lld ms, new node found %lld ms "
+      "after it was ready; failovers %llu discoveries %llu\n",
+      ids.size(), static_cast<long long>(dropped_after.count()),
+      static_cast<long long>(found_after.count()),
+      static_cast<unsigned long long>(stats.failovers),
+      static_cast<unsigned long long>(stats.discoveries));
+  EXPECT_EQ(stats.errors, 0u);
+  EXPECT_GT(stats.failovers, 0u);  // The killed node, while still known.
+  EXPECT_GT(stats.discoveries, 1u);
+  EXPECT_EQ(stats.nodes, 2u);
 }
 
 TEST(ClientClusterTest, BadInputIsRefusedNamingIt) {
