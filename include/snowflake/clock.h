@@ -22,9 +22,9 @@ class Clock {
   virtual int64_t NowMicros() = 0;
 
   // Blocks the calling thread for about `micros` (<= 0: returns at once).
-  // Real clocks sleep, never spin, with the thread's timer slack lowered to
-  // a microsecond, so a generator waiting for the next tick neither burns a
-  // core nor oversleeps it by more than a few microseconds.
+  // Real clocks sleep, then spin for the last 100 us (the usual wake-up
+  // delay under a hypervisor), so a generator waiting for the next tick
+  // neither burns a core nor oversleeps the tick.
   virtual void SleepForMicros(int64_t micros) = 0;
 
   // Microseconds this source is ahead of the system wall clock (0 for the

@@ -21,15 +21,17 @@ int64_t Micros(clockid_t id) {
 template <typename C>
 void ExpectWaitsSleep() {
   C clock;
-  constexpr int kWaits = 200;
-  constexpr int64_t kWaitMicros = 400;
+  // Waits of 1.5 ms: spinning through them (as this clock did for waits
+  // under 2 ms) costs as much CPU as they last; a sleep, with its last
+  // 100 us spun, at most a fifteenth.
+  constexpr int kWaits = 100;
+  constexpr int64_t kWaitMicros = 1500;
   const int64_t wall_start = Micros(CLOCK_MONOTONIC);
   const int64_t cpu_start = Micros(CLOCK_THREAD_CPUTIME_ID);
   for (int i = 0; i < kWaits; ++i) clock.SleepForMicros(kWaitMicros);
   const int64_t cpu = Micros(CLOCK_THREAD_CPUTIME_ID) - cpu_start;
   const int64_t wall = Micros(CLOCK_MONOTONIC) - wall_start;
   EXPECT_GE(wall, kWaits * kWaitMicros);  // It waited at least as asked.
-  // Spinning costs about as much CPU as it waits; a sleep a few percent.
   EXPECT_LT(cpu, wall / 5) << "CPU " << cpu << " us over " << wall
                            << " us of waiting";
 }
