@@ -39,6 +39,16 @@ void RawHttpConnection::Close() {
   fd_ = -1;
 }
 
+int RawHttpConnection::local_port() const {
+  if (fd_ < 0) return 0;
+  sockaddr_in addr{};
+  socklen_t len = sizeof(addr);
+  if (getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return 0;
+  }
+  return ntohs(addr.sin_port);
+}
+
 bool RawHttpConnection::Send(std::string_view bytes) {
   while (!bytes.empty() && fd_ >= 0) {
     const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);

@@ -27,6 +27,8 @@ class RawHttpConnection {
   RawHttpConnection& operator=(const RawHttpConnection&) = delete;
 
   bool connected() const { return fd_ >= 0; }
+  // This end's port (0 if not connected).
+  int local_port() const;
   // Writes all of `bytes`; false if the connection broke.
   bool Send(std::string_view bytes);
   // Reads one response (Content-Length framed); nullopt if the connection

@@ -474,6 +474,11 @@ class HttpListener::Impl {
         beast::error_code close_ec;
         socket.close(close_ec);
       } else {
+        // Answers leave whole at once: with Nagle's algorithm the last
+        // segment of a large answer waits for the ACK of the ones before,
+        // which the client may delay by 40 ms.
+        beast::error_code option_ec;
+        socket.set_option(tcp::no_delay(true), option_ec);
         shared_.connections.fetch_add(1);
         shared_.metrics->ConnectionOpened();
         std::make_shared<Session>(std::move(socket), shared_)->Start();
