@@ -222,44 +222,6 @@ $(goal_sentence audit_memory "$(fmt mib "$(audit_peak_rss)")")
 EOF
 }
 
-# audit_only_report FILE: with --only audit, a report of this section
-# alone, stating its date and commit (it is not docs/benchmarks.md).
-audit_only_report() {
-  local out=$1 date commit
-  : >"$WORK/report.values"
-  goals_evaluate
-  date=$(date -u '+%Y-%m-%d %H:%M UTC')
-  commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- src/cli include bench/lib/audit_ids.cc 2>/dev/null || echo ' (with uncommitted changes to the code measured)')
-  record "$date" "$commit" "$SECONDS"
-  {
-    echo "Written by \`bench/run --only audit\` at $date, commit $commit,"
-    echo "in $SECONDS s; apart from the rest of docs/benchmarks.md."
-    echo
-    write_audit_section
-    echo '```'
-    awk -F'\t' '{printf "# %s\n%s\n", $1, $2}' "$WORK/commands.tsv" |
-      tee -a "$WORK/report.values"
-    echo '```'
-  } >"$out"
-}
-
-# audit_check_figures REPORT: with --only audit, every figure of the
-# section is present and numeric (not how fast), as check_figures does for
-# the whole report.
-audit_check_figures() {
-  local k missing=()
-  for k in $(audit_keys); do
-    [[ $(med "$k") =~ ^-?[0-9] ]] || missing+=("$k")
-  done
-  [[ -s $1 ]] || missing+=("$1")
-  if grep -q 'n/a' "$1" 2>/dev/null; then missing+=("'n/a' in $1"); fi
-  if ((${#missing[@]})); then
-    log "figures missing: ${missing[*]}"
-    return 1
-  fi
-  log "all $(audit_keys | wc -w) audit figures produced, report written"
-}
-
 # audit_headline_line: the last line of `bench/run --only audit`.
 audit_headline_line() {
   printf 'ratio snowflake audit/sort|uniq -d IDs/s = %s decimal, %s binary (%s IDs; peak RSS %s, goal %s)\n' \

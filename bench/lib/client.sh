@@ -249,43 +249,6 @@ $(goal_sentence stream "$(fmt x "$(goal_figure stream)")")
 EOF
 }
 
-# client_only_report FILE: with --only client, a report of this section
-# alone, stating its date and commit (it is not docs/benchmarks.md).
-client_only_report() {
-  local out=$1 date commit
-  : >"$WORK/report.values"
-  goals_evaluate
-  date=$(date -u '+%Y-%m-%d %H:%M UTC')
-  commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- src include proto bench/lib 2>/dev/null || echo ' (with uncommitted changes to the code measured)')
-  record "$date" "$commit" "$SECONDS"
-  {
-    echo "Written by \`bench/run --only client\` at $date, commit $commit,"
-    echo "in $SECONDS s; apart from the rest of docs/benchmarks.md."
-    echo
-    write_client_section
-    echo '```'
-    awk -F'\t' '{printf "# %s\n%s\n", $1, $2}' "$WORK/commands.tsv" |
-      tee -a "$WORK/report.values"
-    echo '```'
-  } >"$out"
-}
-
-# client_check_figures REPORT: with --only client, every figure of the
-# section is present and numeric (not how fast).
-client_check_figures() {
-  local k missing=()
-  for k in $(client_keys); do
-    [[ $(med "$k") =~ ^-?[0-9] ]] || missing+=("$k")
-  done
-  [[ -s $1 ]] || missing+=("$1")
-  if grep -q 'n/a' "$1" 2>/dev/null; then missing+=("'n/a' in $1"); fi
-  if ((${#missing[@]})); then
-    log "figures missing: ${missing[*]}"
-    return 1
-  fi
-  log "all $(client_keys | wc -w) client figures produced, report written"
-}
-
 # client_headline_line: the last line of `bench/run --only client`.
 client_headline_line() {
   printf 'client Next()/cap = %s (%s per Next() from the buffer, goal %s); gRPC NextIds(1) node/baseline = %s (goal %s); StreamIds/cap = %s (goal %s)\n' \

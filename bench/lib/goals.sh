@@ -21,6 +21,8 @@ GOALS=(
   "client_next < 50 gns -"
   "grpc >= 0.9 gx -"
   "stream >= 0.95 gx -"
+  "cpu_share < 5 gpct -"
+  "cpu_growth < 1.1 gx -"
 )
 
 # goal_field NAME op|limit|kind|profile
@@ -71,6 +73,8 @@ goal_figure() {
   client_next) med client.next.buffer_ns ;;
   grpc) med grpc.pair_ratio ;;
   stream) med grpc.stream.cap_ratio ;;
+  cpu_share) med cpu.1000.node.share ;;
+  cpu_growth) med cpu.growth ;;
   *) die "no figure for goal $1" ;;
   esac
 }
@@ -137,6 +141,8 @@ goal_label() {
   client_next) echo "client \`Next()\` served from the buffer, per call" ;;
   grpc) echo "gRPC \`NextIds(1)\`: ratio node/constant-reply server" ;;
   stream) echo "gRPC \`StreamIds\`, one consumer: ratio to the cap" ;;
+  cpu_share) echo "node CPU at 1 M IDs/s in batches of 1,000, share of a core" ;;
+  cpu_growth) echo "node CPU per million IDs, growth from one batch size to the next" ;;
   esac
 }
 

@@ -19,7 +19,7 @@ record() { printf '%s\n' "$@" >>"$WORK/report.values"; }
 
 # fmt KIND VALUE: int (thousands separators), ids (M above a million), us
 # (µs or ms), ms, s, mib (from kB), kib (from bytes), ns, x (ratio), pct,
-# raw; gx, gns, gus, gmib, ggib (from kB): a goal's limit, as short as it can be written.
+# raw; gx, gns, gus, gpct, gmib, ggib (from kB): a goal's limit, as short as it can be written.
 # Records what it prints.
 fmt() {
   awk -v kind="$1" -v v="$2" -v values="$WORK/report.values" '
@@ -42,6 +42,7 @@ fmt() {
       else if (kind == "pct1") out = sprintf(v >= 10 ? "%.0f %%" : "%.1f %%", v)
       else if (kind == "kib") out = sprintf("%.0f KiB", v / 1024)
       else if (kind == "gx") out = sprintf("%g", v)
+      else if (kind == "gpct") out = sprintf("%g %%", v)
       else if (kind == "gns") out = sprintf("%g ns", v)
       else if (kind == "gus") out = (v >= 1000 ? sprintf("%g ms", v / 1000) : sprintf("%g µs", v))
       else if (kind == "gmib") out = sprintf("%g MiB", v / 1024)
@@ -272,6 +273,7 @@ are linked under [Past investigations](#past-investigations).
 | 6 | the same, restart after a graceful stop | $(cell ms start.node_restart.ms) | nginx $(cell ms start.nginx.ms) | $(fmt x "$(ratio "$(med start.node_restart.ms)" "$(med start.nginx.ms)")") | |
 $(audit_headline_rows)
 $(client_headline_rows)
+$(cpu_headline_rows)
 
 $(goals_summary)
 
@@ -471,6 +473,7 @@ runs one thread on one core, with one request in flight per connection).
 EOF
     write_audit_section
     write_client_section
+    write_cpu_section
     write_profile_section
     cat <<EOF
 ## Past investigations
@@ -493,6 +496,7 @@ bench/run            # this page and docs/bench-*.png (this run: $(machine elaps
 bench/run --smoke    # every figure once, in seconds, into a temporary folder
 bench/run --only audit   # section 8 alone, its report into a temporary folder
 bench/run --only client  # section 9 alone, the same way
+bench/run --only cpu     # section 10 alone, the same way
 \`\`\`
 
 It installs what it needs from Debian's packages (\`${BENCH_PACKAGES[*]}\`; only what is missing),
@@ -508,6 +512,44 @@ EOF
       tee -a "$WORK/report.values"
     echo '```'
   } >"$out"
+}
+
+# --- one section alone (bench/run --only SECTION) -------------------------------
+
+# only_report SECTION OUT: the section's report alone, with the commands.
+only_report() {
+  local section=$1 out=$2 date commit
+  : >"$WORK/report.values"
+  goals_evaluate
+  date=$(date -u '+%Y-%m-%d %H:%M UTC')
+  commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- src include proto bench 2>/dev/null || echo ' (with uncommitted changes to the code measured)')
+  record "$date" "$commit" "$SECONDS"
+  {
+    echo "Written by \`bench/run --only $section\` at $date, commit $commit,"
+    echo "in $SECONDS s; apart from the rest of docs/benchmarks.md."
+    echo
+    "write_${section}_section"
+    echo '```'
+    awk -F'\t' '{printf "# %s\n%s\n", $1, $2}' "$WORK/commands.tsv" |
+      tee -a "$WORK/report.values"
+    echo '```'
+  } >"$out"
+}
+
+# only_check_figures SECTION REPORT: every figure of the section is present
+# and numeric, and the report written.
+only_check_figures() {
+  local section=$1 report=$2 k missing=()
+  for k in $("${section}_keys"); do
+    [[ $(med "$k") =~ ^-?[0-9] ]] || missing+=("$k")
+  done
+  [[ -s $report ]] || missing+=("$report")
+  if grep -q 'n/a' "$report" 2>/dev/null; then missing+=("'n/a' in $report"); fi
+  if ((${#missing[@]})); then
+    log "figures missing: ${missing[*]}"
+    return 1
+  fi
+  log "all $("${section}_keys" | wc -w) $section figures produced, report written"
 }
 
 # --- checks and the headline ------------------------------------------------------
@@ -545,6 +587,8 @@ check_figures() {
   keys+=("${more[@]}")
   read -ra more <<<"$(client_keys | tr '\n' ' ')"
   keys+=("${more[@]}")
+  read -ra more <<<"$(cpu_keys | tr '\n' ' ')"
+  keys+=("${more[@]}")
   if [[ -d $WORK/profile ]]; then
     keys+=(profile.node.ir_per_request profile.nginx.ir_per_request
       profile.node.syscalls_per_request profile.nginx.syscalls_per_request)
@@ -577,6 +621,7 @@ check_report_can_fail() {
     "Binary batches: goal met."
     "snowflake audit read 12.34 M IDs/s, 3.21x sort -n | uniq -d."
     "The client's Next() took 12.3 ns from the buffer, 0.98x the cap."
+    "At 1 M IDs/s the node took 4.2 % of a core, 0.98x nginx."
     "$(cat "$ROOT/bench/notes/limits.md")"
   )
   for case in "${cases[@]}"; do

@@ -32,7 +32,8 @@ start_node() {
 }
 
 # write_nginx_conf DIR PORT WORKERS MASTER(on|off): a minimal nginx that
-# answers every request with 200 and $NGINX_BODY (the node's /v1/id body).
+# answers every request with 200 and $NGINX_BODY (the node's /v1/id body),
+# but /bin/NAME with the file DIR/www/bin/NAME.
 write_nginx_conf() {
   local dir=$1 port=$2 workers=$3 master=$4
   mkdir -p "$dir/tmp"
@@ -59,6 +60,11 @@ http {
     location / {
       default_type application/json;
       return 200 '$body\n';
+    }
+    # Section 10: files of the node's own batch answers (DIR/www/bin).
+    location /bin/ {
+      root $dir/www;
+      default_type application/octet-stream;
     }
   }
 }
