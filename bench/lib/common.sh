@@ -221,7 +221,7 @@ server_pids() {
 rq_wait_ns() {
   local pid total=0 w
   for pid in "$@"; do
-    w=$(awk '{s += $2} END {printf "%d", s}' "/proc/$pid"/task/*/schedstat 2>/dev/null) || continue
+    w=$(awk '{s += $2} END {printf "%.0f", s}' "/proc/$pid"/task/*/schedstat 2>/dev/null) || continue
     total=$((total + ${w:-0}))
   done
   echo "$total"

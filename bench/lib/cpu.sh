@@ -14,11 +14,12 @@ CPU_CASES=("1 10000" "100 10000" "1000 1000" "4096 244")
 CPU_CONNECTIONS=4 # of h2load, each at its share of the rate
 
 # cpu_ns PIDS...: CPU time of the threads of these processes (the
-# scheduler's, in ns; /proc/PID/stat counts in ticks of 10 ms).
+# scheduler's, in ns; /proc/PID/stat counts in ticks of 10 ms). "%.0f", not
+# "%d": mawk's %d stops at 2^31, 2.1 s.
 cpu_ns() {
   local pid total=0 t
   for pid in "$@"; do
-    t=$(awk '{s += $1} END {printf "%d", s}' "/proc/$pid"/task/*/schedstat 2>/dev/null) || continue
+    t=$(awk '{s += $1} END {printf "%.0f", s}' "/proc/$pid"/task/*/schedstat 2>/dev/null) || continue
     total=$((total + ${t:-0}))
   done
   echo "$total"

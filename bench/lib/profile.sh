@@ -92,7 +92,7 @@ profile_callgrind() {
       else if (name ~ /syscall|sendmsg|recvmsg|writev|recv|send|epoll|__libc_/) fam = "system call wrappers"
       sum[fam] += ir
     }
-    END { for (f in sum) printf "%d\t%s\n", sum[f], f }' "$dir/$server.annotate" |
+    END { for (f in sum) printf "%.0f\t%s\n", sum[f], f }' "$dir/$server.annotate" |
     sort -rn >"$dir/$server.families"
   # The heaviest functions, template arguments and parameters elided.
   awk '/^ *[0-9,]+ \( *[0-9.]+%\)  / {
