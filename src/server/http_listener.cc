@@ -42,7 +42,6 @@ struct Shared {
   // Runs the requests that must wait for the clock (never an I/O thread).
   std::unique_ptr<internal::WaitPool> wait_pool;
   int64_t max_waiting_ids = 0;
-  net::io_context* io_context = nullptr;
   std::mutex mu;  // Guards sessions.
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
 };
@@ -59,13 +58,15 @@ int64_t NanosSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-// One connection. All its handlers run on its strand, one at a time.
+// One connection, on the io_context of one I/O thread: its handlers run on
+// that thread, one at a time, with no strand; other threads reach it only
+// through net::post.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, Shared& shared)
       : stream_(std::move(socket)), shared_(shared) {
     beast::error_code ec;
-    auto endpoint = stream_.socket().remote_endpoint(ec);
+    auto endpoint = stream_.remote_endpoint(ec);
     if (!ec) {
       remote_ = Cat(endpoint.address().to_string(), ":", endpoint.port());
     }
@@ -108,7 +109,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void CloseIfExpired(int64_t now_nanos) {
     if (deadline_nanos_.load(std::memory_order_relaxed) > now_nanos) return;
     net::post(stream_.get_executor(), [self = shared_from_this()] {
-      // Checked again on the strand: the session may have moved on.
+      // Checked again on its thread: the session may have moved on.
       if (self->deadline_nanos_.load(std::memory_order_relaxed) > NowNanos()) {
         return;
       }
@@ -221,8 +222,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // Hands a request that must wait for the clock to the wait pool, whose
-  // thread answers it through this session's strand; the connection reads
-  // nothing more meanwhile. Past the pool's bound: 503 busy at once.
+  // thread posts the answer to this session's I/O thread; the connection
+  // reads nothing more meanwhile. Past the pool's bound: 503 busy at once.
   void WaitOffTheIoThread(const HttpRequest& req, const HttpResponse& deferred,
                           unsigned version, bool keep_alive, bool head,
                           std::chrono::steady_clock::time_point start) {
@@ -235,15 +236,11 @@ class Session : public std::enable_shared_from_this<Session> {
     // The pool's bound limits the wait, not the header timeout.
     deadline_nanos_.store(INT64_MAX, std::memory_order_relaxed);
     waiting_ = true;
-    // Outstanding work for the I/O threads until the answer is posted: with
-    // every session waiting here (no read, write or accept pending) they
-    // would return from run(), and the answer would never be written.
-    auto work = std::make_shared<
-        net::executor_work_guard<net::io_context::executor_type>>(
-        shared_.io_context->get_executor());
+    // The I/O threads keep running while answers are pending: each holds
+    // its io_context's work until Shutdown (IoThread).
     const bool queued = shared_.wait_pool->TrySubmit(
-        deferred.must_wait_ids, [self = shared_from_this(), owned, version,
-                                 keep_alive, head, start, work] {
+        deferred.must_wait_ids,
+        [self = shared_from_this(), owned, version, keep_alive, head, start] {
           HttpResponse response = self->HandleGuarded(
               {owned->method, owned->target, owned->accept}, Waiting::kAllowed);
           net::post(self->stream_.get_executor(),
@@ -254,7 +251,6 @@ class Session : public std::enable_shared_from_this<Session> {
                                  keep_alive && !self->shared_.stopping.load(),
                                  head, start, owned->method, owned->target);
                     });
-          work->reset();
         });
     if (queued) return;
     waiting_ = false;
@@ -346,11 +342,14 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     closed_ = true;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    stream_.shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close(ec);
   }
 
-  beast::tcp_stream stream_;
+  // A plain socket: beast::tcp_stream's timeout machinery runs on every
+  // read and write even when no timeout is set, and the deadline here is
+  // the connection's own (SetDeadline).
+  tcp::socket stream_;
   Shared& shared_;
   beast::flat_buffer buffer_;
   std::optional<internal::RequestParser> parser_;
@@ -370,20 +369,20 @@ class HttpListener::Impl {
  public:
   explicit Impl(const ListenerOptions& options, const HttpHandler& handler,
                 Metrics& metrics)
-      : acceptor_(net::make_strand(ioc_)),
-        retry_timer_(acceptor_.get_executor()),
-        sweep_timer_(net::make_strand(ioc_)) {
+      : io_threads_(MakeIoThreads(options.threads)),
+        acceptor_(io_threads_.front()->context),
+        retry_timer_(io_threads_.front()->context),
+        sweep_timer_(io_threads_.front()->context) {
     shared_.options = options;
     shared_.handler = &handler;
     shared_.metrics = &metrics;
     shared_.max_waiting_ids = handler.MaxWaitingIds();
-    shared_.io_context = &ioc_;
   }
 
   absl::Status Listen() {
     const ListenerOptions& options = shared_.options;
     beast::error_code ec;
-    tcp::resolver resolver(ioc_);
+    tcp::resolver resolver(acceptor_.get_executor());
     auto results = resolver.resolve(options.host, Cat(options.port),
                                     tcp::resolver::passive, ec);
     if (ec || results.empty()) {
@@ -404,14 +403,11 @@ class HttpListener::Impl {
     port_ = acceptor_.local_endpoint(ec).port();
     Accept();
     Sweep();
-    const int threads = options.threads > 0
-                            ? options.threads
-                            : static_cast<int>(std::max(
-                                  1u, std::thread::hardware_concurrency()));
+    const int threads = static_cast<int>(io_threads_.size());
     shared_.wait_pool =
         std::make_unique<internal::WaitPool>(threads, shared_.max_waiting_ids);
-    for (int i = 0; i < threads; ++i) {
-      threads_.emplace_back([this] { ioc_.run(); });
+    for (auto& io : io_threads_) {
+      io->thread = std::thread([context = &io->context] { context->run(); });
     }
     spdlog::info("event=listening address={} port={} threads={}",
                  endpoint.address().to_string(), port_, threads);
@@ -422,14 +418,15 @@ class HttpListener::Impl {
 
   int Shutdown(std::chrono::milliseconds drain) {
     std::lock_guard<std::mutex> lock(shutdown_mu_);
-    if (threads_.empty()) return 0;
+    if (stopped_ || !io_threads_.front()->thread.joinable()) return 0;
+    stopped_ = true;
     shared_.stopping.store(true);
     net::post(acceptor_.get_executor(), [this] {
       beast::error_code ec;
       acceptor_.close(ec);
       retry_timer_.cancel();
+      sweep_timer_.cancel();
     });
-    net::post(sweep_timer_.get_executor(), [this] { sweep_timer_.cancel(); });
     ForEachSession([](Session& s) { s.StopIfIdle(); });
     const auto deadline = std::chrono::steady_clock::now() + drain;
     while (shared_.connections.load() > 0 &&
@@ -449,42 +446,66 @@ class HttpListener::Impl {
     }
     // Before the I/O threads go: its tasks post their answers to them.
     shared_.wait_pool->Stop();
-    ioc_.stop();
-    for (std::thread& t : threads_) t.join();
-    threads_.clear();
+    for (auto& io : io_threads_) io->context.stop();
+    for (auto& io : io_threads_) io->thread.join();
     return cut;
   }
 
  private:
+  // One I/O thread and its own io_context (no strands, no locking between
+  // threads on the hot path): the sessions accepted for it run there. The
+  // work guard keeps run() going while the thread has no connection, until
+  // Shutdown stops the context.
+  struct IoThread {
+    net::io_context context{1};
+    net::executor_work_guard<net::io_context::executor_type> work{
+        context.get_executor()};
+    std::thread thread;
+  };
+
+  static std::vector<std::unique_ptr<IoThread>> MakeIoThreads(int threads) {
+    const int n = threads > 0 ? threads
+                              : static_cast<int>(std::max(
+                                    1u, std::thread::hardware_concurrency()));
+    std::vector<std::unique_ptr<IoThread>> out;
+    out.reserve(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) out.push_back(std::make_unique<IoThread>());
+    return out;
+  }
+
+  // Accepts on the first I/O thread; each connection goes to the next I/O
+  // thread in turn, for its whole life.
   void Accept() {
-    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec,
-                                                          tcp::socket socket) {
-      if (shared_.stopping.load()) return;
-      if (ec) {
-        // E.g. out of file descriptors: back off instead of spinning.
-        spdlog::error("event=accept_failed error=\"{}\"", ec.message());
-        retry_timer_.expires_after(std::chrono::milliseconds(50));
-        retry_timer_.async_wait([this](beast::error_code wait_ec) {
-          if (!wait_ec && !shared_.stopping.load()) Accept();
+    net::io_context& target = io_threads_[next_thread_]->context;
+    next_thread_ = (next_thread_ + 1) % io_threads_.size();
+    acceptor_.async_accept(
+        target, [this](beast::error_code ec, tcp::socket socket) {
+          if (shared_.stopping.load()) return;
+          if (ec) {
+            // E.g. out of file descriptors: back off instead of spinning.
+            spdlog::error("event=accept_failed error=\"{}\"", ec.message());
+            retry_timer_.expires_after(std::chrono::milliseconds(50));
+            retry_timer_.async_wait([this](beast::error_code wait_ec) {
+              if (!wait_ec && !shared_.stopping.load()) Accept();
+            });
+            return;
+          }
+          if (shared_.connections.load() >= shared_.options.max_connections) {
+            shared_.metrics->ConnectionRejected();
+            beast::error_code close_ec;
+            socket.close(close_ec);
+          } else {
+            // Answers leave whole at once: with Nagle's algorithm the last
+            // segment of a large answer waits for the ACK of the ones before,
+            // which the client may delay by 40 ms.
+            beast::error_code option_ec;
+            socket.set_option(tcp::no_delay(true), option_ec);
+            shared_.connections.fetch_add(1);
+            shared_.metrics->ConnectionOpened();
+            std::make_shared<Session>(std::move(socket), shared_)->Start();
+          }
+          Accept();
         });
-        return;
-      }
-      if (shared_.connections.load() >= shared_.options.max_connections) {
-        shared_.metrics->ConnectionRejected();
-        beast::error_code close_ec;
-        socket.close(close_ec);
-      } else {
-        // Answers leave whole at once: with Nagle's algorithm the last
-        // segment of a large answer waits for the ACK of the ones before,
-        // which the client may delay by 40 ms.
-        beast::error_code option_ec;
-        socket.set_option(tcp::no_delay(true), option_ec);
-        shared_.connections.fetch_add(1);
-        shared_.metrics->ConnectionOpened();
-        std::make_shared<Session>(std::move(socket), shared_)->Start();
-      }
-      Accept();
-    });
   }
 
   // Closes the connections past their deadline, a few times per shortest
@@ -515,14 +536,17 @@ class HttpListener::Impl {
     for (auto& session : live) f(*session);
   }
 
-  Shared shared_;  // Before ioc_: sessions destroyed with it use it.
-  net::io_context ioc_;
+  Shared
+      shared_;  // Before the io_contexts: sessions destroyed with them use it.
+  std::vector<std::unique_ptr<IoThread>> io_threads_;
+  // On the first I/O thread, as is everything of the acceptor's.
   tcp::acceptor acceptor_;
   net::steady_timer retry_timer_;
   net::steady_timer sweep_timer_;
+  size_t next_thread_ = 0;  // The first I/O thread's only.
   int port_ = 0;
   std::mutex shutdown_mu_;
-  std::vector<std::thread> threads_;
+  bool stopped_ = false;
 };
 
 absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Start(
