@@ -6,8 +6,8 @@
 # from a verdict typed into fixed prose. Sourced, never run.
 
 # NAME OP LIMIT KIND PROFILE: the goal holds when figure OP LIMIT; KIND
-# formats the limit (fmt's g* kinds); PROFILE "profile" when missing the
-# goal calls for the profile of one ID per request (profile.sh).
+# formats the limit (fmt's g* kinds); PROFILE "profile" when the profile of
+# one ID per request explains a miss (profile.sh names those missed).
 GOALS=(
   "core_cap >= 0.99 gx -"
   "core_next < 20 gns -"

@@ -1,22 +1,15 @@
 # shellcheck shell=bash
-# Profiles for bench/run when a goal is missed (goals.sh): instructions per
+# Profiles for bench/run, in every run: instructions per
 # request of the node and of nginx under the same one-ID-per-request load
 # (valgrind's callgrind: perf's hardware counters are not available in most
 # VMs), system calls per request (strace -c), and the report's section on
 # them. Sourced, never run.
 
-# The profiles run when a goal marked "profile" in GOALS (goals.sh) was
-# missed, and always in the smoke run (so that this code cannot rot).
-profile_if_missed() {
-  local missed name wanted=0
+# The profiles run in every run: the instructions per request of the node
+# beside nginx's are figures of the report whatever the goals say.
+run_profile() {
+  local missed
   missed=$(goals_missed | tr '\n' ' ')
-  for name in $missed; do
-    [[ $(goal_field "$name" profile) != profile ]] || wanted=1
-  done
-  if ((!wanted && !SMOKE)); then
-    log "goals missed: ${missed:-none}; none that the profile explains: no profile"
-    return 0
-  fi
   log "goals missed: ${missed:-none}; profiling (callgrind, strace)"
   mkdir -p "$WORK/profile"
   local perf_out
@@ -200,19 +193,15 @@ EOF
   echo
 }
 
-# profile_reason: why this run took the profile (smoke-run, or the goals
-# marked for it in GOALS that it missed).
+# profile_reason: the profile is taken in every run; which goals marked for
+# it in GOALS this run missed, if any.
 profile_reason() {
-  local name labels="" out
-  if ((SMOKE)); then
-    out="The profile below is taken in every smoke run."
-  else
-    while read -r name; do
-      [[ $(goal_field "$name" profile) == profile ]] || continue
-      labels+="${labels:+; }$(goal_label "$name")"
-    done < <(goals_missed)
-    out="The profile below is taken because this run missed: $labels."
-  fi
+  local name labels="" out="The profile below is taken in every run."
+  while read -r name; do
+    [[ $(goal_field "$name" profile) == profile ]] || continue
+    labels+="${labels:+; }$(goal_label "$name")"
+  done < <(goals_missed)
+  [[ -z $labels ]] || out+=" Of the goals it explains, this run missed: $labels."
   record "$out"
   echo "$out"
 }
