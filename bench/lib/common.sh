@@ -216,12 +216,15 @@ server_pids() {
   ps -o pid= --ppid "$SERVER_PID" 2>/dev/null || true
 }
 
-# rq_wait_ns PIDS...: the time the threads of these processes have spent
-# runnable but waiting for a CPU (the scheduler's run-queue wait), in ns.
-rq_wait_ns() {
-  local pid total=0 w
+# schedstat_ns FIELD PIDS...: a field of /proc/PID/task/*/schedstat summed
+# over the threads of these processes, in ns: 1, the time on a CPU; 2, the
+# time runnable but waiting for a CPU (the run-queue wait). "%.0f", not
+# "%d": mawk's %d stops at 2^31, 2.1 s.
+schedstat_ns() {
+  local field=$1 pid total=0 w
+  shift
   for pid in "$@"; do
-    w=$(awk '{s += $2} END {printf "%.0f", s}' "/proc/$pid"/task/*/schedstat 2>/dev/null) || continue
+    w=$(awk -v f="$field" '{s += $f} END {printf "%.0f", s}' "/proc/$pid"/task/*/schedstat 2>/dev/null) || continue
     total=$((total + ${w:-0}))
   done
   echo "$total"
@@ -232,7 +235,7 @@ rq_wait_ns() {
 # threads waited for a CPU, in % of the run.
 others_begin() {
   # shellcheck disable=SC2046
-  OTHERS_RQ0=$(rq_wait_ns $(server_pids))
+  OTHERS_RQ0=$(schedstat_ns 2 $(server_pids))
   OTHERS_T0=$EPOCHREALTIME
   OTHERS_BUSY0=$(busy_jiffies)
   # shellcheck disable=SC2046
@@ -243,7 +246,7 @@ others_end() {
   local busy server self us rq
   busy=$(busy_jiffies)
   # shellcheck disable=SC2046
-  rq=$(rq_wait_ns $(server_pids))
+  rq=$(schedstat_ns 2 $(server_pids))
   # shellcheck disable=SC2046
   server=$(proc_jiffies $(server_pids))
   self=$(proc_jiffies $$)

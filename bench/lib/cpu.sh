@@ -13,23 +13,12 @@
 CPU_CASES=("1 10000" "100 10000" "1000 1000" "4096 244")
 CPU_CONNECTIONS=4 # of h2load, each at its share of the rate
 
-# cpu_ns PIDS...: CPU time of the threads of these processes (the
-# scheduler's, in ns; /proc/PID/stat counts in ticks of 10 ms). "%.0f", not
-# "%d": mawk's %d stops at 2^31, 2.1 s.
-cpu_ns() {
-  local pid total=0 t
-  for pid in "$@"; do
-    t=$(awk '{s += $1} END {printf "%.0f", s}' "/proc/$pid"/task/*/schedstat 2>/dev/null) || continue
-    total=$((total + ${t:-0}))
-  done
-  echo "$total"
-}
-
 # run_cpu KEY PORT TARGET RATE COUNT: h2load at RATE requests/s for
 # $H2_DURATION; samples KEY.rps (achieved), KEY.share (the server's CPU, %
 # of one core), KEY.us_per_request and KEY.s_per_m_ids (CPU seconds per
 # million IDs, COUNT IDs or bytes of COUNT IDs per answer), KEY.bad (not
-# 2xx). The server is SERVER_PID and its children.
+# 2xx). The server is SERVER_PID and its children; its CPU the scheduler's
+# time of their threads (in ns: /proc/PID/stat counts ticks of 10 ms).
 run_cpu() {
   local key=$1 port=$2 target=$3 rate=$4 count=$5 out pin per_client
   out=$(raw_file "$key")
@@ -38,7 +27,7 @@ run_cpu() {
   local cmd="$pin h2load --h1 -t 1 -c $CPU_CONNECTIONS --rps $per_client -D $H2_DURATION http://127.0.0.1:$port$target"
   local cpu0 cpu1 t0 us
   # shellcheck disable=SC2046
-  cpu0=$(cpu_ns $(server_pids))
+  cpu0=$(schedstat_ns 1 $(server_pids))
   t0=$EPOCHREALTIME
   others_begin
   # shellcheck disable=SC2086
@@ -46,7 +35,7 @@ run_cpu() {
   others_end "$key"
   us=$(us_between "$t0" "$EPOCHREALTIME")
   # shellcheck disable=SC2046
-  cpu1=$(cpu_ns $(server_pids))
+  cpu1=$(schedstat_ns 1 $(server_pids))
   note_command "h2load CPU per ID" "$cmd   # --rps is per client: offered = rps x $CPU_CONNECTIONS"
   local rps ok all
   rps=$(sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' "$out" | tail -1)
