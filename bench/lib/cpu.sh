@@ -149,7 +149,7 @@ write_cpu_section() {
   [[ -z $LOAD_CPUS ]] || load="CPU $LOAD_CPUS"
   record "$RUNS" "$H2_DURATION" "$CPU_CONNECTIONS" "$pinned" "$load" "$(pinned_threads)"
   local case count rate rows="" what
-  local per_m=(ms 1000) # CPU per million IDs: ms, or s for one ID a request
+  local per_m # CPU per million IDs: ms, or s for one ID a request
   for case in "${CPU_CASES[@]}"; do
     read -r count rate <<<"$case"
     record "$count" "$rate"
@@ -160,7 +160,7 @@ write_cpu_section() {
       what="batches of $(fmt int "$count"), binary ($(cell kib "size.cpu_$count.bytes"))"
       per_m=(ms 1000)
     fi
-    rows+="| $what | $(fmt int "$rate") | $(fmt ids "$(calc "$rate * $count")") | $(cell int "cpu.$count.node.rps") | $(cell pct1 "cpu.$count.node.share") | $(cell us "cpu.$count.node.us_per_request") | $(cell "${per_m[@]:0:1}" "cpu.$count.node.s_per_m_ids" "${per_m[1]}") | $(cell pct1 "cpu.$count.nginx.share") | $(cell us "cpu.$count.nginx.us_per_request") | $(cell "${per_m[@]:0:1}" "cpu.$count.nginx.s_per_m_ids" "${per_m[1]}") | **$(cell x "cpu.$count.ratio")** | $(fmt pct "$(med "cpu.$count.node.others")") |"$'\n'
+    rows+="| $what | $(fmt int "$rate") | $(fmt ids "$(calc "$rate * $count")") | $(cell int "cpu.$count.node.rps") | $(cell pct1 "cpu.$count.node.share") | $(cell us "cpu.$count.node.us_per_request") | $(cell "${per_m[0]}" "cpu.$count.node.s_per_m_ids" "${per_m[1]}") | $(cell pct1 "cpu.$count.nginx.share") | $(cell us "cpu.$count.nginx.us_per_request") | $(cell "${per_m[0]}" "cpu.$count.nginx.s_per_m_ids" "${per_m[1]}") | **$(cell x "cpu.$count.ratio")** | $(fmt pct "$(med "cpu.$count.node.others")") |"$'\n'
   done
   cat <<EOF
 ## 10. CPU per ID

@@ -418,8 +418,8 @@ class HttpListener::Impl {
 
   int Shutdown(std::chrono::milliseconds drain) {
     std::lock_guard<std::mutex> lock(shutdown_mu_);
-    if (stopped_ || !io_threads_.front()->thread.joinable()) return 0;
-    stopped_ = true;
+    // Not started, or stopped already: its threads are joined.
+    if (!io_threads_.front()->thread.joinable()) return 0;
     shared_.stopping.store(true);
     net::post(acceptor_.get_executor(), [this] {
       beast::error_code ec;
@@ -546,7 +546,6 @@ class HttpListener::Impl {
   size_t next_thread_ = 0;  // The first I/O thread's only.
   int port_ = 0;
   std::mutex shutdown_mu_;
-  bool stopped_ = false;
 };
 
 absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Start(
