@@ -121,7 +121,7 @@ nap() {
   read -r -t "$1" -u "$NAP_FD" _ || true
 }
 
-# How often wait_http polls (start-up times are measured with it).
+# How often wait_http polls (start-up times are measured by ready_probe).
 WAIT_POLL_SECONDS=0.0005
 
 # wait_http PORT PATH PID [SECONDS]: polls every WAIT_POLL_SECONDS until

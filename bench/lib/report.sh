@@ -90,7 +90,7 @@ record_machine() {
       echo "clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)"
       echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
       echo "layout=$("$SNOWFLAKED" --print-config 2>/dev/null | sed -n 's/^# layout in effect: //p' | head -1)"
-      local built=(src/core src/lease src/etcd src/server src/daemon src/cli include proto src/client bench/core_bench.cc bench/lib/audit_ids.cc bench/lib/client_bench.cc bench/lib/grpc_load.cc bench/lib/grpc_baseline.cc)
+      local built=(src/core src/lease src/etcd src/server src/daemon src/cli include proto src/client bench/core_bench.cc bench/lib/audit_ids.cc bench/lib/ready_probe.cc bench/lib/client_bench.cc bench/lib/grpc_load.cc bench/lib/grpc_baseline.cc)
       echo "commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- "${built[@]}" 2>/dev/null || echo ' (with uncommitted changes to the code measured)')"
     } >"$f"
     {
@@ -456,9 +456,8 @@ at high rates understates the queueing a truly open load would see.
 Redis's VmHWM after its benchmark: $(cell mib rss.redis.kb).
 VmHWM is the peak over the life of the pinned node, which served
 sections 2, 3 and 5; its largest answers were the JSON batches ($(cell kib size.batch_json.bytes) each, on
-$CONNECTIONS connections). Start-up is timed from just before the
-shell starts the process (through \`taskset\` when pinned) to the first 200 answer,
-polled every $(fmt ms "$(calc "$WAIT_POLL_SECONDS * 1000")"). $(goal_sentence memory "$(fmt mib "$rss")")
+$CONNECTIONS connections). $(goal_sentence memory "$(fmt mib "$rss")")
+$(start_method)
 
 ## 7. Throughput and latency against offered load
 
@@ -497,10 +496,11 @@ bench/run --smoke    # every figure once, in seconds, into a temporary folder
 bench/run --only audit   # section 8 alone, its report into a temporary folder
 bench/run --only client  # section 9 alone, the same way
 bench/run --only cpu     # section 10 alone, the same way
+bench/run --only start   # start to ready (section 6) alone, the same way
 \`\`\`
 
 It installs what it needs from Debian's packages (\`${BENCH_PACKAGES[*]}\`; only what is missing),
-builds \`snowflaked\`, \`core_bench\`, \`snowflake\`, \`audit_ids\`, \`client_bench\`, \`grpc_load\` and
+builds \`snowflaked\`, \`core_bench\`, \`snowflake\`, \`audit_ids\`, \`ready_probe\`, \`client_bench\`, \`grpc_load\` and
 \`grpc_baseline\` with the \`release\` preset, starts every
 server itself on free 127.0.0.1 ports with its files in a temporary folder,
 and stops each by its PID at the end. The commands of this run, exactly
