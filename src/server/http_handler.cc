@@ -13,6 +13,7 @@
 #include "snowflake/status.h"
 #include "src/base/strings.h"
 #include "src/server/request_target.h"
+#include "src/server/status_page.h"
 
 namespace snowflake {
 namespace {
@@ -22,6 +23,7 @@ using base::Cat;
 constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kText = "text/plain; charset=utf-8";
 constexpr std::string_view kBinary = "application/octet-stream";
+constexpr std::string_view kHtml = "text/html; charset=utf-8";
 constexpr std::string_view kPrometheus =
     "text/plain; version=0.0.4; charset=utf-8";
 
@@ -253,6 +255,8 @@ std::optional<RouteSpec> Match(std::string_view path,
   if (path == "/healthz") return RouteSpec{Route::kHealthz, true};
   if (path == "/readyz") return RouteSpec{Route::kReadyz, true};
   if (path == "/metrics") return RouteSpec{Route::kMetrics, true};
+  if (path == "/v1/status") return RouteSpec{Route::kStatus, true};
+  if (path == "/" || path == "/status") return RouteSpec{Route::kPage, true};
   constexpr std::string_view kDecode = "/v1/decode/";
   if (path.starts_with(kDecode) &&
       path.find('/', kDecode.size()) == std::string_view::npos) {
@@ -274,8 +278,8 @@ HttpResponse HttpHandler::Handle(const HttpRequest& request,
     return ErrorResponse(
         HttpError::kNotFound,
         Cat("no route for ", target->path.substr(0, 200),
-            "; routes: /v1/id, /v1/ids, /v1/decode/<id>, /v1/info, /healthz, "
-            "/readyz, /metrics"));
+            "; routes: /v1/id, /v1/ids, /v1/decode/<id>, /v1/info, "
+            "/v1/status, /healthz, /readyz, /metrics, / (the status page)"));
   }
   const Route route = spec->route;
   const bool method_ok = request.method == "GET" ||
@@ -343,6 +347,17 @@ HttpResponse HttpHandler::Handle(const HttpRequest& request,
       return Ok(kPrometheus,
                 metrics_.Render(node_.Status(), internal::ReadProcessStats()),
                 route);
+    case Route::kStatus:
+      if (auto s = CheckParams(*target, {}); !s.ok()) {
+        return ErrorResponse(s, route);
+      }
+      return StatusReport();
+    case Route::kPage:
+      // ?decode=<id>&encoding=<name> fill the page's decode box on load.
+      if (auto s = CheckParams(*target, {"decode", "encoding"}); !s.ok()) {
+        return ErrorResponse(s, route);
+      }
+      return Ok(kHtml, std::string(StatusPageHtml()), route);
     case Route::kOther:
       break;
   }
@@ -491,6 +506,33 @@ int64_t HttpHandler::MaxWaitingIds() const {
   const int64_t at_full_rate =
       ticks > INT64_MAX / ids_per_tick ? INT64_MAX : ticks * ids_per_tick;
   return std::max(at_full_rate, options_.max_batch);
+}
+
+HttpResponse HttpHandler::StatusReport() const {
+  HttpResponse info = Info();
+  // The node's clock, as /v1/info's clock.now_ms, so both agree.
+  const int64_t now_ms = node_.Status().now_micros / 1000;
+  nlohmann::json samples = nlohmann::json::array();
+  for (const internal::HistorySample& sample : metrics_.RecentHistory(now_ms)) {
+    samples.push_back({{"t_ms", sample.unix_ms},
+                       {"ids_per_s", sample.ids_per_second},
+                       {"requests_per_s", sample.requests_per_second},
+                       {"p50_ms", sample.p50_ms},
+                       {"p99_ms", sample.p99_ms}});
+  }
+  const nlohmann::json history = {{"interval_ms", 1000},
+                                  {"capacity", internal::History::kCapacity},
+                                  {"samples", std::move(samples)}};
+  // /v1/info's very object, spliced in rather than built twice, so the page
+  // shows exactly what /v1/info says.
+  std::string_view info_json = info.body;
+  while (!info_json.empty() && info_json.back() == '\n') {
+    info_json.remove_suffix(1);
+  }
+  return Ok(
+      kJson,
+      Cat("{\"info\":", info_json, ",\"history\":", history.dump(), "}\n"),
+      Route::kStatus);
 }
 
 HttpResponse HttpHandler::Info() const {

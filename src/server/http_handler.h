@@ -132,6 +132,8 @@ class HttpHandler {
                         int64_t count, Route route, Waiting waiting) const;
   HttpResponse Decode(const RequestTarget& target, std::string_view text) const;
   HttpResponse Info() const;
+  // /v1/status: {"info": /v1/info's object, "history": the recent history}.
+  HttpResponse StatusReport() const;
 
   const HandlerOptions options_;
   Node& node_;

@@ -21,6 +21,7 @@ namespace snowflake {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using Json = nlohmann::json;
 
 constexpr int64_t kStartMicros = 1767225600000LL * 1000;  // 2026-01-01.
@@ -350,6 +351,63 @@ TEST_F(HttpHandlerTest, Metrics) {
   EXPECT_THAT(r.body,
               HasSubstr("snowflake_http_requests_total{transport=\"http\","
                         "route=\"/v1/ids\",code=\"200\"} 1\n"));
+}
+
+// The status page is the compiled-in HTML at / and /status, with nothing
+// loaded from elsewhere; ?decode= and ?encoding= fill its decode box, other
+// parameters are refused as on every route.
+TEST_F(HttpHandlerTest, StatusPage) {
+  HttpResponse page = Get("/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(page.route, Route::kPage);
+  EXPECT_THAT(page.body, HasSubstr("<!doctype html>"));
+  EXPECT_THAT(page.body, HasSubstr("fetch(\"/v1/status\""));
+  EXPECT_THAT(page.body, HasSubstr("</html>"));
+  for (const char* external : {"src=", "href=\"http", "@import", "url("}) {
+    EXPECT_THAT(page.body, Not(HasSubstr(external))) << external;
+  }
+  EXPECT_EQ(Get("/status").body, page.body);
+  EXPECT_EQ(Get("/?decode=12&encoding=hex").status, 200);
+  ExpectError(Get("/?x=1"), 400, "bad_request");
+  ExpectError(Get("/status?decode=1&y=2"), 400, "bad_request");
+  EXPECT_EQ(handler_->Handle({"HEAD", "/status", ""}).status, 200);
+  ExpectError(handler_->Handle({"POST", "/", ""}), 405, "method_not_allowed");
+}
+
+// /v1/status is /v1/info's very object beside one sample a second of IDs
+// issued and of the ID requests' latency.
+TEST_F(HttpHandlerTest, StatusIsInfoAndTheRecentHistory) {
+  Start();
+  ASSERT_EQ(Get("/v1/status").status, 200);  // The history's baseline.
+  ASSERT_EQ(Get("/v1/ids?count=300").status, 200);
+  metrics_->RecordRequest(Route::kIds, 200, 7'000);  // The listener's part.
+  clock_->AdvanceMicros(1'000'000);
+  HttpResponse r = Get("/v1/status");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_EQ(r.route, Route::kStatus);
+  Json status = Parse(r);
+  Json info = Parse(Get("/v1/info"));
+  // The kernel's clock figures are read afresh on each call.
+  for (Json* j : {&status["info"], &info}) {
+    (*j)["clock"].erase("kernel_offset_s");
+    (*j)["clock"].erase("kernel_estimated_error_s");
+  }
+  EXPECT_EQ(status["info"], info);
+  const Json& history = status["history"];
+  EXPECT_EQ(history["interval_ms"], 1000);
+  EXPECT_EQ(history["capacity"], 300);
+  ASSERT_EQ(history["samples"].size(), 1u) << history;
+  const Json& sample = history["samples"][0];
+  EXPECT_EQ(sample["t_ms"], kStartMicros / 1000 + 1000);
+  EXPECT_EQ(sample["ids_per_s"], 300);
+  EXPECT_EQ(sample["requests_per_s"], 1);
+  // 7 us falls in the (5 us, 10 us] bucket.
+  EXPECT_GT(sample["p50_ms"].get<double>(), 0.005);
+  EXPECT_LE(sample["p99_ms"].get<double>(), 0.010);
+  ExpectError(Get("/v1/status?x=1"), 400, "bad_request");
+  EXPECT_EQ(handler_->Handle({"HEAD", "/v1/status", ""}).status, 200);
 }
 
 TEST_F(HttpHandlerTest, RoutingErrors) {

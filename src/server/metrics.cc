@@ -14,8 +14,8 @@ using base::Append;
 using base::Cat;
 
 constexpr std::array<std::string_view, kRouteCount> kRouteNames = {
-    "/v1/id",   "/v1/ids", "/v1/decode", "/v1/info",
-    "/healthz", "/readyz", "/metrics",   "other"};
+    "/v1/id",  "/v1/ids",  "/v1/decode", "/v1/info", "/healthz",
+    "/readyz", "/metrics", "/v1/status", "/",        "other"};
 
 constexpr std::array<std::string_view, kGrpcMethodCount> kGrpcMethodNames = {
     "/snowflake.v1.IdService/NextIds", "/snowflake.v1.IdService/StreamIds",
@@ -147,8 +147,40 @@ uint64_t Metrics::grpc_calls(GrpcMethod method, absl::StatusCode code) const {
   return total;
 }
 
+internal::HistoryTotals Metrics::SumHistoryTotals() const {
+  // The routes that issue IDs: their latency is the one clients feel.
+  constexpr int kIdSeries[] = {
+      static_cast<int>(Route::kId), static_cast<int>(Route::kIds),
+      kRouteCount + static_cast<int>(GrpcMethod::kNextIds)};
+  internal::HistoryTotals totals;
+  totals.ids = ids_issued();
+  totals.buckets.assign(kBucketCount, 0);
+  for (const Shard& shard : shards_) {
+    for (int series : kIdSeries) {
+      for (int b = 0; b < kBucketCount; ++b) {
+        totals.buckets[b] += shard.buckets[series][b].load();
+      }
+    }
+  }
+  return totals;
+}
+
+void Metrics::UpdateHistory(int64_t now_unix_ms) const {
+  // Summed under the lock, so that updates see the counters in order.
+  MutexLock lock(&history_mu_);
+  history_.Update(now_unix_ms, SumHistoryTotals());
+}
+
+std::vector<internal::HistorySample> Metrics::RecentHistory(
+    int64_t now_unix_ms) const {
+  UpdateHistory(now_unix_ms);
+  MutexLock lock(&history_mu_);
+  return history_.Samples();
+}
+
 std::string Metrics::Render(const NodeStatus& node,
                             const internal::ProcessStats& process) const {
+  UpdateHistory(node.now_micros / 1000);
   std::string out;
   out.reserve(size_t{16} * 1024);
 

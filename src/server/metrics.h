@@ -9,8 +9,12 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "src/base/mutex.h"
+#include "src/server/internal/history.h"
 #include "src/server/internal/process_stats.h"
 #include "src/server/node.h"
 
@@ -25,9 +29,11 @@ enum class Route : uint8_t {
   kHealthz,
   kReadyz,
   kMetrics,
-  kOther,  // Unknown paths and requests that could not be parsed.
+  kStatus,  // GET /v1/status: /v1/info and the recent history.
+  kPage,    // GET / and /status: the status page (HTML).
+  kOther,   // Unknown paths and requests that could not be parsed.
 };
-inline constexpr int kRouteCount = 8;
+inline constexpr int kRouteCount = 10;
 // "/v1/id", ..., "other".
 std::string_view RouteName(Route route);
 
@@ -69,9 +75,15 @@ class Metrics {
   uint64_t grpc_calls(GrpcMethod method, absl::StatusCode code) const;
 
   // The whole exposition: these counters plus the node's state and the
-  // process's resource use.
+  // process's resource use. Also brings the history up to the node's now
+  // (a scrape is a reader: see internal::History::Update).
   std::string Render(const NodeStatus& node,
                      const internal::ProcessStats& process) const;
+
+  // The last internal::History::kCapacity seconds of IDs issued and of the
+  // latency of ID requests (HTTP /v1/id and /v1/ids, gRPC NextIds), oldest
+  // first, brought up to `now_unix_ms` (the node's clock) first.
+  std::vector<internal::HistorySample> RecentHistory(int64_t now_unix_ms) const;
 
   // The HTTP statuses counted individually; others count as code="other".
   static constexpr std::array<int, 9> kStatuses = {200, 400, 404, 405, 408,
@@ -106,11 +118,17 @@ class Metrics {
   static int GrpcCodeIndex(absl::StatusCode code);
   void Record(int series, int code_index, int64_t duration_nanos);
   Shard& LocalShard();
+  // The counters the history differences, summed over the shards.
+  internal::HistoryTotals SumHistoryTotals() const;
+  void UpdateHistory(int64_t now_unix_ms) const;
 
   const BuildInfo build_info_;
   std::array<Shard, kShards> shards_;
   std::atomic<int64_t> open_connections_{0};
   std::atomic<uint64_t> rejected_connections_{0};
+  // Readers (the status page, scrapes) fill it, never the request path.
+  mutable Mutex history_mu_;
+  mutable internal::History history_ ABSL_GUARDED_BY(history_mu_){kBucketNanos};
 };
 
 }  // namespace snowflake

@@ -173,6 +173,31 @@ TEST(MetricsTest, WorkerIdsOfTheRangeOnlyWithACoordinator) {
   EXPECT_THAT(out, HasSubstr("snowflake_lease_ttl_seconds 10\n"));
 }
 
+// The status page's charts: IDs issued, and the latency of the requests
+// that issue them (not of /v1/info's, nor of the page's own polling).
+TEST(MetricsTest, HistoryCountsIdsAndTheLatencyOfIdRequests) {
+  Metrics metrics({"1.0", "41/10/12", "static"});
+  EXPECT_TRUE(metrics.RecentHistory(1'000'000).empty());  // The baseline.
+  metrics.AddIdsIssued(50);
+  metrics.RecordRequest(Route::kId, 200, 3'000);
+  metrics.RecordGrpcCall(GrpcMethod::kNextIds, absl::StatusCode::kOk, 3'000);
+  metrics.RecordRequest(Route::kInfo, 200, 900'000'000);
+  metrics.RecordRequest(Route::kStatus, 200, 900'000'000);
+  const auto history = metrics.RecentHistory(1'002'000);
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[1].unix_ms, 1'002'000);
+  EXPECT_DOUBLE_EQ(history[1].ids_per_second, 25);
+  EXPECT_DOUBLE_EQ(history[1].requests_per_second, 1);
+  EXPECT_LE(history[1].p99_ms, 0.005);
+  EXPECT_GT(history[1].p50_ms, 0);
+}
+
+TEST(MetricsTest, StatusPageRoutesHaveTheirNames) {
+  EXPECT_EQ(RouteName(Route::kStatus), "/v1/status");
+  EXPECT_EQ(RouteName(Route::kPage), "/");
+  EXPECT_EQ(RouteName(Route::kOther), "other");
+}
+
 TEST(MetricsTest, UnreadableProcessFieldsAreLeftOut) {
   Metrics metrics({"1.0", "41/10/12", "static"});
   const std::string out =
