@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "snowflake/clock.h"
 #include "spdlog/spdlog.h"
+#include "src/base/cpus.h"
 #include "src/daemon/systemd_notify.h"
 #include "src/lease/etcd/etcd_lease.h"
 #include "src/lease/state_dir.h"
@@ -82,8 +83,10 @@ const char* IgnoredSignalName(int sig) {
   return nullptr;
 }
 
-// What every coordinator mode's lease is given (ttl_seconds excepted).
-void FillClusterOptions(const Config& config, ClusterLeaseOptions& options) {
+// What every coordinator mode's lease is given (ttl_seconds excepted);
+// `slot` numbers the node's workers (--workers).
+void FillClusterOptions(const Config& config, int slot,
+                        ClusterLeaseOptions& options) {
   options.cluster = config.cluster;
   options.layout = config.layout;
   options.range_first = config.worker_range_first;
@@ -98,16 +101,20 @@ void FillClusterOptions(const Config& config, ClusterLeaseOptions& options) {
   options.region = config.region;
   options.addresses = AdvertisedAddresses(config);
   options.state_dir = config.state_dir;
+  options.slot = slot;
 }
 
-// The lease of the configured worker mode.
-absl::StatusOr<std::unique_ptr<WorkerLease>> MakeLease(const Config& config) {
+// The lease of the configured worker mode for worker `slot`.
+absl::StatusOr<std::unique_ptr<WorkerLease>> MakeLease(const Config& config,
+                                                       int slot) {
   if (config.worker_mode == "static") {
-    return std::make_unique<StaticLease>(config.worker_id, config.state_dir);
+    return std::make_unique<StaticLease>(
+        config.worker_id + slot, config.state_dir, config.worker_id,
+        config.worker_id + EffectiveWorkers(config) - 1);
   }
   if (config.worker_mode == "zookeeper") {
     ZooKeeperLeaseOptions options;
-    FillClusterOptions(config, options);
+    FillClusterOptions(config, slot, options);
     options.ttl_seconds = config.session_timeout_seconds;
     options.hosts = config.zookeeper_hosts;
     options.root = config.zookeeper_root;
@@ -117,7 +124,7 @@ absl::StatusOr<std::unique_ptr<WorkerLease>> MakeLease(const Config& config) {
     return std::unique_ptr<WorkerLease>(*std::move(lease));
   }
   EtcdLeaseOptions options;
-  FillClusterOptions(config, options);
+  FillClusterOptions(config, slot, options);
   options.ttl_seconds = config.lease_ttl_seconds;
   options.client.endpoints = config.etcd_endpoints;
   if (!config.etcd_ca_file.empty() || !config.etcd_cert_file.empty() ||
@@ -133,8 +140,30 @@ absl::StatusOr<std::unique_ptr<WorkerLease>> MakeLease(const Config& config) {
   return std::unique_ptr<WorkerLease>(*std::move(lease));
 }
 
+// One lease per worker the node holds (--workers), each leased and fenced
+// on its own.
+absl::StatusOr<std::vector<std::unique_ptr<WorkerLease>>> MakeLeases(
+    const Config& config) {
+  std::vector<std::unique_ptr<WorkerLease>> leases;
+  const int workers = EffectiveWorkers(config);
+  for (int slot = 0; slot < workers; ++slot) {
+    auto lease = MakeLease(config, slot);
+    if (!lease.ok()) return lease.status();
+    leases.push_back(*std::move(lease));
+  }
+  return leases;
+}
+
 // Warnings about how this node is set up that cannot be refused outright.
 void WarnAboutSetup(const Config& config, const StateDir& state_dir) {
+  const int threads = config.threads > 0 ? config.threads : base::CpusAllowed();
+  if (EffectiveWorkers(config) > threads) {
+    spdlog::warn(
+        "event=workers_above_threads workers={} threads={} action=\"each I/O "
+        "thread issues from one worker: the workers beyond --threads serve "
+        "only when another cannot; set --threads to at least --workers\"",
+        EffectiveWorkers(config), threads);
+  }
   if (config.worker_mode == "static" && !config.worker_id_explicit) {
     spdlog::warn(
         "event=default_worker_id worker_id={} action=\"only one node may run "
@@ -247,10 +276,10 @@ int Run(const Config& config) {
     return 1;
   }
   WarnAboutSetup(config, **state_dir);
-  auto lease = MakeLease(config);
-  if (!lease.ok()) {
+  auto leases = MakeLeases(config);
+  if (!leases.ok()) {
     spdlog::critical("event=start_failed error=\"{}\"",
-                     lease.status().ToString());
+                     leases.status().ToString());
     return 1;
   }
   auto clock = MakeClock(config.clock_source);
@@ -280,7 +309,7 @@ int Run(const Config& config) {
   }
   node_options.max_start_wait_millis = config.max_start_wait_millis;
   node_options.start_timeout_millis = config.start_timeout_seconds * 1000;
-  Node node(node_options, *std::move(clock), *std::move(lease));
+  Node node(node_options, *std::move(clock), *std::move(leases));
 
   Metrics metrics(BuildInfo{SNOWFLAKE_VERSION, config.layout.ToString(),
                             config.worker_mode});
@@ -377,9 +406,17 @@ int Run(const Config& config) {
   }
   signal_state.starting.store(false);
   const NodeStatus status = node.Status();
-  spdlog::info("event=ready worker_id={} start_wait_ms={} hwm_store=\"{}\"",
-               status.lease.worker_id, status.start_wait_millis,
-               status.lease.hwm_store);
+  std::string worker_ids;
+  for (const WorkerStatus& worker : status.workers) {
+    if (!worker.started) continue;
+    if (!worker_ids.empty()) worker_ids += ',';
+    worker_ids += std::to_string(worker.lease.worker_id);
+  }
+  spdlog::info(
+      "event=ready worker_id={} worker_ids={} workers_held={} "
+      "workers_wanted={} start_wait_ms={} hwm_store=\"{}\"",
+      status.lease.worker_id, worker_ids, status.workers_held,
+      status.workers.size(), status.start_wait_millis, status.lease.hwm_store);
   NotifyReady(status.lease.worker_id);
 
   {

@@ -17,8 +17,12 @@ namespace {
 // marks the directory does hold: another worker's mark there usually means
 // a changed --worker-id, and none at all a lost or misplaced directory.
 void WarnNoHwm(int64_t worker_id, const std::string& state_dir,
-               const std::string& hwm_path) {
-  const std::vector<int64_t> others = WorkersWithHwm(state_dir);
+               const std::string& hwm_path, int64_t node_first,
+               int64_t node_last) {
+  std::vector<int64_t> others = WorkersWithHwm(state_dir);
+  // The node's own other workers' marks say nothing about this one.
+  std::erase_if(
+      others, [&](int64_t id) { return id >= node_first && id <= node_last; });
   std::string found = "none";
   std::string holds = "holds no HWM file for any worker";
   if (!others.empty()) {
@@ -52,8 +56,11 @@ std::string StaticHwmPath(const std::string& state_dir, int64_t worker_id) {
   return dir + "hwm-worker-" + std::to_string(worker_id);
 }
 
-StaticLease::StaticLease(int64_t worker_id, std::string state_dir)
+StaticLease::StaticLease(int64_t worker_id, std::string state_dir,
+                         int64_t node_first, int64_t node_last)
     : worker_id_(worker_id),
+      node_first_(node_first < 0 ? worker_id : node_first),
+      node_last_(node_last < 0 ? worker_id : node_last),
       state_dir_(std::move(state_dir)),
       hwm_path_(StaticHwmPath(state_dir_, worker_id)) {}
 
@@ -68,7 +75,7 @@ absl::StatusOr<LeaseGrant> StaticLease::Acquire() {
     const auto status = std::filesystem::symlink_status(hwm_path_, ec);
     if (!ec || ec == std::errc::no_such_file_or_directory) {
       if (!std::filesystem::exists(status)) {
-        WarnNoHwm(worker_id_, state_dir_, hwm_path_);
+        WarnNoHwm(worker_id_, state_dir_, hwm_path_, node_first_, node_last_);
       }
     }
     store_ = *std::move(store);

@@ -21,7 +21,10 @@ std::string StaticHwmPath(const std::string& state_dir, int64_t worker_id);
 class StaticLease final : public WorkerLease {
  public:
   // `worker_id` must fit the layout (the generator checks it again).
-  StaticLease(int64_t worker_id, std::string state_dir);
+  // `node_first` to `node_last`: every worker ID the node holds
+  // (--workers), whose marks are the node's own; -1: `worker_id` alone.
+  StaticLease(int64_t worker_id, std::string state_dir, int64_t node_first = -1,
+              int64_t node_last = -1);
 
   // Opens (creating if needed) the state directory and its HWM file. The
   // first time, when the directory holds no HWM file for this worker ID,
@@ -35,6 +38,8 @@ class StaticLease final : public WorkerLease {
 
  private:
   const int64_t worker_id_;
+  const int64_t node_first_;
+  const int64_t node_last_;
   const std::string state_dir_;
   const std::string hwm_path_;
   std::unique_ptr<FileHwmStore> store_;  // Set by Acquire; read by no one

@@ -11,6 +11,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_format.h"
+#include "src/base/cpus.h"
 #include "src/base/strings.h"
 #include "src/server/internal/settings.h"
 #include "src/server/limits.h"
@@ -94,8 +95,16 @@ absl::Status ApplyRegion(const WhereFn& where, Config& config) {
     config.worker_range_last = range->last;
     config.worker_range_source = WorkerRangeSource::kRegion;
   }
-  if (config.worker_mode == "static" && !range->Contains(config.worker_id)) {
-    return absl::InvalidArgumentError(Cat(where("worker.id"), in_region));
+  if (config.worker_mode == "static" &&
+      !range->Contains(WorkerRange{
+          config.worker_id, config.worker_id + EffectiveWorkers(config) - 1})) {
+    return absl::InvalidArgumentError(Cat(
+        where("worker.id"),
+        EffectiveWorkers(config) > 1
+            ? Cat(" with ", where("worker.count"), " (IDs ", config.worker_id,
+                  " to ", config.worker_id + EffectiveWorkers(config) - 1, ")")
+            : std::string(),
+        in_region));
   }
   return absl::OkStatus();
 }
@@ -185,6 +194,16 @@ absl::Status Finish(const internal::RawLayout& raw,
         Cat(where("worker.id"), ": the layout ", config.layout.ToString(),
             " has worker IDs 0 to ", config.layout.max_worker()));
   }
+  if (config.worker_mode == "static" &&
+      config.worker_id + EffectiveWorkers(config) - 1 >
+          config.layout.max_worker()) {
+    return absl::InvalidArgumentError(
+        Cat(where("worker.id"), " with ", where("worker.count"),
+            ": static mode holds worker IDs ", config.worker_id, " to ",
+            config.worker_id + EffectiveWorkers(config) - 1,
+            ", but the layout ", config.layout.ToString(),
+            " has worker IDs 0 to ", config.layout.max_worker()));
+  }
   if (config.worker_range_last > config.layout.max_worker()) {
     return absl::InvalidArgumentError(
         Cat(where("worker.range"), ": the layout ", config.layout.ToString(),
@@ -211,6 +230,10 @@ std::string GroupOf(const Setting& setting) {
 }
 
 }  // namespace
+
+int EffectiveWorkers(const Config& config) {
+  return config.workers > 0 ? config.workers : base::CpusAllowed();
+}
 
 bool UsesCoordinator(const Config& config) {
   return config.worker_mode == "etcd" || config.worker_mode == "zookeeper";
@@ -395,6 +418,12 @@ std::string Years(int64_t millis) {
   return Cat(tenths / 10, ".", tenths % 10);
 }
 
+// "an ID" or "N IDs": what a coordinator-mode node claims.
+std::string IdsOf(const Config& c) {
+  const int n = EffectiveWorkers(c);
+  return n == 1 ? std::string("an ID") : Cat(n, " IDs");
+}
+
 }  // namespace
 
 absl::Status CheckLayoutAt(const LoadedConfig& loaded,
@@ -442,11 +471,11 @@ std::string CheckReport(const LoadedConfig& loaded, int64_t now_unix_millis) {
             ? std::string("worker.range")
             : std::string("all of the layout's");
     if (c.worker_mode == "zookeeper") {
-      Append(out, "  worker: zookeeper mode: an ID of ", c.worker_range_first,
-             "-", last, " (", whose,
-             ") is claimed at start (an ephemeral znode) in cluster \"",
-             c.cluster, "\" under ", c.zookeeper_root, " on ",
-             c.zookeeper_hosts, "\n");
+      Append(out, "  worker: zookeeper mode: ", IdsOf(c), " of ",
+             c.worker_range_first, "-", last, " (", whose, ") ",
+             EffectiveWorkers(c) == 1 ? "is" : "are",
+             " claimed at start (an ephemeral znode) in cluster \"", c.cluster,
+             "\" under ", c.zookeeper_root, " on ", c.zookeeper_hosts, "\n");
       Append(out,
              "  not checked: ZooKeeper (not contacted by --check-config: "
              "whether it is reachable, the chroot exists, the auth is "
@@ -458,9 +487,11 @@ std::string CheckReport(const LoadedConfig& loaded, int64_t now_unix_millis) {
       for (const std::string& e : c.etcd_endpoints) {
         Append(endpoints, endpoints.empty() ? "" : ",", e);
       }
-      Append(out, "  worker: etcd mode: an ID of ", c.worker_range_first, "-",
-             last, " (", whose, ") is leased at start in cluster \"", c.cluster,
-             "\" under ", c.etcd_prefix, " on ", endpoints, "\n");
+      Append(out, "  worker: etcd mode: ", IdsOf(c), " of ",
+             c.worker_range_first, "-", last, " (", whose, ") ",
+             EffectiveWorkers(c) == 1 ? "is" : "are",
+             " leased at start in cluster \"", c.cluster, "\" under ",
+             c.etcd_prefix, " on ", endpoints, "\n");
       Append(out,
              "  not checked: etcd (not contacted by --check-config: whether "
              "it is reachable, has a free ID and stores the same layout is "
@@ -468,8 +499,10 @@ std::string CheckReport(const LoadedConfig& loaded, int64_t now_unix_millis) {
              c.state_dir, ", the listen port\n");
     }
   } else {
+    const int n = EffectiveWorkers(c);
     Append(
         out, "  worker: static mode: worker ID ", c.worker_id,
+        n > 1 ? Cat(" to ", c.worker_id + n - 1) : std::string(),
         c.worker_id_explicit ? "" : " (the default: only one node may use it)",
         "; high-water mark in ", c.state_dir, "\n");
     Append(out, "  not checked: the state directory ", c.state_dir,

@@ -45,6 +45,9 @@ struct Config {
   // static, etcd or zookeeper (the last two: coordinator mode).
   std::string worker_mode = limits::kDefaultWorkerMode;
   int64_t worker_id = limits::kDefaultWorkerId;
+  // Worker IDs this node holds, one generator each (static mode: worker_id
+  // to worker_id + workers - 1); 0: one per CPU it may run on (auto).
+  int workers = limits::kDefaultWorkers;
   // Whether worker.id was set (file, env or flag) rather than defaulted:
   // several static nodes on the default ID 0 would issue duplicates.
   bool worker_id_explicit = false;
@@ -110,6 +113,10 @@ struct Config {
 
   friend bool operator==(const Config&, const Config&) = default;
 };
+
+// How many worker IDs the node holds: `workers`, or for auto (0) one per
+// CPU in the process's affinity mask.
+int EffectiveWorkers(const Config& config);
 
 // Whether the worker ID is held through a coordinator (etcd or zookeeper
 // mode) rather than configured (static mode).

@@ -600,7 +600,37 @@ HttpResponse HttpHandler::Info() const {
         {"max_drift_ms", s.generator.max_drift_millis},
         {"hwm_refusals", s.generator.high_water_mark_hits}}},
       {"started_ms", s.start_unix_millis},
+      {"workers_wanted", s.workers.size()},
+      {"workers_held", s.workers_held},
   };
+  // Every worker the node was asked to hold, in slot order; one not started
+  // holds no ID yet (its range was full, or it is being acquired again).
+  nlohmann::json workers = nlohmann::json::array();
+  nlohmann::json worker_ids = nlohmann::json::array();
+  for (size_t slot = 0; slot < s.workers.size(); ++slot) {
+    const WorkerStatus& w = s.workers[slot];
+    if (w.started) worker_ids.push_back(w.lease.worker_id);
+    const double bound_ms =
+        w.started
+            ? static_cast<double>(layout.MillisOfTick(w.high_water_mark_tick))
+            : 0;
+    workers.push_back({{"slot", slot},
+                       {"worker_id", w.started ? w.lease.worker_id : -1},
+                       {"held", w.lease.held},
+                       {"expires_in_ms", w.lease.expires_in_millis},
+                       {"presumed_expired", w.lease.presumed_expired},
+                       {"lost_reason", w.lease.lost_reason},
+                       {"acquisitions", w.lease.acquisitions},
+                       {"hwm",
+                        {{"store", w.lease.hwm_store},
+                         {"stored_ms", w.hwm.stored_unix_millis},
+                         {"bound_ms", bound_ms},
+                         {"headroom_ms", w.started ? bound_ms - now_ms : 0},
+                         {"last_error", w.hwm.last_error}}},
+                       {"exhausted_waits", w.generator.exhausted_waits}});
+  }
+  info["worker_ids"] = std::move(worker_ids);
+  info["workers"] = std::move(workers);
   return JsonOk(info, Route::kInfo);
 }
 

@@ -15,9 +15,11 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "spdlog/spdlog.h"
+#include "src/base/cpus.h"
 #include "src/base/strings.h"
 #include "src/server/internal/request_head.h"
 #include "src/server/internal/wait_pool.h"
+#include "src/server/node.h"
 
 namespace snowflake {
 
@@ -406,8 +408,13 @@ class HttpListener::Impl {
     const int threads = static_cast<int>(io_threads_.size());
     shared_.wait_pool =
         std::make_unique<internal::WaitPool>(threads, shared_.max_waiting_ids);
-    for (auto& io : io_threads_) {
-      io->thread = std::thread([context = &io->context] { context->run(); });
+    for (size_t i = 0; i < io_threads_.size(); ++i) {
+      // Each I/O thread issues from a worker of its own (--workers).
+      io_threads_[i]->thread =
+          std::thread([context = &io_threads_[i]->context, i] {
+            Node::BindThreadToWorker(static_cast<int>(i));
+            context->run();
+          });
     }
     spdlog::info("event=listening address={} port={} threads={}",
                  endpoint.address().to_string(), port_, threads);
@@ -464,9 +471,7 @@ class HttpListener::Impl {
   };
 
   static std::vector<std::unique_ptr<IoThread>> MakeIoThreads(int threads) {
-    const int n = threads > 0 ? threads
-                              : static_cast<int>(std::max(
-                                    1u, std::thread::hardware_concurrency()));
+    const int n = threads > 0 ? threads : base::CpusAllowed();
     std::vector<std::unique_ptr<IoThread>> out;
     out.reserve(static_cast<size_t>(n));
     for (int i = 0; i < n; ++i) out.push_back(std::make_unique<IoThread>());

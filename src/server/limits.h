@@ -45,6 +45,9 @@ inline constexpr int64_t kDefaultSequenceStartMax = 0;
 // "static", "etcd" or "zookeeper", and the static worker ID.
 inline constexpr char kDefaultWorkerMode[] = "static";
 inline constexpr int64_t kDefaultWorkerId = 0;
+// Worker IDs one node holds (--workers); 0: one per CPU it may run on.
+inline constexpr int kDefaultWorkers = 1;
+inline constexpr int kMaxWorkers = 256;
 // Relative to the working directory (ignored by git in a checkout).
 inline constexpr char kDefaultStateDir[] = "./state";
 

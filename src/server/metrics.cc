@@ -308,16 +308,24 @@ std::string Metrics::Render(const NodeStatus& node,
          "1 if the node holds a valid lease and may issue IDs, else 0.",
          node.ready ? 1 : 0);
   Single(out, "snowflake_worker_id", "gauge",
-         "The worker ID this node holds (-1 before it holds one).",
+         "The (first) worker ID this node holds (-1 before it holds one).",
          static_cast<double>(node.started ? node.lease.worker_id : -1));
   Header(out, "snowflake_worker", "gauge",
          "1 per worker ID this node holds, labelled with its cluster and "
          "region: count by (cluster, worker_id) > 1 is a conflict.");
-  if (node.started && node.lease.worker_id >= 0) {
+  for (const WorkerStatus& worker : node.workers) {
+    if (!worker.started || worker.lease.worker_id < 0) continue;
     Append(out, "snowflake_worker{cluster=\"", EscapeLabel(node.cluster),
            "\",region=\"", EscapeLabel(node.region), "\",worker_id=\"",
-           node.lease.worker_id, "\"} 1\n");
+           worker.lease.worker_id, "\"} 1\n");
   }
+  Single(out, "snowflake_workers_wanted", "gauge",
+         "Worker IDs this node was asked to hold (--workers).",
+         static_cast<double>(node.workers.size()));
+  Single(out, "snowflake_workers_held", "gauge",
+         "Of those, the worker IDs it holds and issues under now: fewer "
+         "than wanted means its range had too few free IDs.",
+         static_cast<double>(node.workers_held));
   Single(out, "snowflake_coordinator_up", "gauge",
          "1 if the last call to the coordinator succeeded (always 1 in static "
          "mode), else 0.",

@@ -17,16 +17,19 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 NodeStatus SampleStatus() {
+  WorkerStatus worker;
+  worker.started = true;
+  worker.lease.worker_id = 12;
+  worker.high_water_mark_tick = 15'000;  // 5 s ahead.
+  worker.generator.exhausted_waits = 4;
+  worker.generator.backwards_events = 2;
+  worker.generator.max_drift_millis = 1500;
+  worker.generator.clock_wait_micros = 2'500'000;
   NodeStatus status;
-  status.started = true;
+  status.workers.push_back(worker);
+  status.Combine();
   status.ready = true;
-  status.lease.worker_id = 12;
   status.now_micros = (kDefaultEpochMillis + 10'000) * 1000;
-  status.high_water_mark_tick = 15'000;  // 5 s ahead.
-  status.generator.exhausted_waits = 4;
-  status.generator.backwards_events = 2;
-  status.generator.max_drift_millis = 1500;
-  status.generator.clock_wait_micros = 2'500'000;
   status.clock_source = "wall";
   status.name = "n1";
   status.cluster = "c1";
@@ -171,6 +174,32 @@ TEST(MetricsTest, WorkerIdsOfTheRangeOnlyWithACoordinator) {
   EXPECT_THAT(out, HasSubstr("snowflake_cluster_worker_ids_free{cluster=\"c1\","
                              "region=\"eu\"} 61\n"));
   EXPECT_THAT(out, HasSubstr("snowflake_lease_ttl_seconds 10\n"));
+}
+
+// A node with several workers shows each worker ID it holds, how many it
+// wanted, and its counters summed; the headroom is the soonest worker's.
+TEST(MetricsTest, EveryWorkerIdANodeHoldsIsShown) {
+  Metrics metrics({"1.0", "41/10/12", "etcd"});
+  NodeStatus status = SampleStatus();
+  WorkerStatus second = status.workers.front();
+  second.lease.worker_id = 13;
+  second.high_water_mark_tick = 12'000;  // 2 s ahead: the sooner.
+  second.generator.exhausted_waits = 6;
+  WorkerStatus short_one;  // Its range was full: it holds nothing.
+  status.workers.push_back(second);
+  status.workers.push_back(short_one);
+  status.Combine();
+  const std::string out = metrics.Render(status, SampleProcess());
+  EXPECT_THAT(out, HasSubstr("snowflake_worker{cluster=\"c1\",region=\"eu\","
+                             "worker_id=\"12\"} 1\n"));
+  EXPECT_THAT(out, HasSubstr("snowflake_worker{cluster=\"c1\",region=\"eu\","
+                             "worker_id=\"13\"} 1\n"));
+  EXPECT_THAT(out, Not(HasSubstr("worker_id=\"-1\"")));
+  EXPECT_THAT(out, HasSubstr("snowflake_workers_wanted 3\n"));
+  EXPECT_THAT(out, HasSubstr("snowflake_workers_held 2\n"));
+  EXPECT_THAT(out, HasSubstr("snowflake_worker_id 12\n"));
+  EXPECT_THAT(out, HasSubstr("snowflake_sequence_exhausted_waits_total 10\n"));
+  EXPECT_THAT(out, HasSubstr("snowflake_hwm_headroom_seconds 2\n"));
 }
 
 // The status page's charts: IDs issued, and the latency of the requests

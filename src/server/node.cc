@@ -16,30 +16,77 @@ std::string HostName() {
   return buf;
 }
 
+namespace {
+
+// The next worker for a thread that was not bound to one.
+std::atomic<unsigned> next_unbound_worker{0};
+// The calling thread's worker index (modulo the node's workers); -1: not
+// bound yet.
+thread_local int thread_worker = -1;
+
+// How often a worker that could not start (its range full) claims again.
+constexpr int64_t kShortWorkerRetryMillis = 5000;
+
+std::vector<std::unique_ptr<WorkerLease>> One(
+    std::unique_ptr<WorkerLease> lease) {
+  std::vector<std::unique_ptr<WorkerLease>> leases;
+  leases.push_back(std::move(lease));
+  return leases;
+}
+
+}  // namespace
+
 Node::Node(NodeOptions options, std::unique_ptr<Clock> clock,
-           std::unique_ptr<WorkerLease> lease)
+           std::vector<std::unique_ptr<WorkerLease>> leases)
     : options_(std::move(options)),
       clock_(std::move(clock)),
-      lease_(std::move(lease)),
-      start_unix_millis_(SystemClock().NowMicros() / 1000) {}
+      start_unix_millis_(SystemClock().NowMicros() / 1000) {
+  for (auto& lease : leases) {
+    workers_.push_back(
+        std::make_unique<Worker>(static_cast<int>(workers_.size()), options_,
+                                 *clock_, std::move(lease), shutting_down_));
+  }
+}
+
+Node::Node(NodeOptions options, std::unique_ptr<Clock> clock,
+           std::unique_ptr<WorkerLease> lease)
+    : Node(std::move(options), std::move(clock), One(std::move(lease))) {}
 
 Node::~Node() {
   // Best effort for callers that forgot Shutdown (tests, failed starts).
   (void)Shutdown();
 }
 
+void Node::BindThreadToWorker(int index) { thread_worker = index; }
+
+size_t Node::ThisThreadsWorker() const {
+  if (thread_worker < 0) {
+    thread_worker = static_cast<int>(next_unbound_worker.fetch_add(1) & 0xffff);
+  }
+  return static_cast<size_t>(thread_worker) % workers_.size();
+}
+
 absl::Status Node::Start() {
-  if (current_.load(std::memory_order_acquire) != nullptr) {
-    return absl::OkStatus();
+  for (const auto& worker : workers_) {
+    if (worker->generation() != nullptr) return absl::OkStatus();
   }
   // A coordinator that cannot be reached yet (not started, an election, a
   // restart) or a range with no free ID is waited for, as a service started
   // by systemd beside its coordinator expects; every other error is final.
   constexpr auto kRetryEvery = std::chrono::milliseconds(1000);
   const auto started = std::chrono::steady_clock::now();
+  std::vector<absl::Status> errors(workers_.size());
   for (int attempt = 1;; ++attempt) {
-    absl::Status s = StartGeneration();
-    if (s.ok()) break;
+    // In slot order, so that the workers of one node never race each other
+    // for the same free ID.
+    int held = 0;
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      errors[i] = workers_[i]->StartGeneration();
+      if (!errors[i].ok()) break;  // The next would meet the same.
+      ++held;
+    }
+    if (held > 0) break;
+    const absl::Status& s = errors[0];
     const absl::StatusCode code = s.code();
     // A claim lost while starting (deleted during the takeover wait, say)
     // is acquired again like any other.
@@ -48,7 +95,7 @@ absl::Status Node::Start() {
                              code == absl::StatusCode::kResourceExhausted ||
                              code == absl::StatusCode::kAborted) &&
                             GetErrorKind(s) == ErrorKind::kNone) ||
-                           lease_->Lost();
+                           workers_[0]->Lost();
     const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started);
     if (!transient || shutting_down_.load() ||
@@ -64,268 +111,29 @@ absl::Status Node::Start() {
             ? absl::StrCat(" for up to ", options_.start_timeout_millis,
                            " ms (--start-timeout)")
             : std::string(" (no --start-timeout: for ever)"));
-    if (!WaitUnlessStopping(kRetryEvery.count())) return s;
+    if (!SleepUnlessStopping(shutting_down_, kRetryEvery.count())) return s;
   }
-  supervisor_ = std::thread([this] { Supervise(); });
+  int held = 0;
+  std::string short_error;
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    if (workers_[i]->generation() != nullptr) {
+      ++held;
+    } else if (short_error.empty()) {
+      short_error =
+          errors[i].ok() ? std::string("not attempted") : errors[i].ToString();
+    }
+  }
+  if (held < static_cast<int>(workers_.size())) {
+    spdlog::error(
+        "event=workers_short held={} wanted={} error=\"{}\" action=\"serving "
+        "with {} worker ID(s); claiming the rest every {} ms until they are "
+        "free (widen the range or lower --workers)\"",
+        held, workers_.size(), short_error, held, kShortWorkerRetryMillis);
+  }
+  for (const auto& worker : workers_) {
+    worker->Supervise(kShortWorkerRetryMillis);
+  }
   return absl::OkStatus();
-}
-
-bool Node::WaitUnlessStopping(int64_t millis) {
-  const auto until =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(millis);
-  while (!shutting_down_.load(std::memory_order_acquire)) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= until) return true;
-    std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(
-        until - now, std::chrono::milliseconds(50)));
-  }
-  return false;
-}
-
-absl::Status Node::StartGeneration() {
-  auto grant = lease_->Acquire();
-  if (!grant.ok()) return grant.status();
-  const int64_t wait_start = clock_->NowMicros();
-  if (grant->takeover_wait_millis > 0) {
-    // A holder whose claim vanished (a restore, a deleted key) must have
-    // learned it and stopped before this node issues under the same ID.
-    spdlog::info(
-        "event=takeover_wait worker_id={} wait_ms={} reason=\"the ID has "
-        "history and was not this node's last\"",
-        grant->worker_id, grant->takeover_wait_millis);
-    if (!WaitUnlessStopping(grant->takeover_wait_millis)) {
-      return absl::UnavailableError("node is shutting down");
-    }
-  }
-  absl::StatusOr<int64_t> first_tick;
-  const bool same_id = grant->worker_id == retired_worker_;
-  if (same_id && grant->own_mark) {
-    // Nobody held the ID since this process did: go on right above its own
-    // last ID instead of waiting out its own reserve.
-    first_tick = retired_next_free_tick_;
-  } else if (same_id && grant->coordinator_store != nullptr) {
-    // The local floor is this process's own reservation; its own IDs end
-    // at retired_next_free_tick_.
-    first_tick = AwaitHighWaterMark(*grant->coordinator_store, layout(),
-                                    *clock_, options_.max_start_wait_millis);
-    if (first_tick.ok()) {
-      first_tick = std::max(*first_tick, retired_next_free_tick_);
-    }
-  } else {
-    first_tick = AwaitHighWaterMark(*grant->hwm_store, layout(), *clock_,
-                                    options_.max_start_wait_millis);
-  }
-  if (!first_tick.ok()) return first_tick.status();
-  start_wait_millis_.store((clock_->NowMicros() - wait_start) / 1000);
-
-  GeneratorOptions gen_options = options_.generator;
-  gen_options.worker_id = grant->worker_id;
-  gen_options.first_tick = *first_tick;
-  // Nothing may be issued until the keeper has stored the first mark.
-  gen_options.high_water_mark = *first_tick;
-  auto generator = Generator::Create(gen_options, *clock_);
-  if (!generator.ok()) return generator.status();
-
-  HwmKeeperOptions keeper_options;
-  keeper_options.reserve_millis = options_.hwm_reserve_millis;
-  keeper_options.write_interval_millis = options_.hwm_write_interval_millis;
-  auto keeper =
-      HwmKeeper::Start(**generator, *grant->hwm_store, *clock_, keeper_options);
-  if (!keeper.ok()) return keeper.status();
-  auto generation = std::make_shared<Generation>();
-  generation->generator = *std::move(generator);
-  generation->keeper = *std::move(keeper);
-  Publish(std::move(generation));
-  return absl::OkStatus();
-}
-
-void Node::Publish(std::shared_ptr<const Generation> generation) {
-  MutexLock lock(&generation_mu_);
-  current_.store(generation.get(), std::memory_order_release);
-  generation_ = std::move(generation);
-}
-
-void Node::RetireGeneration() {
-  std::shared_ptr<const Generation> retired = generation();
-  if (retired == nullptr) return;
-  Publish(nullptr);
-  // Stop first: once Stop returns, no call in flight can still issue.
-  retired_next_free_tick_ = retired->generator->Stop();
-  retired_worker_ = retired->generator->worker_id();
-  // The keeper's store now belongs to the next holder: store nothing more.
-  retired->keeper->Abandon();
-}
-
-void Node::LogLeaseChanges() {
-  const bool valid = lease_->Valid();
-  const LeaseInfo info = lease_->Info();
-  if (info.coordinator_up != logged_coordinator_up_) {
-    if (info.coordinator_up) {
-      spdlog::info("event=coordinator_up mode={}", info.mode);
-    } else {
-      spdlog::warn("event=coordinator_down mode={} renew_failures={}",
-                   info.mode, info.renew_failures);
-    }
-    logged_coordinator_up_ = info.coordinator_up;
-  }
-  if (valid != logged_lease_valid_) {
-    if (valid) {
-      spdlog::info("event=lease_valid worker_id={} expires_in_ms={}",
-                   info.worker_id, info.expires_in_millis);
-    } else {
-      spdlog::error(
-          "event=fenced worker_id={} reason=\"{}\" action=\"not issuing "
-          "(503) until a worker ID is acquired again\"",
-          info.worker_id, info.lost_reason);
-    }
-    logged_lease_valid_ = valid;
-  }
-  if (info.presumed_expired != logged_presumed_expired_) {
-    if (info.presumed_expired) {
-      spdlog::warn(
-          "event=lease_presumed_expired worker_id={} action=\"coordinator "
-          "unreachable past the lease deadline; issuing below the stored "
-          "high-water mark until it runs out\"",
-          info.worker_id);
-    }
-    logged_presumed_expired_ = info.presumed_expired;
-  }
-}
-
-void Node::LogHwmStoreChanges() {
-  // Often enough to show a failure goes on, rarely enough that a store
-  // failing at every poll (10 a second) does not flood the log.
-  constexpr auto kHwmFailureLogEvery = std::chrono::seconds(5);
-  std::shared_ptr<const Generation> generation = this->generation();
-  if (generation != logged_generation_) {
-    // A new generation: its keeper counts from zero.
-    logged_generation_ = generation;
-    logged_store_failures_ = 0;
-    failures_at_last_log_ = 0;
-    hwm_store_failing_ = false;
-    hwm_failure_logged_ = false;
-  }
-  if (generation == nullptr) return;
-  const HwmKeeperStats stats = generation->keeper->stats();
-  const auto now = std::chrono::steady_clock::now();
-  if (stats.store_failures > logged_store_failures_) {
-    hwm_store_failing_ = true;
-    // At most one line per kHwmFailureLogEvery, even for a store that fails
-    // and recovers over and over; the next line counts what was skipped.
-    if (last_failure_log_ == std::chrono::steady_clock::time_point() ||
-        now - last_failure_log_ >= kHwmFailureLogEvery) {
-      spdlog::warn(
-          "event=hwm_store_failed store=\"{}\" failures={} total_failures={} "
-          "stored_unix_ms={} headroom_ms={} error=\"{}\" action=\"retrying "
-          "at every poll; IDs go on below the stored mark until the headroom "
-          "runs out, then /readyz and /v1/id answer 503: fix the state "
-          "store\"",
-          lease_->Info().hwm_store,
-          stats.store_failures - failures_at_last_log_, stats.store_failures,
-          stats.stored_unix_millis,
-          stats.stored_unix_millis - clock_->NowMicros() / 1000,
-          stats.last_error.empty() ? std::string("(a later store succeeded)")
-                                   : stats.last_error);
-      last_failure_log_ = now;
-      failures_at_last_log_ = stats.store_failures;
-      hwm_failure_logged_ = true;
-    }
-    logged_store_failures_ = stats.store_failures;
-  }
-  if (hwm_store_failing_ && stats.last_error.empty()) {
-    if (hwm_failure_logged_) {
-      spdlog::info(
-          "event=hwm_store_recovered store=\"{}\" stored_unix_ms={} "
-          "total_failures={}",
-          lease_->Info().hwm_store, stats.stored_unix_millis,
-          stats.store_failures);
-    }
-    hwm_store_failing_ = false;
-    hwm_failure_logged_ = false;
-  }
-}
-
-void Node::Supervise() {
-  constexpr auto kPoll = std::chrono::milliseconds(50);
-  for (;;) {
-    {
-      MutexLock lock(&supervisor_mu_);
-      if (!stop_supervisor_) supervisor_wake_.WaitFor(&supervisor_mu_, kPoll);
-      if (stop_supervisor_) return;
-    }
-    LogLeaseChanges();
-    LogHwmStoreChanges();
-    if (lease_->Lost()) {
-      spdlog::error(
-          "event=lease_lost worker_id={} reason=\"{}\" action=\"stopped "
-          "issuing; acquiring again\"",
-          lease_->Info().worker_id, lease_->Info().lost_reason);
-      Reacquire(/*release=*/false);
-    } else if (ShouldSwitchWorker()) {
-      Reacquire(/*release=*/true);
-    }
-  }
-}
-
-bool Node::ShouldSwitchWorker() {
-  if (options_.switch_worker_behind_millis <= 0) return false;
-  const std::shared_ptr<const Generation> current = generation();
-  if (current == nullptr) return false;
-  const int64_t behind_millis = current->generator->ClockBehindMicros() / 1000;
-  if (behind_millis <= options_.switch_worker_behind_millis) return false;
-  const LeaseInfo info = lease_->Info();
-  const int64_t worker = current->generator->worker_id();
-  if (info.range_free == 0) {
-    // Nothing to switch to: wait for the clock, as in static mode.
-    if (switch_refused_worker_ != worker) {
-      switch_refused_worker_ = worker;
-      spdlog::error(
-          "event=worker_switch_impossible worker_id={} behind_ms={} "
-          "action=\"no other worker ID of the range is free; not serving "
-          "until the clock catches up (widen the range)\"",
-          worker, behind_millis);
-    }
-    return false;
-  }
-  switch_refused_worker_ = -1;
-  spdlog::error(
-      "event=worker_switch worker_id={} behind_ms={} limit_ms={} "
-      "action=\"the clock is far behind this worker's last ID (stepped back, "
-      "or back from a step forward): giving the ID up, its stored "
-      "high-water mark still fences it; claiming the free ID that can start "
-      "soonest\"",
-      worker, behind_millis, options_.switch_worker_behind_millis);
-  return true;
-}
-
-void Node::Reacquire(bool release) {
-  constexpr auto kRetry = std::chrono::milliseconds(500);
-  std::shared_ptr<const Generation> current = generation();
-  const int64_t old_worker = current ? current->generator->worker_id() : -1;
-  current.reset();
-  RetireGeneration();
-  if (release) {
-    if (absl::Status s = lease_->Release(); !s.ok()) {
-      // The claim lapses with its session instead.
-      spdlog::warn("event=release_failed worker_id={} error=\"{}\"", old_worker,
-                   s.ToString());
-    }
-  }
-  for (;;) {
-    {
-      MutexLock lock(&supervisor_mu_);
-      if (stop_supervisor_) return;
-    }
-    absl::Status s = StartGeneration();
-    if (s.ok()) {
-      spdlog::info("event=lease_reacquired worker_id={} previous={}",
-                   generation()->generator->worker_id(), old_worker);
-      return;
-    }
-    spdlog::warn("event=reacquire_failed error=\"{}\"", s.ToString());
-    MutexLock lock(&supervisor_mu_);
-    if (!stop_supervisor_) supervisor_wake_.WaitFor(&supervisor_mu_, kRetry);
-  }
 }
 
 void Node::BeginShutdown() {
@@ -334,83 +142,56 @@ void Node::BeginShutdown() {
 
 absl::Status Node::Shutdown() {
   BeginShutdown();
-  {
-    MutexLock lock(&supervisor_mu_);
-    stop_supervisor_ = true;
-    supervisor_wake_.SignalAll();
-  }
-  if (supervisor_.joinable()) supervisor_.join();
   absl::Status result;
-  // The supervisor has ended: nothing replaces the current generation now.
-  if (std::shared_ptr<const Generation> current = generation()) {
-    result.Update(current->keeper->Shutdown());
-  }
-  result.Update(lease_->Release());
+  for (const auto& worker : workers_) result.Update(worker->Shutdown());
   return result;
+}
+
+std::shared_ptr<const Generation> Node::generation() const {
+  const size_t n = workers_.size();
+  const size_t first = ThisThreadsWorker();
+  for (size_t i = 0; i < n; ++i) {
+    const Worker& worker = *workers_[(first + i) % n];
+    if (!worker.CanIssue()) continue;
+    if (std::shared_ptr<const Generation> g = worker.generation()) return g;
+  }
+  return nullptr;
 }
 
 absl::Status Node::CheckCanIssue() const {
   if (shutting_down_.load(std::memory_order_acquire)) {
     return absl::UnavailableError("node is shutting down");
   }
-  if (current_.load(std::memory_order_acquire) == nullptr) {
+  bool started = false;
+  for (const auto& worker : workers_) {
+    if (worker->CanIssue()) return absl::OkStatus();
+    started = started || worker->generation() != nullptr;
+  }
+  if (!started) {
     return absl::UnavailableError(
         "node is starting: acquiring its worker ID or waiting for the clock "
         "to pass the stored high-water mark");
   }
-  if (!lease_->Valid()) {
-    return absl::UnavailableError(
-        "node lost its worker ID and is acquiring one again");
-  }
-  return absl::OkStatus();
+  return absl::UnavailableError(
+      "node lost its worker ID and is acquiring one again");
 }
 
 absl::Status Node::CheckReady() const {
   if (absl::Status s = CheckCanIssue(); !s.ok()) return s;
-  const std::shared_ptr<const Generation> generation = this->generation();
-  if (generation == nullptr) return CheckCanIssue();
-  const Generator& generator = *generation->generator;
-  const int64_t now_micros = clock_->NowMicros();
-  const int64_t now = layout().TickAtMicros(now_micros);
-  // What the generator refuses for good, whatever the store does: each
-  // needs the operator, so say what to change. Still kUnavailable: for a
-  // readiness probe this node is simply not serving.
-  if (now < 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "the clock (", FormatRfc3339Millis(now_micros / 1000),
-        ") is before the layout's epoch (",
-        FormatRfc3339Millis(layout().epoch_millis()),
-        "): no ID can be made; fix the epoch (--epoch) or the clock"));
+  absl::Status first;
+  for (const auto& worker : workers_) {
+    absl::Status s = worker->CheckReady();
+    if (s.ok()) return s;
+    if (first.ok()) first = s;
   }
-  if (now > layout().max_tick()) {
-    return absl::UnavailableError(absl::StrCat(
-        "the layout's time range is used up (it ended at ",
-        FormatRfc3339Millis(layout().Limits().end_millis), "; layout ",
-        layout().ToString(),
-        "): no ID can be made; choose a layout whose range covers the "
-        "clock (--layout, --unit-ms, --epoch; `snowflake layout` prints each "
-        "layout's range)"));
-  }
-  if (const int64_t behind = generator.ClockBehindMicros();
-      behind > generator.tolerance_micros()) {
-    return absl::UnavailableError(absl::StrCat(
-        "the clock is ", (behind + 999) / 1000,
-        " ms behind the last issued ID (tolerance ",
-        generator.tolerance_micros() / 1000,
-        " ms): it was stepped back; not serving until it catches up"));
-  }
-  if (generator.high_water_mark() <= std::max(now, generator.NextFreeTick())) {
-    return absl::UnavailableError(
-        "the stored high-water mark has run out and cannot be raised (the "
-        "coordinator unreachable for longer than the outage budget, or the "
-        "state store failing)");
-  }
-  return absl::OkStatus();
+  return first;
 }
 
 bool Node::StillIssuing(const Generation& generation) const {
-  return &generation == current_.load(std::memory_order_acquire) &&
-         lease_->Valid();
+  for (const auto& worker : workers_) {
+    if (worker->StillIssuing(generation)) return true;
+  }
+  return false;
 }
 
 NodeStatus Node::Status() const {
@@ -424,22 +205,79 @@ NodeStatus Node::Status() const {
   status.ready = can_issue.ok();
   status.not_ready_reason = std::string(can_issue.message());
   status.shutting_down = shutting_down_.load(std::memory_order_acquire);
-  status.lease = lease_->Info();
-  if (std::shared_ptr<const Generation> generation = this->generation()) {
-    const Generator& generator = *generation->generator;
-    status.started = true;
-    status.generator = generator.stats();
-    status.high_water_mark_tick = generator.high_water_mark();
-    status.next_free_tick = generator.NextFreeTick();
-    status.hwm = generation->keeper->stats();
+  for (const auto& worker : workers_) {
+    status.workers.push_back(worker->Status());
   }
+  status.Combine();
   status.now_micros = clock_->NowMicros();
   status.clock_gap_micros = clock_->GapToWallMicros();
   status.start_unix_millis = start_unix_millis_;
-  status.start_wait_millis = start_wait_millis_.load();
   status.hwm_reserve_millis = options_.hwm_reserve_millis;
   status.kernel_clock = ReadKernelClock();
   return status;
+}
+
+void NodeStatus::Combine() {
+  workers_held = 0;
+  started = false;
+  generator = GeneratorStats();
+  hwm = HwmKeeperStats();
+  lease = workers.empty() ? LeaseInfo() : workers.front().lease;
+  lease.held = false;
+  lease.presumed_expired = false;
+  lease.lost_reason.clear();
+  lease.claims_lost = lease.renew_failures = lease.acquire_conflicts =
+      lease.acquisitions = 0;
+  lease.coordinator_up = true;
+  high_water_mark_tick = next_free_tick = start_wait_millis = 0;
+  bool first_started = true;
+  for (const WorkerStatus& w : workers) {
+    const LeaseInfo& l = w.lease;
+    lease.held = lease.held || l.held;
+    lease.presumed_expired = lease.presumed_expired || l.presumed_expired;
+    if (lease.lost_reason.empty()) lease.lost_reason = l.lost_reason;
+    lease.claims_lost += l.claims_lost;
+    lease.renew_failures += l.renew_failures;
+    lease.acquire_conflicts += l.acquire_conflicts;
+    lease.acquisitions += l.acquisitions;
+    lease.coordinator_up = lease.coordinator_up && l.coordinator_up;
+    if (l.range_free >= 0) lease.range_free = l.range_free;
+    generator.exhausted_waits += w.generator.exhausted_waits;
+    generator.backwards_events += w.generator.backwards_events;
+    generator.backwards_errors += w.generator.backwards_errors;
+    generator.max_drift_millis =
+        std::max(generator.max_drift_millis, w.generator.max_drift_millis);
+    generator.clock_wait_micros += w.generator.clock_wait_micros;
+    generator.high_water_mark_hits += w.generator.high_water_mark_hits;
+    hwm.stores += w.hwm.stores;
+    hwm.store_failures += w.hwm.store_failures;
+    if (hwm.last_error.empty()) hwm.last_error = w.hwm.last_error;
+    start_wait_millis = std::max(start_wait_millis, w.start_wait_millis);
+    if (!w.started) continue;
+    ++workers_held;
+    if (first_started) {
+      // The soonest of the started workers' bounds, deadlines and marks.
+      first_started = false;
+      started = true;
+      lease.worker_id = l.worker_id;
+      lease.hwm_store = l.hwm_store;
+      lease.expires_in_millis = l.expires_in_millis;
+      high_water_mark_tick = w.high_water_mark_tick;
+      next_free_tick = w.next_free_tick;
+      hwm.stored_unix_millis = w.hwm.stored_unix_millis;
+      continue;
+    }
+    if (l.expires_in_millis >= 0 &&
+        (lease.expires_in_millis < 0 ||
+         l.expires_in_millis < lease.expires_in_millis)) {
+      lease.expires_in_millis = l.expires_in_millis;
+    }
+    high_water_mark_tick =
+        std::min(high_water_mark_tick, w.high_water_mark_tick);
+    next_free_tick = std::max(next_free_tick, w.next_free_tick);
+    hwm.stored_unix_millis =
+        std::min(hwm.stored_unix_millis, w.hwm.stored_unix_millis);
+  }
 }
 
 }  // namespace snowflake

@@ -1,25 +1,25 @@
-// A generator node's runtime state: its lease, clock, generator and HWM
-// keeper, and whether it may issue IDs. The HTTP handler and metrics read
-// it; the daemon drives its lifecycle (Start, BeginShutdown, Shutdown).
+// A generator node's runtime state: its workers (each a lease, generator
+// and HWM keeper), its clock, and whether it may issue IDs. The HTTP handler
+// and metrics read it; the daemon drives its lifecycle (Start, BeginShutdown,
+// Shutdown).
 #ifndef SNOWFLAKE_SRC_SERVER_NODE_H_
 #define SNOWFLAKE_SRC_SERVER_NODE_H_
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "snowflake/clock.h"
 #include "snowflake/generator.h"
 #include "snowflake/layout.h"
-#include "src/base/mutex.h"
 #include "src/core/hwm.h"
 #include "src/lease/worker_lease.h"
 #include "src/server/kernel_clock.h"
 #include "src/server/limits.h"
+#include "src/server/worker.h"
 
 namespace snowflake {
 
@@ -51,7 +51,9 @@ struct NodeOptions {
   int64_t switch_worker_behind_millis = 0;
 };
 
-// Everything /v1/info and /metrics show, read at one moment.
+// Everything /v1/info and /metrics show, read at one moment. With several
+// workers, `lease`, `generator`, `hwm` and the ticks sum or take the worst
+// of the workers' (NodeStatus::Combine says how); `workers` has each one.
 struct NodeStatus {
   std::string name;
   std::string region;
@@ -73,14 +75,16 @@ struct NodeStatus {
   int64_t start_wait_millis = 0;   // Waited for the stored HWM at start.
   int64_t hwm_reserve_millis = 0;  // How far ahead the HWM is kept.
   KernelClockState kernel_clock;
-};
+  // One per worker the node was asked to hold, in slot order; those not
+  // started hold no ID yet (the range was full, or it is being acquired).
+  std::vector<WorkerStatus> workers;
+  int workers_held = 0;  // Of those, how many issue now.
 
-// One claim's worth of issuing: the generator under one worker ID and the
-// keeper of its HWM, created and retired together. The keeper is declared
-// last so that it is destroyed first (it refers to the generator).
-struct Generation {
-  std::unique_ptr<Generator> generator;
-  std::unique_ptr<HwmKeeper> keeper;
+  // Fills the combined fields from `workers`: counters summed; the lease's
+  // time left, the HWM bound and the stored mark the soonest of the
+  // started workers'; the worker ID the first started worker's; the
+  // coordinator up only if it is for every worker.
+  void Combine();
 };
 
 // Thread safety: Status(), Ready(), generation() and CheckCanIssue() may be
@@ -88,22 +92,29 @@ struct Generation {
 // from one controlling thread. Not copyable.
 class Node {
  public:
+  // One worker per lease (--workers), in slot order; at least one.
+  Node(NodeOptions options, std::unique_ptr<Clock> clock,
+       std::vector<std::unique_ptr<WorkerLease>> leases);
   Node(NodeOptions options, std::unique_ptr<Clock> clock,
        std::unique_ptr<WorkerLease> lease);
   ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  // Acquires the lease, waits for the clock to pass the stored HWM, creates
-  // the generator and starts keeping its HWM ahead. Blocks; a coordinator
+  // Starts every worker in slot order: acquires its lease, waits for the
+  // clock to pass the stored HWM, creates the generator and starts keeping
+  // its HWM ahead. Blocks until at least one worker issues; a coordinator
   // that cannot be reached, or a range with no free ID, is retried (logged)
-  // until start_timeout_millis. Errors: the lease's, AwaitHighWaterMark's
-  // (kUnavailable with the gap when the clock is too far behind),
-  // Generator::Create's, the first HWM store's.
+  // until start_timeout_millis. A worker that could not start while another
+  // did (a range with fewer free IDs than --workers) is logged and
+  // acquired from its supervisor; the node serves with what it holds.
+  // Errors: the lease's, AwaitHighWaterMark's (kUnavailable with the gap
+  // when the clock is too far behind), Generator::Create's, the first HWM
+  // store's.
   //
-  // Then watches the lease: once it is lost, the generator is stopped
-  // (nothing more is issued under the old worker ID) and the node acquires
-  // again, possibly another worker ID, and switches to a new generator.
+  // Then each worker watches its lease: once it is lost, its generator is
+  // stopped (nothing more is issued under the old worker ID) and it
+  // acquires again, possibly another worker ID.
   absl::Status Start();
 
   // Makes Ready() false at once; IDs may still be issued by requests in
@@ -124,88 +135,33 @@ class Node {
   // current one under a valid lease. Otherwise the caller drops them (they
   // are never issued again) and answers 503.
   bool StillIssuing(const Generation& generation) const;
-  // The current generation; null before Start succeeds and while the node
-  // re-acquires a lost worker ID. What a caller holds stays alive (a
-  // retired generation's generator refuses) and is freed by the last
-  // holder.
-  std::shared_ptr<const Generation> generation() const {
-    MutexLock lock(&generation_mu_);
-    return generation_;
-  }
+  // The generation this thread issues from: its own worker's (see
+  // BindThreadToWorker) if that may issue, else the next worker's that
+  // may; null when no worker holds one (before Start succeeds, while lost
+  // IDs are acquired again). What a caller holds stays alive (a retired
+  // generation's generator refuses) and is freed by the last holder.
+  std::shared_ptr<const Generation> generation() const;
+  // Makes the calling thread issue from worker `index` modulo the number
+  // of workers (an I/O thread calls it with its own number, so that each
+  // I/O thread has a generator of its own). A thread that never calls it
+  // is given the next worker in turn on its first issue.
+  static void BindThreadToWorker(int index);
   const Layout& layout() const { return options_.generator.layout; }
   Clock& clock() const { return *clock_; }
   NodeStatus Status() const;
+  int workers() const { return static_cast<int>(workers_.size()); }
 
  private:
+  // The worker the calling thread issues from first.
+  size_t ThisThreadsWorker() const;
+
   const NodeOptions options_;
   const std::unique_ptr<Clock> clock_;
-  const std::unique_ptr<WorkerLease> lease_;
   const int64_t start_unix_millis_;
-
-  // Builds and publishes a generator under a freshly acquired lease.
-  absl::Status StartGeneration();
-  // Stops and unpublishes the current generation; requests and status
-  // readers in flight may still hold it.
-  void RetireGeneration();
-  // Sleeps up to `millis`; false if shutdown began meanwhile.
-  bool WaitUnlessStopping(int64_t millis);
-  // Re-acquires after a lost lease, or gives up a worker ID the clock is
-  // far behind (switch_worker_behind_millis), until it succeeds or
-  // shutdown begins.
-  void Supervise();
-  // True when the current worker ID should be given up for another: the
-  // clock is further behind its last ID than switch_worker_behind_millis
-  // and the range has another free ID (as last counted).
-  bool ShouldSwitchWorker();
-  // Retires the current generation and acquires again until it succeeds
-  // or shutdown begins (supervisor thread only); `release`: give the claim
-  // back first (it is still held).
-  void Reacquire(bool release);
-  // Logs when the lease turns invalid or valid and the coordinator down or
-  // up (supervisor thread only).
-  void LogLeaseChanges();
-  // Logs the current keeper's failed HWM stores (the first at once, then at
-  // most one line per kHwmFailureLogEvery, with the count) and, after a
-  // logged failure, the first store that succeeds again (supervisor thread
-  // only).
-  void LogHwmStoreChanges();
-
-  // Publishes and retires the current generation (held under the lock, so
-  // a reader's copy keeps it alive). Replaced only by the supervisor thread
-  // (or Start before it runs). `current_` is the same pointer, for checks
-  // that compare it or test it for null without taking the lock; it is
-  // never dereferenced. (Not std::atomic<std::shared_ptr>: libstdc++ 12's
-  // releases its lock relaxed after a load, which ThreadSanitizer reports.)
-  void Publish(std::shared_ptr<const Generation> generation);
-  mutable Mutex generation_mu_;
-  std::shared_ptr<const Generation> generation_ ABSL_GUARDED_BY(generation_mu_);
-  std::atomic<const Generation*> current_{nullptr};
-  // The last retired generator's worker ID and next free tick (-1: none).
-  int64_t retired_worker_ = -1;
-  int64_t retired_next_free_tick_ = 0;
-  // The worker ID a switch was last refused for (no free ID), so that it
-  // is logged once (supervisor thread only).
-  int64_t switch_refused_worker_ = -1;
   std::atomic<bool> shutting_down_{false};
-  std::atomic<int64_t> start_wait_millis_{0};
-
-  Mutex supervisor_mu_;
-  CondVar supervisor_wake_;
-  bool stop_supervisor_ ABSL_GUARDED_BY(supervisor_mu_) = false;
-  // What LogLeaseChanges last reported (supervisor thread only).
-  bool logged_lease_valid_ = true;
-  bool logged_coordinator_up_ = true;
-  bool logged_presumed_expired_ = false;
-  // What LogHwmStoreChanges last saw (supervisor thread only): whose stats,
-  // its failure count, whether it is failing and that was logged, when it
-  // last logged a failure.
-  std::shared_ptr<const Generation> logged_generation_;
-  uint64_t logged_store_failures_ = 0;
-  uint64_t failures_at_last_log_ = 0;
-  bool hwm_store_failing_ = false;
-  bool hwm_failure_logged_ = false;
-  std::chrono::steady_clock::time_point last_failure_log_;
-  std::thread supervisor_;
+  // Declared after what they refer to (options, clock, the stop flag), so
+  // that they are destroyed first.
+  std::vector<std::unique_ptr<Worker>> workers_;
 };
 
 }  // namespace snowflake

@@ -4,8 +4,11 @@
 // test for the generation's lifetime (issue 9, points 3 and 13).
 #include "src/server/node.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <set>
 #include <string>
@@ -18,6 +21,7 @@
 #include "snowflake/status.h"
 #include "src/lease/cluster_schema.h"
 #include "src/lease/etcd/etcd_lease.h"
+#include "src/lease/static_lease.h"
 #include "src/server/http_handler.h"
 #include "src/server/metrics.h"
 #include "testing/etcd_test_util.h"
@@ -120,6 +124,74 @@ TEST(NodeLeaseLossTest, ReadersAndIssuersRaceSafelyWithLeaseLoss) {
   EXPECT_GT(total, 0u);
   EXPECT_EQ(unique.size(), total) << "an ID was issued twice";
   ASSERT_OK(node.Shutdown());
+}
+
+// --workers 2: each thread bound to a worker issues under that worker's ID
+// alone, from its own generator; a thread never bound is given one; the
+// status lists both, and what one thread took is never what another did.
+TEST(NodeWorkersTest, EachBoundThreadIssuesFromItsOwnWorker) {
+  const std::string dir = (std::filesystem::temp_directory_path() /
+                           ("node_workers_test." + std::to_string(::getpid())))
+                              .string();
+  std::filesystem::remove_all(dir);
+  std::vector<std::unique_ptr<WorkerLease>> leases;
+  leases.push_back(std::make_unique<StaticLease>(7, dir));
+  leases.push_back(std::make_unique<StaticLease>(8, dir));
+  NodeOptions options;
+  options.name = "two";
+  Node node(options, std::make_unique<WallClock>(), std::move(leases));
+  ASSERT_OK(node.Start());
+  ASSERT_EQ(node.workers(), 2);
+  const Layout& layout = node.layout();
+
+  std::vector<std::vector<uint64_t>> taken(3);
+  std::vector<std::thread> threads;
+  threads.reserve(3);
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&, t] {
+      if (t < 2) Node::BindThreadToWorker(t);
+      for (int i = 0; i < 200; ++i) {
+        const std::shared_ptr<const Generation> g = node.generation();
+        ASSERT_NE(g, nullptr);
+        auto run = g->generator->NextRun(100);
+        ASSERT_TRUE(run.ok()) << run.status();
+        ASSERT_TRUE(node.StillIssuing(*g));
+        for (uint64_t id = run->first; id < run->first + run->count; ++id) {
+          taken[t].push_back(id);
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  // A run may hold fewer than asked (the rest of a tick).
+  size_t total = 0;
+  std::set<uint64_t> all;
+  for (int t = 0; t < 3; ++t) {
+    total += taken[t].size();
+    std::set<int64_t> workers;
+    for (uint64_t id : taken[t]) {
+      workers.insert(layout.Decompose(id)->worker);
+      all.insert(id);
+    }
+    ASSERT_EQ(workers.size(), 1u) << "thread " << t;
+    if (t < 2) {
+      EXPECT_EQ(*workers.begin(), 7 + t) << "thread " << t;
+    }
+  }
+  EXPECT_GE(total, 3u * 200);
+  EXPECT_EQ(all.size(), total) << "an ID was issued twice";
+
+  const NodeStatus status = node.Status();
+  ASSERT_EQ(status.workers.size(), 2u);
+  EXPECT_EQ(status.workers_held, 2);
+  EXPECT_EQ(status.workers[0].lease.worker_id, 7);
+  EXPECT_EQ(status.workers[1].lease.worker_id, 8);
+  EXPECT_EQ(status.lease.worker_id, 7);
+  EXPECT_TRUE(status.ready);
+  ASSERT_OK(node.Shutdown());
+  EXPECT_TRUE(std::filesystem::exists(StaticHwmPath(dir, 7)));
+  EXPECT_TRUE(std::filesystem::exists(StaticHwmPath(dir, 8)));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -121,6 +121,66 @@ TEST_P(CoordinatorTest, ThreeNodesGetDistinctIdsAndAFullRangeRefuses) {
 // 2. After kill -9, the claim outlives the node by about the session's
 // lifetime; a restarted node gets an ID and issues only past the stored
 // HWM.
+// --workers: a node holds several worker IDs, each claimed on its own (in
+// the node's name) and each issued from; a range with fewer free IDs than
+// asked leaves it serving with what it holds, saying so, and it claims the
+// rest once they are free.
+TEST_P(CoordinatorTest, NodeWithSeveralWorkersHoldsEachOrFewerWhenShort) {
+  std::unique_ptr<CoordinatorBackend> coordinator = StartCoordinator();
+  ASSERT_NE(coordinator, nullptr);
+  Scenario scenario(coordinator->NodeFlags(), "multi");
+  const std::vector<std::string> two = {"--workers", "2"};
+  std::unique_ptr<DaemonProcess> a = scenario.Start({"a", "0-2", 2, two});
+  ASSERT_TRUE(a->ready()) << a->Log();
+  const nlohmann::json info = Info(a->port());
+  std::set<int64_t> held;
+  for (const auto& id : info["worker_ids"]) held.insert(id.get<int64_t>());
+  ASSERT_EQ(held.size(), 2u) << info.dump();
+  for (int64_t worker : held) {
+    absl::StatusOr<std::optional<ClaimInfo>> claim =
+        coordinator->ReadClaim("multi", worker);
+    ASSERT_TRUE(claim.ok()) << claim.status();
+    ASSERT_TRUE(claim->has_value()) << "no claim on worker " << worker;
+    EXPECT_EQ((*claim)->node, "a");
+  }
+  // Each connection is dealt to the next I/O thread, and each I/O thread
+  // issues from its own worker: both IDs issue.
+  std::set<int64_t> issued_under;
+  for (uint64_t id : TakeSome(scenario, *a, 8)) {
+    issued_under.insert(scenario.WorkerOf(id));
+  }
+  EXPECT_EQ(issued_under, held);
+  EXPECT_EQ(Metric(a->port(), "snowflake_workers_held"), 2);
+
+  // One ID left for a node that wants two: it serves with one.
+  std::unique_ptr<DaemonProcess> b = scenario.Start({"b", "0-2", 2, two});
+  ASSERT_TRUE(b->ready()) << b->Log();
+  EXPECT_THAT(b->Log(), HasSubstr("event=workers_short held=1 wanted=2"));
+  EXPECT_EQ(Info(b->port())["worker_ids"].size(), 1u);
+  EXPECT_EQ(Metric(b->port(), "snowflake_workers_wanted"), 2);
+  EXPECT_EQ(Metric(b->port(), "snowflake_workers_held"), 1);
+  for (uint64_t id : TakeSome(scenario, *b, 4)) {
+    EXPECT_FALSE(held.contains(scenario.WorkerOf(id)))
+        << "b issued under a's worker " << scenario.WorkerOf(id);
+  }
+
+  // a stops and gives its IDs back: b claims its second.
+  a->Signal(SIGTERM);
+  ASSERT_EQ(a->Wait(std::chrono::seconds(10)), 0) << a->Log();
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return Metric(b->port(), "snowflake_workers_held").value_or(0) == 2;
+      },
+      std::chrono::seconds(20)))
+      << b->Log();
+  std::set<int64_t> b_under;
+  for (uint64_t id : TakeSome(scenario, *b, 8)) {
+    b_under.insert(scenario.WorkerOf(id));
+  }
+  EXPECT_EQ(b_under.size(), 2u);
+  scenario.ExpectAllUnique();
+}
+
 TEST_P(CoordinatorTest, KilledNodesIdIsFreeAfterTtlAndRestartWaitsPastHwm) {
   std::unique_ptr<CoordinatorBackend> coordinator = StartCoordinator();
   ASSERT_NE(coordinator, nullptr);

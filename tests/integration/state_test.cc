@@ -10,6 +10,8 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -17,6 +19,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "tests/integration/node_fixture.h"
 
 namespace snowflake::testing {
@@ -25,6 +28,7 @@ namespace {
 using std::chrono::milliseconds;
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Polls `done` every 20 ms for up to `timeout`; its last answer.
 bool Eventually(const std::function<bool()>& done,
@@ -135,6 +139,79 @@ TEST(StateTest, HwmFileNotAsWrittenRefusesToStart) {
     EXPECT_THAT(node->Log(), HasSubstr(hwm + " line "));
     EXPECT_THAT(node->Log(), HasSubstr("Restore it"));
   }
+}
+
+// The worker ID of a default-layout ID (41/10/12).
+int64_t WorkerOfId(uint64_t id) {
+  return static_cast<int64_t>((id >> 12) & 1023);
+}
+
+// Binary batches of 1,000 over `n` connections, one each (the node deals
+// connections to its I/O threads in turn).
+std::vector<uint64_t> TakeOverConnections(int port, int n) {
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < n; ++i) {
+    RawHttpConnection c(port);
+    auto r = c.Get("/v1/ids?count=1000&format=binary");
+    EXPECT_TRUE(r.has_value() && r->status == 200);
+    if (!r) continue;
+    const std::vector<uint64_t> batch = DecodeBinary(r->body);
+    ids.insert(ids.end(), batch.begin(), batch.end());
+  }
+  return ids;
+}
+
+// --workers 2 in static mode holds worker.id and the next one, each with its
+// own mark in the state dir, each issued from (an I/O thread each); after
+// a restart each goes on above its own last ID. An ID past the layout's
+// last worker is refused at start, naming both settings.
+TEST(StateTest, StaticNodeWithTwoWorkersKeepsAMarkForEach) {
+  TempDir dir;
+  std::map<int64_t, uint64_t> last_of;
+  {
+    auto node = StartNode(dir.path(), {"--workers", "2"});
+    ASSERT_TRUE(node->ready()) << node->Log();
+    std::string body;
+    ASSERT_EQ(Status(node->port(), "/v1/info", &body), 200);
+    const nlohmann::json info = nlohmann::json::parse(body);
+    EXPECT_EQ(info["worker_ids"], nlohmann::json::parse("[3,4]")) << body;
+    EXPECT_EQ(info["workers_wanted"], 2);
+    EXPECT_EQ(info["workers_held"], 2);
+    // Worker 3's fresh mark is the node's own: not a hint that worker 4's
+    // directory is the wrong one.
+    EXPECT_THAT(node->Log(), Not(HasSubstr("but none for worker 4")));
+    for (uint64_t id : TakeOverConnections(node->port(), 6)) {
+      uint64_t& last = last_of[WorkerOfId(id)];
+      last = std::max(last, id);
+    }
+    EXPECT_EQ(last_of.size(), 2u);
+    EXPECT_TRUE(last_of.contains(3) && last_of.contains(4));
+    node->Signal(SIGTERM);
+    ASSERT_EQ(node->Wait(std::chrono::seconds(10)), 0) << node->Log();
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/hwm-worker-3"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/hwm-worker-4"));
+  {
+    auto node = StartNode(dir.path(), {"--workers", "2"}, {}, "again.log");
+    ASSERT_TRUE(node->ready()) << node->Log();
+    std::set<int64_t> seen;
+    for (uint64_t id : TakeOverConnections(node->port(), 6)) {
+      const int64_t worker = WorkerOfId(id);
+      seen.insert(worker);
+      EXPECT_GT(id, last_of[worker]) << "worker " << worker;
+    }
+    EXPECT_EQ(seen, (std::set<int64_t>{3, 4}));
+  }
+  // Not StartNode: its --worker-id 3 cannot be given twice.
+  DaemonOptions options;
+  options.binary = SnowflakedBinary();
+  options.args = {"--state-dir", dir.path(),  "--worker-id",
+                  "1023",        "--workers", "2"};
+  options.log_path = dir.path() + "/past.log";
+  auto past = DaemonProcess::Start(options);
+  EXPECT_FALSE(past->ready());
+  EXPECT_EQ(past->Wait(std::chrono::seconds(10)), 2) << past->Log();
+  EXPECT_THAT(past->Log(), HasSubstr("worker IDs 1023 to 1024"));
 }
 
 // A state dir that holds another worker's mark but none for this node's

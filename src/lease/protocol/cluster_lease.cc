@@ -21,6 +21,7 @@ lease_protocol::CoordinatedLeaseOptions ProtocolOptions(
   protocol.holder.addresses = options.addresses;
   protocol.holder.region = options.region;
   protocol.state_dir = options.state_dir;
+  protocol.slot = options.slot;
   protocol.max_clock_skew_millis = options.max_clock_skew_millis;
   protocol.config =
       cluster_schema::EncodeClusterConfig(options.layout, options.regions);

@@ -37,6 +37,9 @@ struct ClusterLeaseOptions {
   // Holds the identity file (the last worker ID, preferred when free) and a
   // local HWM floor per worker ID. Empty: neither (tests only).
   std::string state_dir;
+  // Which of the node's workers (--workers) this lease is, from 0: each has
+  // an identity file of its own.
+  int slot = 0;
   // The largest clock difference assumed between two nodes: a node taking
   // over an ID with history waits this much longer.
   int64_t max_clock_skew_millis = 1000;

@@ -448,7 +448,8 @@ LeaseInfo CoordinatedLease::Info() const {
 
 std::string CoordinatedLease::IdentityFile() const {
   if (options_.state_dir.empty()) return "";
-  return options_.state_dir + "/identity-" + options_.cluster;
+  return options_.state_dir + "/identity-" + options_.cluster +
+         (options_.slot == 0 ? "" : "." + std::to_string(options_.slot));
 }
 
 void CoordinatedLease::SaveIdentity(int64_t worker_id) {

@@ -35,6 +35,9 @@ struct CoordinatedLeaseOptions {
   // Holds the identity file (the last worker ID, preferred when free) and a
   // local HWM floor per worker ID. Empty: neither (tests only).
   std::string state_dir;
+  // Which of the node's workers this lease is: worker 0's identity file is
+  // identity-<cluster>, worker N's identity-<cluster>.N.
+  int slot = 0;
   // The largest clock difference assumed between two nodes: a node taking
   // over an ID with history waits this much longer.
   int64_t max_clock_skew_millis = 1000;

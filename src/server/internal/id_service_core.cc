@@ -161,6 +161,10 @@ void IdServiceCore::Info(v1::InfoResponse& response) const {
   response.set_region(base::ToValidUtf8(s.region));
   response.set_mode(s.lease.mode);
   response.set_worker_id(s.started ? s.lease.worker_id : -1);
+  for (const WorkerStatus& worker : s.workers) {
+    if (worker.started) response.add_worker_ids(worker.lease.worker_id);
+  }
+  response.set_workers_wanted(static_cast<int32_t>(s.workers.size()));
   response.set_ready(s.ready);
   response.set_not_ready_reason(base::ToValidUtf8(s.not_ready_reason));
   response.set_layout(s.layout.ToString());

@@ -216,6 +216,8 @@ TEST_F(IdServiceCoreTest, InfoIsTheEssentialsOfV1Info) {
   core_->Info(before);
   EXPECT_EQ(before.node(), "grpc-node");
   EXPECT_EQ(before.worker_id(), -1);
+  EXPECT_EQ(before.worker_ids_size(), 0);
+  EXPECT_EQ(before.workers_wanted(), 1);
   EXPECT_FALSE(before.ready());
   EXPECT_FALSE(before.not_ready_reason().empty());
   Start();
@@ -225,6 +227,8 @@ TEST_F(IdServiceCoreTest, InfoIsTheEssentialsOfV1Info) {
   EXPECT_EQ(info.region(), "eu");
   EXPECT_EQ(info.mode(), "static");
   EXPECT_EQ(info.worker_id(), 700);
+  ASSERT_EQ(info.worker_ids_size(), 1);
+  EXPECT_EQ(info.worker_ids(0), 700);
   EXPECT_TRUE(info.ready());
   EXPECT_EQ(info.not_ready_reason(), "");
   EXPECT_EQ(info.layout(), node_->layout().ToString());

@@ -170,7 +170,8 @@ const std::vector<Setting>& Settings() {
          return ParseGrpcListen(v, c);
        }},
       {"threads", "--threads", "SNOWFLAKE_THREADS", Kind::kInt, "N",
-       Cat(limits::kDefaultThreads), "I/O threads; 0 means one per CPU core.",
+       Cat(limits::kDefaultThreads),
+       "I/O threads; 0 means one per CPU the node may run on (its affinity).",
        [](std::string_view v, C& c, RawLayout&) {
          return SetInt(v, 0, limits::kMaxThreads, c.threads);
        }},
@@ -469,6 +470,18 @@ const std::vector<Setting>& Settings() {
        "be unique in the cluster.",
        [](std::string_view v, C& c, RawLayout&) {
          return SetInt(v, 0, int64_t{1} << 62, c.worker_id);
+       }},
+      {"worker.count", "--workers", "SNOWFLAKE_WORKERS", Kind::kString,
+       "N|auto", Cat(limits::kDefaultWorkers),
+       "Worker IDs this node holds, one generator each, so that each I/O "
+       "thread issues on its own (static mode: worker.id to worker.id+N-1); "
+       "auto means one per CPU the node may run on (its affinity).",
+       [](std::string_view v, C& c, RawLayout&) {
+         if (v == "auto") {
+           c.workers = 0;
+           return absl::OkStatus();
+         }
+         return SetInt(v, 1, limits::kMaxWorkers, c.workers);
        }},
       {"worker.state_dir", "--state-dir", "SNOWFLAKE_STATE_DIR", Kind::kString,
        "DIR", limits::kDefaultStateDir,
