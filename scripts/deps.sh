@@ -45,6 +45,7 @@ TEST_PACKAGES=(
   etcd-client
   zookeeper  # the server, for the ZooKeeper tests (brings a JRE)
   nodejs  # tests/docs: the JavaScript example of docs/api.md (Node.js 18+)
+  chromium  # tests/integration/status_page_test: the status page, headless
   openssl
   wrk
   nghttp2-client

@@ -1,0 +1,346 @@
+// Issue 15: the status page, opened in a real headless Chromium against a
+// real node under load. The DOM Chromium dumps must show what /v1/info says,
+// the charts must move with time, a bad ID in the decode box must give a
+// message in words, and the browser's console must stay silent (the page
+// logs nothing, so any console line is an error or an uncaught exception).
+// Screenshots are kept under the build directory, their paths printed.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "testing/server_process.h"
+#include "tests/integration/node_fixture.h"
+
+namespace snowflake::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using Json = nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// Debian's package installs /usr/bin/chromium (scripts/deps.sh).
+std::string ChromiumBinary() {
+  for (const char* name : {"chromium", "chromium-browser"}) {
+    std::string path = ResolveBinary(name);
+    if (!path.empty()) return path;
+  }
+  return "";
+}
+
+struct BrowserRun {
+  std::string dom;     // Chromium's stdout: the serialized DOM.
+  std::string stderr;  // Its log, console messages included.
+};
+
+// Runs Chromium headless on `url` with `flags`, in a process group of its
+// own so that its helper processes die with it, for at most `timeout`.
+// Virtual time lets the page's one-second polling run as fast as the node
+// answers, so a few seconds of the page's life take about that long.
+BrowserRun RunChromium(const std::string& binary, const std::string& profile,
+                       const std::string& url, std::vector<std::string> flags,
+                       const std::string& out_dir, milliseconds timeout) {
+  std::vector<std::string> argv = {binary,
+                                   "--headless=new",
+                                   "--no-sandbox",
+                                   "--disable-gpu",
+                                   "--no-first-run",
+                                   "--user-data-dir=" + profile,
+                                   "--enable-logging=stderr",
+                                   "--v=0"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  argv.push_back(url);
+  const std::string out_path = out_dir + "/chromium.out";
+  const std::string err_path = out_dir + "/chromium.err";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    FILE* out = freopen(out_path.c_str(), "w", stdout);
+    FILE* err = freopen(err_path.c_str(), "w", stderr);
+    if (out == nullptr || err == nullptr) _exit(126);
+    std::vector<char*> args;
+    for (std::string& arg : argv) args.push_back(arg.data());
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  EXPECT_GT(pid, 0) << ErrnoText("fork");
+  if (pid <= 0) return {};
+  setpgid(pid, pid);  // Also here: whichever runs first.
+  std::optional<int> status = WaitExit(pid, timeout);
+  EXPECT_TRUE(status.has_value())
+      << "chromium did not finish within " << timeout.count() << " ms on "
+      << url << ": killed";
+  // Its renderer and GPU helpers too, whether it finished or not.
+  kill(-pid, SIGKILL);
+  if (!status.has_value()) WaitExit(pid, seconds(5));
+  BrowserRun run{ReadFile(out_path), ReadFile(err_path)};
+  if (status.has_value()) {
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+        << "chromium failed on " << url << ":\n"
+        << run.stderr;
+  }
+  return run;
+}
+
+// The text of the element with id `id` in Chromium's serialized DOM (its
+// markup included if it has children); nullopt if there is none.
+std::optional<std::string> ElementText(const std::string& dom,
+                                       const std::string& id) {
+  const std::regex element("<([a-z0-9]+)[^>]* id=\"" + id +
+                           "\"[^>]*>([\\s\\S]*?)</\\1>");
+  std::smatch match;
+  if (!std::regex_search(dom, match, element)) return std::nullopt;
+  return match[2].str();
+}
+
+// The opening tag of the element with id `id`, attributes included.
+std::string ElementTag(const std::string& dom, const std::string& id) {
+  const std::regex tag("<[a-z0-9]+[^>]* id=\"" + id + "\"[^>]*>");
+  std::smatch match;
+  return std::regex_search(dom, match, tag) ? match[0].str() : "";
+}
+
+// Chromium's serialization escapes these in text.
+std::string HtmlEscaped(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '&') {
+      out += "&amp;";
+    } else if (c == '<') {
+      out += "&lt;";
+    } else if (c == '>') {
+      out += "&gt;";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+int64_t ElementNumber(const std::string& dom, const std::string& id) {
+  std::optional<std::string> text = ElementText(dom, id);
+  if (!text) return -1;
+  std::string digits;
+  for (char c : *text) {
+    if (c >= '0' && c <= '9') digits += c;
+  }
+  return digits.empty() ? -1 : std::stoll(digits);
+}
+
+// Console messages (the page writes none) and uncaught exceptions.
+std::vector<std::string> ConsoleLines(const std::string& log) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < log.size()) {
+    size_t end = log.find('\n', start);
+    if (end == std::string::npos) end = log.size();
+    const std::string line = log.substr(start, end - start);
+    if (line.find(":CONSOLE") != std::string::npos ||
+        line.find("Uncaught") != std::string::npos) {
+      lines.push_back(line);
+    }
+    start = end + 1;
+  }
+  return lines;
+}
+
+class StatusPageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    chromium_ = ChromiumBinary();
+    if (chromium_.empty()) {
+      GTEST_SKIP() << "no chromium binary on PATH: install Debian's chromium "
+                      "(scripts/deps.sh) to run the status page test";
+    }
+    node_ =
+        StartNode(dir_.path(), {"--node-name", "page-node", "--region", "eu"});
+    ASSERT_TRUE(node_->ready()) << node_->Log();
+    screenshots_ = std::string(SCREENSHOT_DIR);
+    std::filesystem::create_directories(screenshots_);
+    // The load: IDs taken in a loop for the whole test.
+    load_ = std::thread([this] {
+      auto c = std::make_unique<RawHttpConnection>(node_->port());
+      while (!stop_.load()) {
+        auto r = c->Get("/v1/ids?count=20");
+        // Steady load, leaving the machine's cores to the browser.
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        if (!r || r->status != 200) {
+          load_errors_.fetch_add(1);
+          std::this_thread::sleep_for(milliseconds(50));
+          c = std::make_unique<RawHttpConnection>(node_->port());
+        }
+      }
+    });
+  }
+
+  void TearDown() override {
+    stop_.store(true);
+    if (load_.joinable()) load_.join();
+    EXPECT_EQ(load_errors_.load(), 0);
+    if (node_ != nullptr) {
+      node_->Signal(SIGTERM);
+      EXPECT_EQ(node_->Wait(seconds(15)), 0) << node_->Log();
+    }
+  }
+
+  std::string Url(const std::string& target) const {
+    return "http://127.0.0.1:" + std::to_string(node_->port()) + target;
+  }
+
+  Json GetJson(const std::string& target) const {
+    auto r = HttpGet(node_->port(), target);
+    EXPECT_TRUE(r.has_value()) << target;
+    if (!r) return Json();
+    return Json::parse(r->body, nullptr, false);
+  }
+
+  // The DOM after `budget_ms` of the page's (virtual) life.
+  BrowserRun Dump(const std::string& target, int budget_ms) {
+    BrowserRun run = RunChromium(
+        chromium_, dir_.path() + "/profile", Url(target),
+        {"--virtual-time-budget=" + std::to_string(budget_ms), "--dump-dom"},
+        dir_.path(), seconds(90));
+    EXPECT_THAT(ConsoleLines(run.stderr), ::testing::IsEmpty())
+        << "the browser's console on " << target;
+    return run;
+  }
+
+  std::string chromium_;
+  TempDir dir_;
+  std::unique_ptr<DaemonProcess> node_;
+  std::string screenshots_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> load_errors_{0};
+  std::thread load_;
+};
+
+// The figures on the page are /v1/info's at that moment, and the charts
+// move: more samples, drawn, the later the page is opened.
+TEST_F(StatusPageTest, ShowsWhatInfoSaysAndChartsUpdate) {
+  // The history counts from its first reader: start it, let the load run.
+  ASSERT_TRUE(GetJson("/v1/status").is_object());
+  std::this_thread::sleep_for(seconds(3));
+
+  const BrowserRun first = Dump("/", 4000);
+  const Json info = GetJson("/v1/info");
+  ASSERT_TRUE(info.is_object());
+  const std::string& dom = first.dom;
+  ASSERT_THAT(dom, HasSubstr("<html")) << first.stderr;
+
+  EXPECT_EQ(ElementText(dom, "node"), info["node"].get<std::string>());
+  EXPECT_EQ(ElementText(dom, "node-name"), info["node"].get<std::string>());
+  EXPECT_EQ(ElementText(dom, "region"), info["region"].get<std::string>());
+  EXPECT_EQ(ElementText(dom, "version"), info["version"].get<std::string>());
+  EXPECT_EQ(ElementText(dom, "layout"),
+            info["layout"]["widths"].get<std::string>());
+  EXPECT_EQ(ElementText(dom, "layout-end").value_or("").substr(0, 24),
+            info["layout"]["last"].get<std::string>());
+  EXPECT_EQ(ElementText(dom, "worker-ids"),
+            std::to_string(info["worker_id"].get<int>()));
+  EXPECT_EQ(info["worker_id"], 3);
+  EXPECT_EQ(ElementText(dom, "lease-mode"),
+            info["lease"]["mode"].get<std::string>());
+  EXPECT_EQ(ElementText(dom, "clock-source"),
+            info["clock"]["source"].get<std::string>());
+  EXPECT_EQ(ElementText(dom, "ready"), "yes");
+  // The IDs issued, read before /v1/info, are at most its count.
+  const int64_t issued = ElementNumber(dom, "ids-issued");
+  EXPECT_GT(issued, 0);
+  EXPECT_LE(issued, info["generator"]["ids_issued"].get<int64_t>());
+  // Clock sync is the kernel's say: the page must say it in words either way.
+  const bool synced = info["clock"]["kernel_synchronized"].get<bool>();
+  EXPECT_EQ(ElementText(dom, "clock-sync"),
+            synced ? "synchronized" : "NOT SYNCHRONIZED");
+  EXPECT_EQ(dom.find("CLOCK NOT SYNCHRONIZED") != std::string::npos, !synced);
+
+  // The page polled more than once, and drew the history under load.
+  const int64_t polls = ElementNumber(dom, "polls");
+  EXPECT_GT(polls, 1) << "the page did not poll /v1/status every second";
+  const int64_t samples = ElementNumber(dom, "samples");
+  EXPECT_GE(samples, 2);
+  EXPECT_GT(ElementNumber(dom, "ids-now"), 0);
+  EXPECT_THAT(ElementTag(dom, "ids-chart"),
+              HasSubstr("data-points=\"" + std::to_string(samples) + "\""));
+
+  // Later, more samples: the charts follow the node.
+  std::this_thread::sleep_for(seconds(3));
+  const BrowserRun second = Dump("/status", 2000);
+  EXPECT_GE(ElementNumber(second.dom, "samples"), samples + 2)
+      << "the history did not grow in 3 s";
+  EXPECT_GE(ElementNumber(second.dom, "polls"), 1);
+
+  // A screenshot, for people.
+  const std::string shot = screenshots_ + "/status_page.png";
+  std::filesystem::remove(shot);
+  BrowserRun screenshot =
+      RunChromium(chromium_, dir_.path() + "/profile", Url("/"),
+                  {"--virtual-time-budget=3000", "--screenshot=" + shot,
+                   "--window-size=1280,1600", "--hide-scrollbars"},
+                  dir_.path(), seconds(90));
+  EXPECT_THAT(ConsoleLines(screenshot.stderr), ::testing::IsEmpty());
+  ASSERT_TRUE(std::filesystem::exists(shot)) << screenshot.stderr;
+  EXPECT_GT(std::filesystem::file_size(shot), 10'000u);
+  EXPECT_EQ(ReadFile(shot).substr(1, 3), "PNG");
+  std::printf("status page screenshot: %s\n", shot.c_str());
+}
+
+// A bad ID in the decode box gives the node's reason in words on the page;
+// a good one its time, worker and sequence.
+TEST_F(StatusPageTest, DecodeBoxExplainsBadInput) {
+  const Json error = GetJson("/v1/decode/not-an-id");
+  ASSERT_TRUE(error.contains("error")) << error;
+  const std::string message = error["error"]["message"].get<std::string>();
+
+  const BrowserRun bad = Dump("/?decode=not-an-id", 2000);
+  ASSERT_THAT(bad.dom, HasSubstr("<html")) << bad.stderr;
+  const std::optional<std::string> shown = ElementText(bad.dom, "decode-error");
+  ASSERT_TRUE(shown.has_value()) << bad.dom;
+  EXPECT_THAT(*shown, HasSubstr("Cannot decode \"not-an-id\" as decimal"));
+  EXPECT_THAT(*shown, HasSubstr(HtmlEscaped(message)));
+  EXPECT_THAT(ElementTag(bad.dom, "decode-error"), Not(HasSubstr("hidden")));
+  EXPECT_THAT(ElementTag(bad.dom, "decode-result"), HasSubstr("hidden"));
+
+  // An encoding the node does not know: its words again, not a blank page.
+  const BrowserRun bad_encoding = Dump("/?decode=abc&encoding=roman", 2000);
+  EXPECT_THAT(ElementText(bad_encoding.dom, "decode-error").value_or(""),
+              HasSubstr("Cannot decode \"abc\""));
+
+  const Json id = GetJson("/v1/id?encoding=hex");
+  const std::string hex = id["id"].get<std::string>();
+  const Json parts = GetJson("/v1/decode/" + hex + "?encoding=hex");
+  const BrowserRun good = Dump("/?decode=" + hex + "&encoding=hex", 2000);
+  EXPECT_EQ(ElementText(good.dom, "decode-worker"), "3");
+  EXPECT_EQ(ElementText(good.dom, "decode-sequence"),
+            std::to_string(parts["sequence"].get<int64_t>()));
+  EXPECT_THAT(ElementText(good.dom, "decode-time").value_or(""),
+              HasSubstr(parts["time"].get<std::string>()));
+  EXPECT_THAT(ElementTag(good.dom, "decode-error"), HasSubstr("hidden"));
+
+  const std::string shot = screenshots_ + "/status_page_decode_error.png";
+  std::filesystem::remove(shot);
+  RunChromium(chromium_, dir_.path() + "/profile", Url("/?decode=not-an-id"),
+              {"--virtual-time-budget=2000", "--screenshot=" + shot,
+               "--window-size=1280,1600", "--hide-scrollbars"},
+              dir_.path(), seconds(90));
+  EXPECT_TRUE(std::filesystem::exists(shot));
+  std::printf("decode error screenshot: %s\n", shot.c_str());
+}
+
+}  // namespace
+}  // namespace snowflake::testing
