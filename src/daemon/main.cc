@@ -313,8 +313,12 @@ int Run(const Config& config) {
 
   Metrics metrics(BuildInfo{SNOWFLAKE_VERSION, config.layout.ToString(),
                             config.worker_mode});
-  HttpHandler handler(HandlerOptions{config.max_batch, SNOWFLAKE_VERSION}, node,
-                      metrics);
+  const bool admin_port = !config.admin_listen.empty();
+  HandlerOptions handler_options{config.max_batch, SNOWFLAKE_VERSION};
+  handler_options.surface = admin_port ? Surface::kApi : Surface::kAll;
+  HttpHandler handler(handler_options, node, metrics);
+  handler_options.surface = Surface::kAdmin;
+  HttpHandler admin_handler(handler_options, node, metrics);
   ListenerOptions listener_options;
   listener_options.host = config.listen_host;
   listener_options.port = config.listen_port;
@@ -364,6 +368,25 @@ int Run(const Config& config) {
                      listener.status().ToString());
     return 1;
   }
+  // The operators' port (--admin-listen), served while the node starts
+  // like the main one: the page shows why it is not ready yet.
+  std::unique_ptr<HttpListener> admin_listener;
+  if (admin_port) {
+    ListenerOptions admin_options = listener_options;
+    admin_options.host = config.admin_listen_host;
+    admin_options.port = config.admin_listen_port;
+    admin_options.threads = limits::kAdminThreads;
+    admin_options.max_connections = limits::kAdminMaxConnections;
+    admin_options.log_event = "admin_listening";
+    auto started = HttpListener::Start(admin_options, admin_handler, metrics);
+    if (!started.ok()) {
+      spdlog::critical("event=start_failed error=\"{} (--admin-listen)\"",
+                       started.status().ToString());
+      (*listener)->Shutdown(std::chrono::milliseconds(0));
+      return 1;
+    }
+    admin_listener = *std::move(started);
+  }
   // Like HTTP, served while the node starts: health says NOT_SERVING and
   // calls get UNAVAILABLE until it is ready, and a port in use fails now.
   std::unique_ptr<GrpcServer> grpc_server;
@@ -379,6 +402,8 @@ int Run(const Config& config) {
       spdlog::critical("event=start_failed error=\"{}\"",
                        started.status().ToString());
       (*listener)->Shutdown(std::chrono::milliseconds(0));
+      if (admin_listener)
+        admin_listener->Shutdown(std::chrono::milliseconds(0));
       return 1;
     }
     grpc_server = *std::move(started);
@@ -401,6 +426,7 @@ int Run(const Config& config) {
                                      "restart\""
                                    : "");
     (*listener)->Shutdown(std::chrono::milliseconds(0));
+    if (admin_listener) admin_listener->Shutdown(std::chrono::milliseconds(0));
     if (grpc_server) grpc_server->Shutdown(std::chrono::milliseconds(0));
     return misconfigured ? 2 : 1;
   }
@@ -441,6 +467,8 @@ int Run(const Config& config) {
         std::thread([&grpc_server, drain] { grpc_server->Shutdown(drain); });
   }
   const int cut = (*listener)->Shutdown(drain);
+  // The admin port last: the page shows the node draining until then.
+  if (admin_listener) admin_listener->Shutdown(drain);
   if (grpc_drain.joinable()) grpc_drain.join();
   const absl::Status stopped = node.Shutdown();
   const NodeStatus final_status = node.Status();

@@ -37,6 +37,13 @@ struct Config {
   // HOST:PORT to serve gRPC on, as given (its port 1 to 65535, or 0: any);
   // empty: no gRPC.
   std::string grpc_listen = limits::kDefaultGrpcListen;
+  // HOST:PORT of the admin listener (status page, /v1/status, /v1/info,
+  // /metrics, /healthz, /readyz), as given; empty: those are served on the
+  // main port.
+  std::string admin_listen = limits::kDefaultAdminListen;
+  // admin_listen parsed (unset while it is empty).
+  std::string admin_listen_host;
+  int admin_listen_port = 0;
   Layout layout;
   std::string clock_source = limits::kDefaultClockSource;
   int64_t tolerance_millis = limits::kDefaultToleranceMillis;

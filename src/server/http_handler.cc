@@ -266,6 +266,31 @@ std::optional<RouteSpec> Match(std::string_view path,
   return std::nullopt;
 }
 
+// Refuses (404) a route this handler's surface does not serve, saying
+// which port does.
+absl::Status CheckSurface(Surface surface, Route route) {
+  const bool operator_route = route == Route::kPage || route == Route::kStatus;
+  // /v1/decode too: the page's decode box asks it.
+  const bool admin_route = operator_route || route == Route::kInfo ||
+                           route == Route::kDecode ||
+                           route == Route::kMetrics ||
+                           route == Route::kHealthz || route == Route::kReadyz;
+  if (surface == Surface::kApi && operator_route) {
+    return absl::NotFoundError(
+        Cat(RouteName(route),
+            " is served on the admin listener (--admin-listen), not on this "
+            "port"));
+  }
+  if (surface == Surface::kAdmin && !admin_route) {
+    return absl::NotFoundError(
+        Cat(RouteName(route),
+            " is not served on the admin listener: use the main port "
+            "(--listen); here: /, /status, /v1/status, /v1/info, /v1/decode, "
+            "/metrics, /healthz, /readyz"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 HttpResponse HttpHandler::Handle(const HttpRequest& request,
@@ -282,6 +307,9 @@ HttpResponse HttpHandler::Handle(const HttpRequest& request,
             "/v1/status, /healthz, /readyz, /metrics, / (the status page)"));
   }
   const Route route = spec->route;
+  if (auto s = CheckSurface(options_.surface, route); !s.ok()) {
+    return ErrorResponse(s, route);
+  }
   const bool method_ok = request.method == "GET" ||
                          (spec->allows_head && request.method == "HEAD");
   if (!method_ok) {

@@ -44,12 +44,23 @@ enum class Waiting {
   kNever,  // The caller is an I/O thread: answer must_wait_ids instead.
 };
 
+// Which routes a handler serves: with --admin-listen the node runs two,
+// one per listener, and the operator's routes leave the API's port.
+enum class Surface {
+  kAll,    // One port for everything (no --admin-listen).
+  kApi,    // The main port beside an admin one: all but the status page
+           // and /v1/status.
+  kAdmin,  // The admin port: the status page, /v1/status, /v1/info,
+           // /v1/decode, /metrics, /healthz, /readyz; never IDs.
+};
+
 struct HandlerOptions {
   int64_t max_batch = limits::kDefaultMaxBatch;
   std::string version;  // For /v1/info.
   // The most IDs that may wait for the clock at once, as time at the
   // layout's full rate (see HttpHandler::MaxWaitingIds).
   int64_t max_waiting_millis = limits::kMaxWaitingMillis;
+  Surface surface = Surface::kAll;
 };
 
 // Every error the node answers over HTTP, whoever finds it: the listener

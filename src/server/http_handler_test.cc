@@ -410,6 +410,41 @@ TEST_F(HttpHandlerTest, StatusIsInfoAndTheRecentHistory) {
   EXPECT_EQ(handler_->Handle({"HEAD", "/v1/status", ""}).status, 200);
 }
 
+// With --admin-listen, the page and /v1/status move to the admin port,
+// which serves the operator's routes and never issues IDs; each port's
+// 404 says where the route is.
+TEST_F(HttpHandlerTest, AdminAndApiSurfaces) {
+  Start();
+  HttpHandler api(
+      HandlerOptions{1000, "1.2.3", limits::kMaxWaitingMillis, Surface::kApi},
+      *node_, *metrics_);
+  HttpHandler admin(
+      HandlerOptions{1000, "1.2.3", limits::kMaxWaitingMillis, Surface::kAdmin},
+      *node_, *metrics_);
+  for (const char* target : {"/", "/status", "/v1/status"}) {
+    HttpResponse moved = api.Handle({"GET", target, ""});
+    ExpectError(moved, 404, "not_found");
+    EXPECT_THAT(moved.body, HasSubstr("--admin-listen")) << target;
+    EXPECT_EQ(admin.Handle({"GET", target, ""}).status, 200) << target;
+  }
+  for (const char* target :
+       {"/v1/info", "/metrics", "/healthz", "/readyz", "/v1/decode/12"}) {
+    EXPECT_EQ(api.Handle({"GET", target, ""}).status, 200) << target;
+    EXPECT_EQ(admin.Handle({"GET", target, ""}).status, 200) << target;
+  }
+  EXPECT_EQ(api.Handle({"GET", "/v1/id", ""}).status, 200);
+  const uint64_t issued = metrics_->ids_issued();
+  for (const char* target : {"/v1/id", "/v1/ids?count=3"}) {
+    HttpResponse refused = admin.Handle({"GET", target, ""});
+    ExpectError(refused, 404, "not_found");
+    EXPECT_THAT(refused.body, HasSubstr("--listen")) << target;
+  }
+  EXPECT_EQ(metrics_->ids_issued(), issued);
+  // Without --admin-listen, one port serves everything.
+  EXPECT_EQ(Get("/").status, 200);
+  EXPECT_EQ(Get("/v1/id").status, 200);
+}
+
 TEST_F(HttpHandlerTest, RoutingErrors) {
   Start();
   ExpectError(Get("/nope"), 404, "not_found");

@@ -416,7 +416,7 @@ class HttpListener::Impl {
             context->run();
           });
     }
-    spdlog::info("event=listening address={} port={} threads={}",
+    spdlog::info("event={} address={} port={} threads={}", options.log_event,
                  endpoint.address().to_string(), port_, threads);
     return absl::OkStatus();
   }

@@ -28,6 +28,9 @@ struct ListenerOptions {
   int64_t idle_timeout_millis = limits::kDefaultIdleTimeoutMillis;
   int64_t header_timeout_millis = limits::kDefaultHeaderTimeoutMillis;
   bool access_log = false;
+  // The event of the log line that says where it listens: the admin
+  // listener's differs, so that a reader of the log finds each port.
+  std::string log_event = "listening";
 };
 
 // Thread safety: Shutdown and port() may be called from any thread. The

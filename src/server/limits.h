@@ -19,6 +19,13 @@ inline constexpr int kDefaultThreads = 0;
 
 // Where the node serves gRPC (grpc_listen = HOST:PORT); empty: it does not.
 inline constexpr char kDefaultGrpcListen[] = "";
+// Where the node serves its status page and operator routes apart from the
+// API (admin_listen = HOST:PORT); empty: on the main port, beside the API.
+inline constexpr char kDefaultAdminListen[] = "";
+// The admin listener serves people and scrapers, not ID traffic: one I/O
+// thread, and few connections, so it takes nothing from the API's.
+inline constexpr int kAdminThreads = 1;
+inline constexpr int64_t kAdminMaxConnections = 64;
 // gRPC calls run on threads of their own, one per call in progress (a
 // unary call, an open StreamIds or health Watch). Calls beyond this many at
 // once are refused with RESOURCE_EXHAUSTED rather than queued.

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -168,8 +169,10 @@ class StatusPageTest : public ::testing::Test {
       GTEST_SKIP() << "no chromium binary on PATH: install Debian's chromium "
                       "(scripts/deps.sh) to run the status page test";
     }
-    node_ =
-        StartNode(dir_.path(), {"--node-name", "page-node", "--region", "eu"});
+    std::vector<std::string> args = {"--node-name", "page-node", "--region",
+                                     "eu"};
+    for (const std::string& arg : NodeArgs()) args.push_back(arg);
+    node_ = StartNode(dir_.path(), args);
     ASSERT_TRUE(node_->ready()) << node_->Log();
     screenshots_ = std::string(SCREENSHOT_DIR);
     std::filesystem::create_directories(screenshots_);
@@ -199,8 +202,13 @@ class StatusPageTest : public ::testing::Test {
     }
   }
 
-  std::string Url(const std::string& target) const {
-    return "http://127.0.0.1:" + std::to_string(node_->port()) + target;
+  // Flags beyond the name and region.
+  virtual std::vector<std::string> NodeArgs() const { return {}; }
+
+  // The page's URL on the main port, or on `port`.
+  std::string Url(const std::string& target, int port = 0) const {
+    return "http://127.0.0.1:" +
+           std::to_string(port > 0 ? port : node_->port()) + target;
   }
 
   Json GetJson(const std::string& target) const {
@@ -211,9 +219,9 @@ class StatusPageTest : public ::testing::Test {
   }
 
   // The DOM after `budget_ms` of the page's (virtual) life.
-  BrowserRun Dump(const std::string& target, int budget_ms) {
+  BrowserRun Dump(const std::string& target, int budget_ms, int port = 0) {
     BrowserRun run = RunChromium(
-        chromium_, dir_.path() + "/profile", Url(target),
+        chromium_, dir_.path() + "/profile", Url(target, port),
         {"--virtual-time-budget=" + std::to_string(budget_ms), "--dump-dom"},
         dir_.path(), seconds(90));
     EXPECT_THAT(ConsoleLines(run.stderr), ::testing::IsEmpty())
@@ -340,6 +348,57 @@ TEST_F(StatusPageTest, DecodeBoxExplainsBadInput) {
               dir_.path(), seconds(90));
   EXPECT_TRUE(std::filesystem::exists(shot));
   std::printf("decode error screenshot: %s\n", shot.c_str());
+}
+
+// With --admin-listen the page and /v1/status are on the operators' port
+// only, which issues no IDs; the page works there as on the main port.
+class AdminListenTest : public StatusPageTest {
+ protected:
+  std::vector<std::string> NodeArgs() const override {
+    return {"--admin-listen", "127.0.0.1:0"};
+  }
+
+  // The admin port, from the node's log; 0 if it logged none.
+  int AdminPort() const {
+    const std::string log = node_->Log();
+    const size_t at = log.find("event=admin_listening");
+    if (at == std::string::npos) return 0;
+    const size_t port_at = log.find("port=", at);
+    if (port_at == std::string::npos) return 0;
+    return std::atoi(log.c_str() + port_at + 5);
+  }
+};
+
+TEST_F(AdminListenTest, PageOnTheAdminPortOnly) {
+  const int admin = AdminPort();
+  ASSERT_GT(admin, 0) << node_->Log();
+  ASSERT_NE(admin, node_->port());
+
+  for (const char* target : {"/", "/status", "/v1/status"}) {
+    auto moved = HttpGet(node_->port(), target);
+    ASSERT_TRUE(moved.has_value()) << target;
+    EXPECT_EQ(moved->status, 404) << target;
+    EXPECT_THAT(moved->body, HasSubstr("--admin-listen")) << target;
+  }
+  auto page = HttpGet(admin, "/");
+  ASSERT_TRUE(page.has_value());
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->Header("content-type"), "text/html; charset=utf-8");
+  auto refused = HttpGet(admin, "/v1/id");
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 404);
+  EXPECT_THAT(refused->body, HasSubstr("--listen"));
+  auto info = HttpGet(admin, "/v1/info");
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->status, 200);
+
+  const BrowserRun run = Dump("/?decode=not-an-id", 3000, admin);
+  ASSERT_THAT(run.dom, HasSubstr("<html")) << run.stderr;
+  EXPECT_EQ(ElementText(run.dom, "node"), "page-node");
+  EXPECT_EQ(ElementText(run.dom, "worker-ids"), "3");
+  EXPECT_GT(ElementNumber(run.dom, "polls"), 1);
+  EXPECT_THAT(ElementText(run.dom, "decode-error").value_or(""),
+              HasSubstr("Cannot decode \"not-an-id\" as decimal"));
 }
 
 }  // namespace

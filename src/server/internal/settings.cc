@@ -153,6 +153,23 @@ absl::Status ParseGrpcListen(std::string_view text, Config& config) {
   return absl::OkStatus();
 }
 
+// admin_listen: empty (off), or HOST:PORT as ParseListen takes it.
+absl::Status ParseAdminListen(std::string_view text, Config& config) {
+  Config parsed;
+  parsed.listen_host.clear();
+  parsed.listen_port = 0;
+  if (!text.empty()) {
+    if (auto s = ParseListen(text, parsed); !s.ok()) return s;
+    if (parsed.listen_host.empty()) {
+      return absl::InvalidArgumentError("the host must not be empty");
+    }
+  }
+  config.admin_listen = std::string(text);
+  config.admin_listen_host = parsed.listen_host;
+  config.admin_listen_port = parsed.listen_port;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 const std::vector<Setting>& Settings() {
@@ -168,6 +185,15 @@ const std::vector<Setting>& Settings() {
        "reflection); empty means no gRPC.",
        [](std::string_view v, C& c, RawLayout&) {
          return ParseGrpcListen(v, c);
+       }},
+      {"admin_listen", "--admin-listen", "SNOWFLAKE_ADMIN_LISTEN",
+       Kind::kString, "HOST:PORT", limits::kDefaultAdminListen,
+       "Address and port of a second HTTP listener for operators: the status "
+       "page, /v1/status, /v1/info, /v1/decode, /metrics, /healthz and "
+       "/readyz; the page and /v1/status then leave the main port. Empty "
+       "means all on the main port.",
+       [](std::string_view v, C& c, RawLayout&) {
+         return ParseAdminListen(v, c);
        }},
       {"threads", "--threads", "SNOWFLAKE_THREADS", Kind::kInt, "N",
        Cat(limits::kDefaultThreads),

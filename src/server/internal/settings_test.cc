@@ -154,6 +154,30 @@ TEST(SettingsGrpcTest, GrpcListenIsOffByDefaultAndTakesHostPort) {
   }
 }
 
+// The admin listener is off unless asked for; its address is parsed once,
+// for the daemon, and a bad one is refused naming the setting.
+TEST(SettingsAdminTest, AdminListenIsOffByDefaultAndTakesHostPort) {
+  auto defaults = LoadWith({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->config.admin_listen, "");
+  EXPECT_EQ(defaults->config.admin_listen_host, "");
+  auto loaded = LoadWith({"--admin-listen", "127.0.0.1:9100"});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.admin_listen, "127.0.0.1:9100");
+  EXPECT_EQ(loaded->config.admin_listen_host, "127.0.0.1");
+  EXPECT_EQ(loaded->config.admin_listen_port, 9100);
+  EXPECT_EQ(loaded->config.listen_port, limits::kDefaultListenPort);
+  auto v6 = LoadWith({"--admin-listen", "[::1]:0"});
+  ASSERT_TRUE(v6.ok()) << v6.status();
+  EXPECT_EQ(v6->config.admin_listen_host, "::1");
+  EXPECT_EQ(v6->config.admin_listen_port, 0);
+  for (const char* bad : {"nohost", ":9100", "127.0.0.1:65536", "[]:9100"}) {
+    auto refused = LoadWith({"--admin-listen", bad});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_THAT(refused.status().message(), HasSubstr("admin_listen")) << bad;
+  }
+}
+
 // snowflaked's --layout takes every preset name, and `snowflake --layout`
 // the same ones (src/cli/commands_test.cc).
 TEST(SettingsLayoutTest, EveryPresetNameIsALayout) {
