@@ -23,6 +23,7 @@ GOALS=(
   "stream >= 0.95 gx -"
   "cpu_share < 5 gpct -"
   "cpu_growth < 1.1 gx -"
+  "workers >= 1.8 gx -"
 )
 
 # goal_field NAME op|limit|kind|profile
@@ -75,6 +76,7 @@ goal_figure() {
   stream) med grpc.stream.cap_ratio ;;
   cpu_share) med cpu.1000.node.share ;;
   cpu_growth) med cpu.growth ;;
+  workers) med workers.2.cap_ratio ;;
   *) die "no figure for goal $1" ;;
   esac
 }
@@ -143,6 +145,7 @@ goal_label() {
   stream) echo "gRPC \`StreamIds\`, one consumer: ratio to the cap" ;;
   cpu_share) echo "node CPU at 1 M IDs/s in batches of 1,000, share of a core" ;;
   cpu_growth) echo "node CPU per million IDs, growth from one batch size to the next" ;;
+  workers) echo "binary batches, node with ${WORKERS_COUNTS[1]} workers on $(nproc) CPUs: ratio to the cap of one worker ID" ;;
   esac
 }
 

@@ -274,6 +274,7 @@ are linked under [Past investigations](#past-investigations).
 $(audit_headline_rows)
 $(client_headline_rows)
 $(cpu_headline_rows)
+$(workers_headline_rows)
 
 $(goals_summary)
 
@@ -473,6 +474,7 @@ EOF
     write_audit_section
     write_client_section
     write_cpu_section
+    write_workers_section
     write_profile_section
     cat <<EOF
 ## Past investigations
@@ -497,6 +499,7 @@ bench/run --only audit   # section 8 alone, its report into a temporary folder
 bench/run --only client  # section 9 alone, the same way
 bench/run --only cpu     # section 10 alone, the same way
 bench/run --only start   # start to ready (section 6) alone, the same way
+bench/run --only workers # section 11 alone, the same way
 \`\`\`
 
 It installs what it needs from Debian's packages (\`${BENCH_PACKAGES[*]}\`; only what is missing),
@@ -589,6 +592,8 @@ check_figures() {
   keys+=("${more[@]}")
   read -ra more <<<"$(cpu_keys | tr '\n' ' ')"
   keys+=("${more[@]}")
+  read -ra more <<<"$(workers_keys | tr '\n' ' ')"
+  keys+=("${more[@]}")
   if [[ -d $WORK/profile ]]; then
     keys+=(profile.node.ir_per_request profile.nginx.ir_per_request
       profile.node.syscalls_per_request profile.nginx.syscalls_per_request)
@@ -622,6 +627,7 @@ check_report_can_fail() {
     "snowflake audit read 12.34 M IDs/s, 3.21x sort -n | uniq -d."
     "The client's Next() took 12.3 ns from the buffer, 0.98x the cap."
     "At 1 M IDs/s the node took 4.2 % of a core, 0.98x nginx."
+    "With two workers the node reached 1.93x the cap."
     "$(cat "$ROOT/bench/notes/limits.md")"
   )
   for case in "${cases[@]}"; do
