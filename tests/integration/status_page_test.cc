@@ -4,6 +4,7 @@
 // message in words, and the browser's console must stay silent (the page
 // logs nothing, so any console line is an error or an uncaught exception).
 // Screenshots are kept under the build directory, their paths printed.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,8 +46,8 @@ std::string ChromiumBinary() {
 }
 
 struct BrowserRun {
-  std::string dom;     // Chromium's stdout: the serialized DOM.
-  std::string stderr;  // Its log, console messages included.
+  std::string dom;  // Chromium's stdout: the serialized DOM.
+  std::string log;  // Its stderr: its log, console messages included.
 };
 
 // Runs Chromium headless on `url` with `flags`, in a process group of its
@@ -68,18 +69,28 @@ BrowserRun RunChromium(const std::string& binary, const std::string& profile,
   argv.push_back(url);
   const std::string out_path = out_dir + "/chromium.out";
   const std::string err_path = out_dir + "/chromium.err";
+  // Everything the child needs is made before fork: the load thread runs
+  // meanwhile, so the child only makes async-signal-safe calls.
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (std::string& arg : argv) args.push_back(arg.data());
+  args.push_back(nullptr);
+  const int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const int err_fd = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  EXPECT_GE(out_fd, 0) << ErrnoText(out_path.c_str());
+  EXPECT_GE(err_fd, 0) << ErrnoText(err_path.c_str());
+  if (out_fd < 0 || err_fd < 0) return {};
   const pid_t pid = fork();
   if (pid == 0) {
     setpgid(0, 0);
-    FILE* out = freopen(out_path.c_str(), "w", stdout);
-    FILE* err = freopen(err_path.c_str(), "w", stderr);
-    if (out == nullptr || err == nullptr) _exit(126);
-    std::vector<char*> args;
-    for (std::string& arg : argv) args.push_back(arg.data());
-    args.push_back(nullptr);
+    if (dup2(out_fd, STDOUT_FILENO) < 0 || dup2(err_fd, STDERR_FILENO) < 0) {
+      _exit(126);
+    }
     execv(args[0], args.data());
     _exit(127);
   }
+  close(out_fd);
+  close(err_fd);
   EXPECT_GT(pid, 0) << ErrnoText("fork");
   if (pid <= 0) return {};
   setpgid(pid, pid);  // Also here: whichever runs first.
@@ -94,7 +105,7 @@ BrowserRun RunChromium(const std::string& binary, const std::string& profile,
   if (status.has_value()) {
     EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
         << "chromium failed on " << url << ":\n"
-        << run.stderr;
+        << run.log;
   }
   return run;
 }
@@ -224,7 +235,7 @@ class StatusPageTest : public ::testing::Test {
         chromium_, dir_.path() + "/profile", Url(target, port),
         {"--virtual-time-budget=" + std::to_string(budget_ms), "--dump-dom"},
         dir_.path(), seconds(90));
-    EXPECT_THAT(ConsoleLines(run.stderr), ::testing::IsEmpty())
+    EXPECT_THAT(ConsoleLines(run.log), ::testing::IsEmpty())
         << "the browser's console on " << target;
     return run;
   }
@@ -249,7 +260,7 @@ TEST_F(StatusPageTest, ShowsWhatInfoSaysAndChartsUpdate) {
   const Json info = GetJson("/v1/info");
   ASSERT_TRUE(info.is_object());
   const std::string& dom = first.dom;
-  ASSERT_THAT(dom, HasSubstr("<html")) << first.stderr;
+  ASSERT_THAT(dom, HasSubstr("<html")) << first.log;
 
   EXPECT_EQ(ElementText(dom, "node"), info["node"].get<std::string>());
   EXPECT_EQ(ElementText(dom, "node-name"), info["node"].get<std::string>());
@@ -301,8 +312,8 @@ TEST_F(StatusPageTest, ShowsWhatInfoSaysAndChartsUpdate) {
                   {"--virtual-time-budget=3000", "--screenshot=" + shot,
                    "--window-size=1280,1600", "--hide-scrollbars"},
                   dir_.path(), seconds(90));
-  EXPECT_THAT(ConsoleLines(screenshot.stderr), ::testing::IsEmpty());
-  ASSERT_TRUE(std::filesystem::exists(shot)) << screenshot.stderr;
+  EXPECT_THAT(ConsoleLines(screenshot.log), ::testing::IsEmpty());
+  ASSERT_TRUE(std::filesystem::exists(shot)) << screenshot.log;
   EXPECT_GT(std::filesystem::file_size(shot), 10'000u);
   EXPECT_EQ(ReadFile(shot).substr(1, 3), "PNG");
   std::printf("status page screenshot: %s\n", shot.c_str());
@@ -316,7 +327,7 @@ TEST_F(StatusPageTest, DecodeBoxExplainsBadInput) {
   const std::string message = error["error"]["message"].get<std::string>();
 
   const BrowserRun bad = Dump("/?decode=not-an-id", 2000);
-  ASSERT_THAT(bad.dom, HasSubstr("<html")) << bad.stderr;
+  ASSERT_THAT(bad.dom, HasSubstr("<html")) << bad.log;
   const std::optional<std::string> shown = ElementText(bad.dom, "decode-error");
   ASSERT_TRUE(shown.has_value()) << bad.dom;
   EXPECT_THAT(*shown, HasSubstr("Cannot decode \"not-an-id\" as decimal"));
@@ -393,7 +404,7 @@ TEST_F(AdminListenTest, PageOnTheAdminPortOnly) {
   EXPECT_EQ(info->status, 200);
 
   const BrowserRun run = Dump("/?decode=not-an-id", 3000, admin);
-  ASSERT_THAT(run.dom, HasSubstr("<html")) << run.stderr;
+  ASSERT_THAT(run.dom, HasSubstr("<html")) << run.log;
   EXPECT_EQ(ElementText(run.dom, "node"), "page-node");
   EXPECT_EQ(ElementText(run.dom, "worker-ids"), "3");
   EXPECT_GT(ElementNumber(run.dom, "polls"), 1);
