@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
   const int port = std::atoi(argv[1]);
   const std::string path = argv[2];
   const char* log = argv[3];
-  const long interval_us = std::atol(argv[4]);
+  const int64_t interval_us = std::strtoll(argv[4], nullptr, 10);
   if (port <= 0 || port > 65535 || interval_us <= 0 || path.empty()) {
     std::fprintf(stderr, "ready_probe: bad PORT, PATH or INTERVAL_US\n");
     return 2;
@@ -148,7 +148,7 @@ int main(int argc, char** argv) {
   }
   const Clock::time_point deadline = start + kTimeout;
   Clock::time_point ready;
-  long polls = 0;
+  int64_t polls = 0;
   while (true) {
     ++polls;
     if (AnswersOk(address, request, deadline, ready)) break;
@@ -169,7 +169,8 @@ int main(int argc, char** argv) {
     }
     nanosleep(&interval, nullptr);
   }
-  std::printf("pid=%d ready_us=%lld polls=%ld\n", static_cast<int>(pid),
-              static_cast<long long>(Micros(ready - start)), polls);
+  std::printf("pid=%d ready_us=%lld polls=%lld\n", static_cast<int>(pid),
+              static_cast<long long>(Micros(ready - start)),
+              static_cast<long long>(polls));
   return 0;
 }

@@ -402,8 +402,9 @@ int Run(const Config& config) {
       spdlog::critical("event=start_failed error=\"{}\"",
                        started.status().ToString());
       (*listener)->Shutdown(std::chrono::milliseconds(0));
-      if (admin_listener)
+      if (admin_listener) {
         admin_listener->Shutdown(std::chrono::milliseconds(0));
+      }
       return 1;
     }
     grpc_server = *std::move(started);

@@ -74,9 +74,9 @@ TEST(HistoryTest, SecondsNobodyReadShareTheirAverage) {
 TEST(HistoryTest, KeepsTheLastFiveMinutes) {
   History history(kBounds);
   history.Update(0, Totals(0, {0, 0, 0, 0}));
-  history.Update(1000 * 1000, Totals(1000, {0, 0, 0, 0}));
+  history.Update(int64_t{1000} * 1000, Totals(1000, {0, 0, 0, 0}));
   EXPECT_EQ(history.Samples().size(), static_cast<size_t>(History::kCapacity));
-  history.Update(1001 * 1000, Totals(1001, {0, 0, 0, 0}));
+  history.Update(int64_t{1001} * 1000, Totals(1001, {0, 0, 0, 0}));
   const auto samples = history.Samples();
   ASSERT_EQ(samples.size(), static_cast<size_t>(History::kCapacity));
   EXPECT_EQ(samples.back().unix_ms, 1001 * 1000);
