@@ -406,14 +406,11 @@ HttpResponse HttpHandler::IssueIds(const RequestTarget& target,
             "64-bit"),
         route);
   }
-  if (auto s = node_.CheckCanIssue(); !s.ok()) return ErrorResponse(s, route);
   // The node may retire its generation at any moment (lease lost): the one
-  // held here stays alive but refuses, and a null one means there is none.
-  const std::shared_ptr<const Generation> generation = node_.generation();
-  if (generation == nullptr) {
-    return ErrorResponse(HttpError::kUnavailable,
-                         "node is re-acquiring its worker ID", route);
-  }
+  // held here stays alive but refuses.
+  auto issuing = node_.IssuingGeneration();
+  if (!issuing.ok()) return ErrorResponse(issuing.status(), route);
+  const std::shared_ptr<const Generation> generation = *std::move(issuing);
 
   // More than a tick holds always waits for the clock: hand it over before
   // taking anything.

@@ -158,6 +158,16 @@ std::shared_ptr<const Generation> Node::generation() const {
   return nullptr;
 }
 
+absl::StatusOr<std::shared_ptr<const Generation>> Node::IssuingGeneration()
+    const {
+  if (!shutting_down_.load(std::memory_order_acquire)) {
+    if (std::shared_ptr<const Generation> g = generation()) return g;
+  }
+  if (absl::Status s = CheckCanIssue(); !s.ok()) return s;
+  // A worker could issue by the time of the check: it was acquiring again.
+  return absl::UnavailableError("node is re-acquiring its worker ID");
+}
+
 absl::Status Node::CheckCanIssue() const {
   if (shutting_down_.load(std::memory_order_acquire)) {
     return absl::UnavailableError("node is shutting down");

@@ -141,6 +141,10 @@ class Node {
   // IDs are acquired again). What a caller holds stays alive (a retired
   // generation's generator refuses) and is freed by the last holder.
   std::shared_ptr<const Generation> generation() const;
+  // What a request issues from: generation() when the node is not shutting
+  // down and it is not null, else CheckCanIssue()'s reason (kUnavailable).
+  // One pass over the workers when the node can issue.
+  absl::StatusOr<std::shared_ptr<const Generation>> IssuingGeneration() const;
   // Makes the calling thread issue from worker `index` modulo the number
   // of workers (an I/O thread calls it with its own number, so that each
   // I/O thread has a generator of its own). A thread that never calls it

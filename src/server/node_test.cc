@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -191,6 +192,42 @@ TEST(NodeWorkersTest, EachBoundThreadIssuesFromItsOwnWorker) {
   ASSERT_OK(node.Shutdown());
   EXPECT_TRUE(std::filesystem::exists(StaticHwmPath(dir, 7)));
   EXPECT_TRUE(std::filesystem::exists(StaticHwmPath(dir, 8)));
+  std::filesystem::remove_all(dir);
+}
+
+// What a request issues from, in one call: the reason while starting, this
+// thread's worker's generation once started, and "shutting down" from
+// BeginShutdown on, though the workers still hold their IDs until Shutdown.
+TEST(NodeWorkersTest, IssuingGenerationSaysWhyItHasNone) {
+  const std::string dir = (std::filesystem::temp_directory_path() /
+                           ("node_issuing_test." + std::to_string(::getpid())))
+                              .string();
+  std::filesystem::remove_all(dir);
+  std::vector<std::unique_ptr<WorkerLease>> leases;
+  leases.push_back(std::make_unique<StaticLease>(3, dir));
+  leases.push_back(std::make_unique<StaticLease>(4, dir));
+  Node node(NodeOptions{}, std::make_unique<WallClock>(), std::move(leases));
+
+  auto before = node.IssuingGeneration();
+  ASSERT_FALSE(before.ok());
+  EXPECT_TRUE(absl::IsUnavailable(before.status())) << before.status();
+  EXPECT_THAT(before.status().message(), HasSubstr("node is starting"));
+
+  ASSERT_OK(node.Start());
+  std::thread bound([&] {
+    Node::BindThreadToWorker(1);
+    auto issuing = node.IssuingGeneration();
+    ASSERT_TRUE(issuing.ok()) << issuing.status();
+    EXPECT_EQ((*issuing)->generator->worker_id(), 4);
+  });
+  bound.join();
+
+  node.BeginShutdown();
+  EXPECT_NE(node.generation(), nullptr) << "still held until Shutdown";
+  auto after = node.IssuingGeneration();
+  ASSERT_FALSE(after.ok());
+  EXPECT_THAT(after.status().message(), HasSubstr("shutting down"));
+  ASSERT_OK(node.Shutdown());
   std::filesystem::remove_all(dir);
 }
 

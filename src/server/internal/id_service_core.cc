@@ -61,13 +61,11 @@ absl::Status IdServiceCore::NextIds(uint64_t count,
 
 absl::Status IdServiceCore::Issue(uint64_t count,
                                   v1::NextIdsResponse& response) {
-  if (absl::Status s = node_.CheckCanIssue(); !s.ok()) return s;
   // The node may retire its generation at any moment (lease lost): the one
-  // held here stays alive but refuses, and a null one means there is none.
-  const std::shared_ptr<const Generation> generation = node_.generation();
-  if (generation == nullptr) {
-    return absl::UnavailableError("node is re-acquiring its worker ID");
-  }
+  // held here stays alive but refuses.
+  auto issuing = node_.IssuingGeneration();
+  if (!issuing.ok()) return issuing.status();
+  const std::shared_ptr<const Generation> generation = *std::move(issuing);
   Generator& generator = *generation->generator;
   google::protobuf::RepeatedField<uint64_t>& ids = *response.mutable_ids();
   ids.Resize(static_cast<int>(count), 0);
