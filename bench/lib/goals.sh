@@ -12,7 +12,8 @@ GOALS=(
   "core_cap >= 0.99 gx -"
   "core_next < 20 gns -"
   "core_batch < 2 gns -"
-  "headline >= 0.9 gx profile"
+  "headline >= 1.0 gx profile"
+  "unpinned >= 1.0 gx profile"
   "batch >= 0.95 gx profile"
   "latency < 1000 gus profile"
   "memory < 16384 gmib profile"
@@ -66,6 +67,7 @@ goal_figure() {
     if [[ $ns == nan ]]; then echo nan; else calc "$ns / $BATCH"; fi
     ;;
   headline) med single.pair_ratio ;;
+  unpinned) med unpinned.pair_ratio ;;
   batch) ratio "$(calc_ids batch.binary)" "$CAP_IDS_PER_SECOND" ;;
   latency) med "rate$LATENCY_GOAL_LEVEL.node.p99" ;;
   memory) med rss.node.kb ;;
@@ -135,6 +137,7 @@ goal_label() {
   core_next) echo "\`Next()\`, wide layout, per call" ;;
   core_batch) echo "\`NextBatch()\`, wide layout, per ID" ;;
   headline) echo "one ID per request: ratio node/nginx" ;;
+  unpinned) echo "one ID per request, unpinned, defaults of both: ratio node/nginx" ;;
   batch) echo "binary batches: ratio to the cap" ;;
   latency) echo "p99 latency at $(fmt pct "$LATENCY_GOAL_LEVEL") of the node's peak" ;;
   memory) echo "peak resident memory" ;;

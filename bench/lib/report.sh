@@ -260,7 +260,7 @@ are linked under [Past investigations](#past-investigations).
 | 1 | \`Next()\`, wide layout (per call) | $(cell ns "$CORE_WIDE.ns") | one clock read $(cell ns "$CORE_CLOCK.ns") | $(fmt x "$(ratio "$(med "$CORE_WIDE.ns")" "$(med "$CORE_CLOCK.ns")")") | $(goal_cell core_next) |
 | 1 | \`NextBatch($BATCH)\`, wide layout (per ID) | $(cell ns2 "$CORE_BATCH.ns" "1/$BATCH") | one \`Next()\` $(fmt ns "$(med "$CORE_WIDE.ns")") | $(fmt x "$(ratio "$(goal_figure core_batch)" "$(med "$CORE_WIDE.ns")")") | $(goal_cell core_batch) |
 | 2 | **one ID per HTTP request** (requests/s, pinned) | $(cell int single.node.rps) | nginx $(cell int single.nginx.rps) | **$(cell x single.pair_ratio)** | $(goal_cell headline) |
-| 2 | one ID per request, unpinned, defaults | $(cell int unpinned.node.rps) | nginx $(cell int unpinned.nginx.rps) | $(cell x unpinned.pair_ratio) | |
+| 2 | one ID per request, unpinned, defaults | $(cell int unpinned.node.rps) | nginx $(cell int unpinned.nginx.rps) | $(cell x unpinned.pair_ratio) | $(goal_cell unpinned) |
 | 3 | batches of $(fmt int "$BATCH"), binary (IDs/s) | $(cell ids batch.binary.rps "$BATCH") | cap $cap | $(fmt x "$batch_ratio") | $(goal_cell batch) |
 | 3 | batches of $(fmt int "$BATCH"), JSON (IDs/s) | $(cell ids batch.json.rps "$BATCH") | cap $cap | $(fmt x "$json_ratio") | |
 | 3 | batches of $(fmt int "$BATCH"), binary, unpinned node with its defaults | $(cell ids batch_unpinned.binary.rps "$BATCH") | cap $cap | $(fmt x "$(ratio "$(calc_ids batch_unpinned.binary)" "$CAP_IDS_PER_SECOND")") | |
