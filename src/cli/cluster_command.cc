@@ -32,7 +32,9 @@
 #include "src/cli/internal/cluster_store.h"
 #include "src/cli/internal/cluster_util.h"
 #include "src/cli/internal/coordinator_flags.h"
+#include "src/client/coordinator_store.h"
 #include "src/lease/cluster_schema.h"
+#include "src/lease/cluster_view.h"
 #include "src/lease/region_map.h"
 
 namespace snowflake::cli {
@@ -41,7 +43,6 @@ namespace {
 using Json = nlohmann::ordered_json;
 using base::Message;
 using internal::ClusterStore;
-using internal::StoredEntry;
 using internal::WorkerBitsOfConfig;
 
 constexpr std::string_view kCommand = "cluster";
@@ -50,82 +51,33 @@ int Fail(Io& io, int exit_code, std::string_view message) {
   return internal::Fail(io, kCommand, exit_code, message);
 }
 
-// What the cluster keeps for one worker ID.
-struct WorkerRow {
-  int64_t worker_id = -1;
-  std::optional<cluster_schema::Holder> holder;  // Absent: free.
-  std::string bad_entry;    // The raw value when it does not parse.
-  std::string lease = "0";  // Of the workers/ entry: StoredEntry::lease.
-  std::optional<int64_t> lease_left_seconds;
-  std::string lease_error;
-  std::optional<int64_t> hwm_millis;
-};
-
+// A cluster's snapshot (src/lease/cluster_view.h, the one reader the
+// node's status page uses too) and the range whose free IDs are counted.
 struct Snapshot {
-  std::optional<std::string> config;
-  std::map<int64_t, WorkerRow> workers;  // Holders and stored HWMs.
+  ClusterSnapshot cluster;
   WorkerRange range;
   bool range_from_config = false;
   int64_t held_in_range = 0;
 };
 
-// The one reading of a cluster, whichever coordinator `store` reads.
 absl::StatusOr<Snapshot> Read(const ClusterFlags& flags, ClusterStore& store) {
-  const std::string& prefix = flags.prefix;
-  const std::string& cluster = flags.cluster;
+  absl::StatusOr<ClusterSnapshot> cluster =
+      client::ReadCluster(store, flags.prefix, flags.cluster);
+  if (!cluster.ok()) return cluster.status();
   Snapshot snapshot;
-  absl::StatusOr<std::optional<std::string>> config =
-      store.Get(cluster_schema::ConfigKey(prefix, cluster));
-  if (!config.ok()) return config.status();
-  snapshot.config = *std::move(config);
-
-  absl::StatusOr<std::vector<StoredEntry>> workers =
-      store.List(cluster_schema::WorkersPrefix(prefix, cluster),
-                 /*leases=*/true);
-  if (!workers.ok()) return workers.status();
-  for (StoredEntry& entry : *workers) {
-    const std::optional<int64_t> id = cluster_schema::IdOfKey(entry.key);
-    if (!id) continue;
-    WorkerRow& row = snapshot.workers[*id];
-    row.worker_id = *id;
-    row.lease = std::move(entry.lease);
-    row.lease_left_seconds = entry.lease_left_seconds;
-    row.lease_error = std::move(entry.lease_error);
-    absl::StatusOr<cluster_schema::Holder> holder =
-        cluster_schema::DecodeHolder(entry.value);
-    if (holder.ok()) {
-      row.holder = *std::move(holder);
-    } else {
-      row.holder = cluster_schema::Holder{};
-      row.bad_entry = std::move(entry.value);
-    }
-  }
-
-  absl::StatusOr<std::vector<StoredEntry>> hwms =
-      store.List(cluster_schema::HwmPrefix(prefix, cluster), /*leases=*/false);
-  if (!hwms.ok()) return hwms.status();
-  for (const StoredEntry& entry : *hwms) {
-    const std::optional<int64_t> id = cluster_schema::IdOfKey(entry.key);
-    if (!id) continue;
-    absl::StatusOr<int64_t> millis = cluster_schema::DecodeHwm(entry.value);
-    if (!millis.ok()) continue;
-    WorkerRow& row = snapshot.workers[*id];
-    row.worker_id = *id;
-    row.hwm_millis = *millis;
-  }
-
+  snapshot.cluster = *std::move(cluster);
   if (!flags.worker_range.empty()) {
     snapshot.range = *ParseWorkerRange(flags.worker_range);
   } else {
     std::optional<int> bits;
-    if (snapshot.config) bits = WorkerBitsOfConfig(*snapshot.config);
+    if (snapshot.cluster.config) {
+      bits = WorkerBitsOfConfig(*snapshot.cluster.config);
+    }
     snapshot.range_from_config = bits.has_value();
     snapshot.range = WorkerRange{
         0, (int64_t{1} << bits.value_or(Layout().worker_bits())) - 1};
   }
-  for (const auto& [id, row] : snapshot.workers) {
-    if (row.holder && snapshot.range.Contains(id)) ++snapshot.held_in_range;
-  }
+  snapshot.held_in_range = snapshot.cluster.HeldIn(snapshot.range);
   return snapshot;
 }
 
@@ -149,14 +101,14 @@ void PrintJson(const ClusterFlags& flags, const Snapshot& snapshot,
   Json json;
   json["cluster"] = flags.cluster;
   json["prefix"] = flags.prefix;
-  json["config"] = ConfigJson(snapshot.config);
+  json["config"] = ConfigJson(snapshot.cluster.config);
   json["range"] = {{"first", snapshot.range.first},
                    {"last", snapshot.range.last},
                    {"held", snapshot.held_in_range},
                    {"free", snapshot.range.size() - snapshot.held_in_range}};
   Json holders = Json::array();
   Json free_hwms = Json::array();
-  for (const auto& [id, row] : snapshot.workers) {
+  for (const auto& [id, row] : snapshot.cluster.workers) {
     Json hwm = nullptr;
     Json entry;
     entry["worker_id"] = id;
@@ -200,8 +152,8 @@ void PrintJson(const ClusterFlags& flags, const Snapshot& snapshot,
 void PrintTable(const ClusterFlags& flags, const Snapshot& snapshot, Io& io) {
   io.out << fmt::format("cluster  {} (prefix {})\n", flags.cluster,
                         flags.prefix);
-  io.out << fmt::format("config   {}\n", snapshot.config
-                                             ? *snapshot.config
+  io.out << fmt::format("config   {}\n", snapshot.cluster.config
+                                             ? *snapshot.cluster.config
                                              : std::string("none (no node has "
                                                            "started yet)"));
   io.out << fmt::format(
@@ -215,7 +167,7 @@ void PrintTable(const ClusterFlags& flags, const Snapshot& snapshot, Io& io) {
 
   std::vector<std::vector<std::string>> rows = {
       {"WORKER", "NODE", "ADDRESSES", "REGION", "HWM_MS", "HWM", "LEASE_LEFT"}};
-  for (const auto& [id, row] : snapshot.workers) {
+  for (const auto& [id, row] : snapshot.cluster.workers) {
     if (!row.holder) continue;
     const cluster_schema::Holder& holder = *row.holder;
     std::string lease_left = row.lease_left_seconds
@@ -245,7 +197,7 @@ void PrintTable(const ClusterFlags& flags, const Snapshot& snapshot, Io& io) {
 std::vector<Json> TargetGroups(const ClusterFlags& flags,
                                const Snapshot& snapshot) {
   std::vector<Json> groups;
-  for (const auto& [id, row] : snapshot.workers) {
+  for (const auto& [id, row] : snapshot.cluster.workers) {
     if (!row.holder || !row.bad_entry.empty() ||
         row.holder->addresses.empty()) {
       continue;
@@ -383,7 +335,7 @@ int Cluster(const ClusterFlags& flags_in, Clock& clock, Io& io) {
                         flags.keep_departed_seconds * 1'000'000, text);
     } else {
       PrintTable(flags, *snapshot, to_text);
-      if (!snapshot->config && snapshot->workers.empty()) {
+      if (!snapshot->cluster.config && snapshot->cluster.workers.empty()) {
         PrintOtherClusters(flags, **store, to_text);
       }
     }

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "src/base/strings.h"
+#include "src/lease/cluster_schema.h"
 
 namespace snowflake::client {
 namespace {
@@ -155,6 +156,41 @@ absl::StatusOr<std::unique_ptr<CoordinatorStore>> OpenCoordinatorStore(
     const CoordinatorOptions& options) {
   if (!options.zookeeper_hosts.empty()) return OpenZooKeeper(options);
   return OpenEtcd(options);
+}
+
+absl::StatusOr<ClusterSnapshot> ReadCluster(CoordinatorStore& store,
+                                            const std::string& prefix,
+                                            const std::string& cluster) {
+  absl::StatusOr<std::optional<std::string>> config =
+      store.Get(cluster_schema::ConfigKey(prefix, cluster));
+  if (!config.ok()) return config.status();
+  absl::StatusOr<std::vector<StoredEntry>> workers =
+      store.List(cluster_schema::WorkersPrefix(prefix, cluster),
+                 /*leases=*/true);
+  if (!workers.ok()) return workers.status();
+  absl::StatusOr<std::vector<StoredEntry>> hwms =
+      store.List(cluster_schema::HwmPrefix(prefix, cluster), /*leases=*/false);
+  if (!hwms.ok()) return hwms.status();
+  return MakeClusterSnapshot(*std::move(config), *std::move(workers), *hwms);
+}
+
+ClusterReader::ClusterReader(CoordinatorOptions options, std::string prefix,
+                             std::string cluster)
+    : options_(std::move(options)),
+      prefix_(std::move(prefix)),
+      cluster_(std::move(cluster)) {}
+
+absl::StatusOr<ClusterSnapshot> ClusterReader::Read() {
+  if (store_ == nullptr) {
+    absl::StatusOr<std::unique_ptr<CoordinatorStore>> store =
+        OpenCoordinatorStore(options_);
+    if (!store.ok()) return store.status();
+    store_ = *std::move(store);
+  }
+  absl::StatusOr<ClusterSnapshot> snapshot =
+      ReadCluster(*store_, prefix_, cluster_);
+  if (!snapshot.ok()) store_.reset();
+  return snapshot;
 }
 
 }  // namespace snowflake::client

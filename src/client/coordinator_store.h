@@ -1,8 +1,8 @@
 // A connection to the coordinator a cluster keeps its tree on (etcd or
 // ZooKeeper, the same tree: src/lease/cluster_schema.h), for reading it:
-// the client library's discovery finds the nodes in it, and `snowflake
-// cluster` prints it. One interface over both, so that each reader is
-// written once.
+// the client library's discovery finds the nodes in it, `snowflake
+// cluster` prints it and the node's status page shows it. One interface
+// over both, so that each reader is written once.
 #ifndef SNOWFLAKE_SRC_CLIENT_COORDINATOR_STORE_H_
 #define SNOWFLAKE_SRC_CLIENT_COORDINATOR_STORE_H_
 
@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "src/etcd/etcd_client.h"
+#include "src/lease/cluster_view.h"
 #include "src/zookeeper/zookeeper_client.h"
 
 namespace snowflake::client {
@@ -40,21 +41,8 @@ struct CoordinatorOptions {
   std::chrono::milliseconds timeout{5000};
 };
 
-// One entry of a workers/ or hwm/ directory.
-struct StoredEntry {
-  std::string key;  // The whole key (etcd) or path (ZooKeeper).
-  std::string value;
-  // workers/ entries only, when asked for: what the claim is bound to:
-  // etcd's lease ID in decimal, or "session 0x<hex>", the ZooKeeper session
-  // that owns the ephemeral znode; "0" when neither (a key without lease, a
-  // persistent znode).
-  std::string lease = "0";
-  // etcd only: the lease's time left, or why it is unknown ("expired", an
-  // error). ZooKeeper sessions show no time left to other clients: both
-  // stay empty.
-  std::optional<int64_t> lease_left_seconds;
-  std::string lease_error;
-};
+// One entry of a workers/ or hwm/ directory (src/lease/cluster_view.h).
+using StoredEntry = ::snowflake::StoredEntry;
 
 // A connection to one coordinator. Not thread-safe: one thread at a time.
 class CoordinatorStore {
@@ -89,6 +77,33 @@ class CoordinatorStore {
 // unreachable: kUnavailable; auth refused: kPermissionDenied).
 absl::StatusOr<std::unique_ptr<CoordinatorStore>> OpenCoordinatorStore(
     const CoordinatorOptions& options);
+
+// The snapshot of cluster `cluster` under `prefix` (etcd's key prefix or
+// ZooKeeper's root znode, no trailing slash): its config, its workers/
+// entries with their leases, its hwm/ entries. Errors: the store's.
+absl::StatusOr<ClusterSnapshot> ReadCluster(CoordinatorStore& store,
+                                            const std::string& prefix,
+                                            const std::string& cluster);
+
+// Reads one cluster again and again, on a store it opens on the first read
+// and again after a read that failed (a ZooKeeper session may be gone). For
+// a node's status page. Not thread-safe: one thread at a time.
+class ClusterReader {
+ public:
+  ClusterReader(CoordinatorOptions options, std::string prefix,
+                std::string cluster);
+  ClusterReader(const ClusterReader&) = delete;
+  ClusterReader& operator=(const ClusterReader&) = delete;
+
+  // Errors: those of OpenCoordinatorStore and ReadCluster.
+  absl::StatusOr<ClusterSnapshot> Read();
+
+ private:
+  const CoordinatorOptions options_;
+  const std::string prefix_;
+  const std::string cluster_;
+  std::unique_ptr<CoordinatorStore> store_;
+};
 
 }  // namespace snowflake::client
 
