@@ -18,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -25,11 +26,14 @@
 #include "snowflake/clock.h"
 #include "spdlog/spdlog.h"
 #include "src/base/cpus.h"
+#include "src/client/coordinator_store.h"
 #include "src/daemon/systemd_notify.h"
+#include "src/lease/cluster_view.h"
 #include "src/lease/etcd/etcd_lease.h"
 #include "src/lease/state_dir.h"
 #include "src/lease/static_lease.h"
 #include "src/lease/zookeeper/zookeeper_lease.h"
+#include "src/server/cluster_status.h"
 #include "src/server/config.h"
 #include "src/server/grpc_service.h"
 #include "src/server/http_handler.h"
@@ -83,6 +87,13 @@ const char* IgnoredSignalName(int sig) {
   return nullptr;
 }
 
+// The name the node's claims carry (nodes/<name>, workers/<id>).
+std::string PublishedNodeName(const Config& config) {
+  return config.node_name.empty()
+             ? HostName() + ":" + std::to_string(config.listen_port)
+             : config.node_name;
+}
+
 // What every coordinator mode's lease is given (ttl_seconds excepted);
 // `slot` numbers the node's workers (--workers).
 void FillClusterOptions(const Config& config, int slot,
@@ -94,10 +105,7 @@ void FillClusterOptions(const Config& config, int slot,
                                                     : config.worker_range_last;
   options.regions = config.regions;
   options.max_clock_skew_millis = config.max_clock_skew_millis;
-  options.node_name =
-      config.node_name.empty()
-          ? HostName() + ":" + std::to_string(config.listen_port)
-          : config.node_name;
+  options.node_name = PublishedNodeName(config);
   options.region = config.region;
   options.addresses = AdvertisedAddresses(config);
   options.state_dir = config.state_dir;
@@ -152,6 +160,40 @@ absl::StatusOr<std::vector<std::unique_ptr<WorkerLease>>> MakeLeases(
     leases.push_back(*std::move(lease));
   }
   return leases;
+}
+
+// With a coordinator, the status page's cluster view: the cluster as the
+// coordinator holds it, read on a connection of its own (docs/operations.md,
+// "The status page"). Null in static mode.
+std::unique_ptr<ClusterStatus> MakeClusterStatus(const Config& config) {
+  if (config.worker_mode == "static") return nullptr;
+  const bool zookeeper = config.worker_mode == "zookeeper";
+  client::CoordinatorOptions coordinator;
+  if (zookeeper) {
+    coordinator.zookeeper_hosts = config.zookeeper_hosts;
+    coordinator.zookeeper_auth = config.zookeeper_auth;
+  } else {
+    coordinator.etcd_endpoints = config.etcd_endpoints;
+    coordinator.ca_file = config.etcd_ca_file;
+    coordinator.cert_file = config.etcd_cert_file;
+    coordinator.key_file = config.etcd_key_file;
+    coordinator.user = config.etcd_username;
+    coordinator.password = config.etcd_password;
+  }
+  coordinator.timeout =
+      std::chrono::milliseconds(limits::kClusterReadTimeoutMillis);
+  ClusterStatusOptions options;
+  options.coordinator = zookeeper ? "ZooKeeper" : "etcd";
+  options.cluster = config.cluster;
+  options.node = PublishedNodeName(config);
+  options.regions = config.regions;
+  options.workers = WorkerRange{0, config.layout.max_worker()};
+  auto reader = std::make_shared<client::ClusterReader>(
+      std::move(coordinator),
+      zookeeper ? config.zookeeper_root : config.etcd_prefix, config.cluster);
+  return std::make_unique<ClusterStatus>(
+      std::move(options), [reader] { return reader->Read(); },
+      [] { return SystemClock().NowMicros() / 1000; });
 }
 
 // Warnings about how this node is set up that cannot be refused outright.
@@ -314,7 +356,10 @@ int Run(const Config& config) {
   Metrics metrics(BuildInfo{SNOWFLAKE_VERSION, config.layout.ToString(),
                             config.worker_mode});
   const bool admin_port = !config.admin_listen.empty();
+  const std::unique_ptr<ClusterStatus> cluster_status =
+      MakeClusterStatus(config);
   HandlerOptions handler_options{config.max_batch, SNOWFLAKE_VERSION};
+  handler_options.cluster = cluster_status.get();
   handler_options.surface = admin_port ? Surface::kApi : Surface::kAll;
   HttpHandler handler(handler_options, node, metrics);
   handler_options.surface = Surface::kAdmin;

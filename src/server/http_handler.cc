@@ -12,6 +12,7 @@
 #include "snowflake/id.h"
 #include "snowflake/status.h"
 #include "src/base/strings.h"
+#include "src/server/cluster_status.h"
 #include "src/server/request_target.h"
 #include "src/server/status_page.h"
 
@@ -554,10 +555,17 @@ HttpResponse HttpHandler::StatusReport() const {
   while (!info_json.empty() && info_json.back() == '\n') {
     info_json.remove_suffix(1);
   }
-  return Ok(
-      kJson,
-      Cat("{\"info\":", info_json, ",\"history\":", history.dump(), "}\n"),
-      Route::kStatus);
+  // The cluster as last read, never waiting for the coordinator.
+  const std::string cluster =
+      options_.cluster == nullptr
+          ? ""
+          : Cat(",\"cluster\":",
+                options_.cluster->ToJson(now_ms).dump(
+                    -1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return Ok(kJson,
+            Cat("{\"info\":", info_json, ",\"history\":", history.dump(),
+                cluster, "}\n"),
+            Route::kStatus);
 }
 
 HttpResponse HttpHandler::Info() const {

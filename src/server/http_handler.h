@@ -16,6 +16,7 @@
 
 namespace snowflake {
 
+class ClusterStatus;
 struct RequestTarget;
 
 struct HttpRequest {
@@ -61,6 +62,9 @@ struct HandlerOptions {
   // layout's full rate (see HttpHandler::MaxWaitingIds).
   int64_t max_waiting_millis = limits::kMaxWaitingMillis;
   Surface surface = Surface::kAll;
+  // With a coordinator: /v1/status's `cluster`, the page's cluster view.
+  // Not owned; outlives the handler. Null: static mode, no `cluster`.
+  ClusterStatus* cluster = nullptr;
 };
 
 // Every error the node answers over HTTP, whoever finds it: the listener
@@ -143,7 +147,8 @@ class HttpHandler {
                         int64_t count, Route route, Waiting waiting) const;
   HttpResponse Decode(const RequestTarget& target, std::string_view text) const;
   HttpResponse Info() const;
-  // /v1/status: {"info": /v1/info's object, "history": the recent history}.
+  // /v1/status: {"info": /v1/info's object, "history": the recent history,
+  // and with a coordinator "cluster": ClusterJson}.
   HttpResponse StatusReport() const;
 
   const HandlerOptions options_;

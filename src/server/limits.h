@@ -36,6 +36,11 @@ inline constexpr int kMaxGrpcRequestBytes = 4 * 1024;
 // How often an open health Watch re-reads the node's readiness, and how
 // soon it notices that its client went away.
 inline constexpr int64_t kHealthWatchPollMillis = 100;
+// The status page's cluster view (cluster_status.h): read from the
+// coordinator at most this often, and only while someone polls the page;
+// each call to the coordinator given up after the timeout.
+inline constexpr int64_t kClusterRefreshMillis = 1'000;
+inline constexpr int64_t kClusterReadTimeoutMillis = 2'000;
 
 // The layout: a preset name or TIME/WORKER/SEQUENCE widths.
 inline constexpr char kDefaultLayout[] = "default";
