@@ -1,6 +1,7 @@
 // Issue 15: the status page, opened in a real headless Chromium against a
-// real node under load. The DOM Chromium dumps must show what /v1/info says,
-// the charts must move with time, a bad ID in the decode box must give a
+// real node under load, and against three nodes on a three-member etcd
+// cluster for the cluster view. The DOM Chromium dumps must show what /v1/info
+// says, the charts must move with time, a bad ID in the decode box must give a
 // message in words, and the browser's console must stay silent (the page
 // logs nothing, so any console line is an error or an uncaught exception).
 // Screenshots are kept under the build directory, their paths printed.
@@ -14,17 +15,21 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <regex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "src/lease/cluster_schema.h"
 #include "testing/server_process.h"
+#include "tests/integration/etcd_fixture.h"
 #include "tests/integration/node_fixture.h"
 
 namespace snowflake::testing {
@@ -288,6 +293,10 @@ TEST_F(StatusPageTest, ShowsWhatInfoSaysAndChartsUpdate) {
             synced ? "synchronized" : "NOT SYNCHRONIZED");
   EXPECT_EQ(dom.find("CLOCK NOT SYNCHRONIZED") != std::string::npos, !synced);
 
+  // Static mode: no cluster, in /v1/status or on the page.
+  EXPECT_FALSE(GetJson("/v1/status").contains("cluster"));
+  EXPECT_THAT(ElementTag(dom, "cluster-view"), HasSubstr("hidden"));
+
   // The page polled more than once, and drew the history under load.
   const int64_t polls = ElementNumber(dom, "polls");
   EXPECT_GT(polls, 1) << "the page did not poll /v1/status every second";
@@ -410,6 +419,229 @@ TEST_F(AdminListenTest, PageOnTheAdminPortOnly) {
   EXPECT_GT(ElementNumber(run.dom, "polls"), 1);
   EXPECT_THAT(ElementText(run.dom, "decode-error").value_or(""),
               HasSubstr("Cannot decode \"not-an-id\" as decimal"));
+}
+
+// The text of the first `<td class="NAME">` in `row` (markup included).
+std::string CellText(const std::string& row, const std::string& name) {
+  const std::regex cell("<td class=\"" + name + "\">([\\s\\S]*?)</td>");
+  std::smatch match;
+  return std::regex_search(row, match, cell) ? match[1].str() : "";
+}
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos;
+       at = text.find(what, at + what.size())) {
+    ++n;
+  }
+  return n;
+}
+
+// The cluster view: three nodes (two in region eu, one in us) on a real
+// three-member etcd cluster. The page of one of them must show every holder
+// the coordinator has, as each node's /v1/info describes itself, link to
+// each node's own page, and count the free IDs per region.
+class ClusterPageTest : public ::testing::Test {
+ protected:
+  static constexpr char kRegions[] = "eu=0-511,us=512-1023";
+
+  void SetUp() override {
+    chromium_ = ChromiumBinary();
+    if (chromium_.empty()) {
+      GTEST_SKIP() << "no chromium binary on PATH: install Debian's chromium "
+                      "(scripts/deps.sh) to run the status page test";
+    }
+    EtcdLauncherOptions etcd_options;
+    etcd_options.members = 3;
+    etcd_ = StartEtcd(etcd_options);
+    ASSERT_NE(etcd_, nullptr);
+    scenario_ = std::make_unique<Scenario>(*etcd_, "paged");
+    absl::StatusOr<std::vector<int>> ports = FreePorts(3);
+    ASSERT_TRUE(ports.ok()) << ports.status();
+    ports_ = *ports;
+    const std::vector<std::pair<std::string, std::string>> nodes = {
+        {"page-a", "eu"}, {"page-b", "eu"}, {"page-c", "us"}};
+    std::vector<NodeSpec> specs;
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      specs.push_back({nodes[i].first,
+                       "",
+                       5,
+                       {"--listen", "127.0.0.1:" + std::to_string(ports_[i]),
+                        "--regions", kRegions, "--region", nodes[i].second}});
+    }
+    nodes_ = scenario_->StartAll(specs);
+    for (const auto& node : nodes_) ASSERT_TRUE(node->ready()) << node->Log();
+    screenshots_ = std::string(SCREENSHOT_DIR);
+    std::filesystem::create_directories(screenshots_);
+    load_ = std::thread([this] {
+      auto c = std::make_unique<RawHttpConnection>(ports_[0]);
+      while (!stop_.load()) {
+        auto r = c->Get("/v1/ids?count=20");
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        if (!r || r->status != 200) {
+          load_errors_.fetch_add(1);
+          std::this_thread::sleep_for(milliseconds(50));
+          c = std::make_unique<RawHttpConnection>(ports_[0]);
+        }
+      }
+    });
+  }
+
+  void TearDown() override {
+    stop_.store(true);
+    if (load_.joinable()) load_.join();
+    EXPECT_EQ(load_errors_.load(), 0);
+    for (const auto& node : nodes_) {
+      if (node == nullptr) continue;
+      node->Signal(SIGTERM);
+      EXPECT_EQ(node->Wait(seconds(15)), 0) << node->Log();
+    }
+  }
+
+  Json GetJson(int port, const std::string& target) const {
+    auto r = HttpGet(port, target);
+    EXPECT_TRUE(r.has_value()) << port << target;
+    if (!r) return Json();
+    return Json::parse(r->body, nullptr, false);
+  }
+
+  BrowserRun Dump(const std::string& url, int budget_ms) {
+    BrowserRun run = RunChromium(
+        chromium_, scenario_->dir() + "/profile", url,
+        {"--virtual-time-budget=" + std::to_string(budget_ms), "--dump-dom"},
+        scenario_->dir(), seconds(90));
+    EXPECT_THAT(ConsoleLines(run.log), ::testing::IsEmpty())
+        << "the browser's console on " << url;
+    return run;
+  }
+
+  std::string chromium_;
+  std::unique_ptr<EtcdLauncher> etcd_;
+  std::unique_ptr<Scenario> scenario_;
+  std::vector<int> ports_;
+  std::vector<std::unique_ptr<DaemonProcess>> nodes_;
+  std::string screenshots_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> load_errors_{0};
+  std::thread load_;
+};
+
+TEST_F(ClusterPageTest, ShowsEveryHolderAndFreeIdsPerRegion) {
+  const int port = ports_[0];
+  // The first read of the coordinator, and the history, start with their
+  // first reader: let both run before the page is opened.
+  Json status;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        status = GetJson(port, "/v1/status");
+        return status.contains("cluster") &&
+               status["cluster"]["holders"].size() == 3;
+      },
+      seconds(10), milliseconds(200)))
+      << status.dump(2);
+  std::this_thread::sleep_for(seconds(2));
+
+  const BrowserRun run =
+      Dump("http://127.0.0.1:" + std::to_string(port) + "/", 4000);
+  const std::string& dom = run.dom;
+  ASSERT_THAT(dom, HasSubstr("<html")) << run.log;
+
+  // What the coordinator holds at that moment, and what each node says.
+  std::unique_ptr<etcd::EtcdClient> client = ConnectEtcd(*etcd_);
+  ASSERT_NE(client, nullptr);
+  auto claims = client->GetPrefix(
+      cluster_schema::WorkersPrefix(cluster_schema::kDefaultPrefix, "paged"));
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  ASSERT_EQ(claims->size(), 3u);
+  std::map<std::string, int64_t> held_per_region;
+  std::vector<int64_t> ids;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Json info = GetJson(ports_[i], "/v1/info");
+    ASSERT_TRUE(info.is_object());
+    const int64_t id = info["worker_id"].get<int64_t>();
+    ids.push_back(id);
+    const std::string node = info["node"].get<std::string>();
+    const std::string region = info["region"].get<std::string>();
+    const std::string address = "127.0.0.1:" + std::to_string(ports_[i]);
+    SCOPED_TRACE(node);
+    ++held_per_region[region];
+
+    // The coordinator's claim of that ID is this node's.
+    auto claim = client->Get(
+        cluster_schema::WorkerKey(cluster_schema::kDefaultPrefix, "paged", id));
+    ASSERT_TRUE(claim.ok() && claim->has_value());
+    auto holder = cluster_schema::DecodeHolder((*claim)->value);
+    ASSERT_TRUE(holder.ok()) << holder.status();
+    EXPECT_EQ(holder->node, node);
+    EXPECT_EQ(holder->region, region);
+    EXPECT_EQ(holder->addresses, std::vector<std::string>{address});
+
+    // Its row on page-a's page.
+    const std::string row_id = "holder-" + std::to_string(id);
+    const std::optional<std::string> row = ElementText(dom, row_id);
+    ASSERT_TRUE(row.has_value()) << "no row for worker " << id << "\n" << dom;
+    EXPECT_EQ(CellText(*row, "h-worker"), std::to_string(id));
+    EXPECT_EQ(CellText(*row, "h-region"), region);
+    std::string link = "<a href=\"http://";
+    link.append(address).append("/status\">").append(address).append("</a>");
+    EXPECT_EQ(CellText(*row, "h-address"), link);
+    EXPECT_THAT(CellText(*row, "h-lease"), ::testing::EndsWith(" s"));
+    EXPECT_THAT(CellText(*row, "h-hwm"), HasSubstr("ahead"));
+    const bool self = i == 0;
+    EXPECT_EQ(
+        CellText(*row, "h-node"),
+        self ? node + "<span class=\"self-mark\"> (this node)</span>" : node);
+    EXPECT_EQ(
+        ElementTag(dom, row_id).find("class=\"self\"") != std::string::npos,
+        self);
+  }
+  EXPECT_EQ(Count(dom, "<tr id=\"holder-"), 3u) << dom;
+  EXPECT_EQ(held_per_region,
+            (std::map<std::string, int64_t>{{"eu", 2}, {"us", 1}}));
+
+  // The free IDs per region: 512 each, less those held there.
+  for (const std::string region : {"eu", "us"}) {
+    const std::optional<std::string> row = ElementText(dom, "free-" + region);
+    ASSERT_TRUE(row.has_value()) << region << "\n" << dom;
+    EXPECT_EQ(CellText(*row, "f-free"),
+              std::to_string(512 - held_per_region[region]))
+        << region;
+  }
+  EXPECT_THAT(ElementTag(dom, "cluster-view"), Not(HasSubstr("hidden")));
+  EXPECT_THAT(ElementTag(dom, "cluster-error"), HasSubstr("hidden"));
+  EXPECT_EQ(ElementText(dom, "cluster-name"), "paged");
+  EXPECT_EQ(ElementText(dom, "cluster-coordinator"), "etcd");
+  EXPECT_THAT(ElementText(dom, "cluster-state").value_or(""),
+              HasSubstr("3 worker ID(s) held"));
+  // The rest of the page lives too: it polled, and charts the load.
+  EXPECT_GT(ElementNumber(dom, "polls"), 1);
+  EXPECT_GE(ElementNumber(dom, "samples"), 2);
+  EXPECT_GT(ElementNumber(dom, "ids-now"), 0);
+
+  // A link leads to that node's own page: page-c's, which shows page-c.
+  const std::string link =
+      "http://127.0.0.1:" + std::to_string(ports_[2]) + "/status";
+  ASSERT_THAT(dom, HasSubstr("href=\"" + link + "\""));
+  const BrowserRun other = Dump(link, 2000);
+  EXPECT_EQ(ElementText(other.dom, "node"), "page-c");
+  // There, page-c's own row is the one marked.
+  EXPECT_THAT(ElementTag(other.dom, "holder-" + std::to_string(ids[2])),
+              HasSubstr("class=\"self\""));
+  EXPECT_THAT(ElementTag(other.dom, "holder-" + std::to_string(ids[0])),
+              Not(HasSubstr("class=\"self\"")));
+
+  const std::string shot = screenshots_ + "/status-page-cluster.png";
+  std::filesystem::remove(shot);
+  BrowserRun screenshot =
+      RunChromium(chromium_, scenario_->dir() + "/profile",
+                  "http://127.0.0.1:" + std::to_string(port) + "/",
+                  {"--virtual-time-budget=3000", "--screenshot=" + shot,
+                   "--window-size=1280,1500", "--hide-scrollbars"},
+                  scenario_->dir(), seconds(90));
+  EXPECT_THAT(ConsoleLines(screenshot.log), ::testing::IsEmpty());
+  ASSERT_TRUE(std::filesystem::exists(shot)) << screenshot.log;
+  EXPECT_GT(std::filesystem::file_size(shot), 10'000u);
+  std::printf("cluster view screenshot: %s\n", shot.c_str());
 }
 
 }  // namespace
