@@ -27,7 +27,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "src/lease/cluster_schema.h"
+#include "testing/coordinator_backend.h"
 #include "testing/server_process.h"
 #include "tests/integration/etcd_fixture.h"
 #include "tests/integration/node_fixture.h"
@@ -438,10 +438,11 @@ size_t Count(const std::string& text, const std::string& what) {
 }
 
 // The cluster view: three nodes (two in region eu, one in us) on a real
-// three-member etcd cluster. The page of one of them must show every holder
-// the coordinator has, as each node's /v1/info describes itself, link to
-// each node's own page, and count the free IDs per region.
-class ClusterPageTest : public ::testing::Test {
+// three-member etcd cluster, and on a real three-member ZooKeeper ensemble.
+// The page of one of them must show every holder the coordinator has, as
+// each node's /v1/info describes itself, link to each node's own page, and
+// count the free IDs per region.
+class ClusterPageTest : public ::testing::TestWithParam<CoordinatorKind> {
  protected:
   static constexpr char kRegions[] = "eu=0-511,us=512-1023";
 
@@ -451,11 +452,9 @@ class ClusterPageTest : public ::testing::Test {
       GTEST_SKIP() << "no chromium binary on PATH: install Debian's chromium "
                       "(scripts/deps.sh) to run the status page test";
     }
-    EtcdLauncherOptions etcd_options;
-    etcd_options.members = 3;
-    etcd_ = StartEtcd(etcd_options);
-    ASSERT_NE(etcd_, nullptr);
-    scenario_ = std::make_unique<Scenario>(*etcd_, "paged");
+    backend_ = CoordinatorBackend::Start(GetParam(), 3);
+    ASSERT_NE(backend_, nullptr);
+    scenario_ = std::make_unique<Scenario>(backend_->NodeFlags(), "paged");
     absl::StatusOr<std::vector<int>> ports = FreePorts(3);
     ASSERT_TRUE(ports.ok()) << ports.status();
     ports_ = *ports;
@@ -516,7 +515,7 @@ class ClusterPageTest : public ::testing::Test {
   }
 
   std::string chromium_;
-  std::unique_ptr<EtcdLauncher> etcd_;
+  std::unique_ptr<CoordinatorBackend> backend_;
   std::unique_ptr<Scenario> scenario_;
   std::vector<int> ports_;
   std::vector<std::unique_ptr<DaemonProcess>> nodes_;
@@ -526,7 +525,8 @@ class ClusterPageTest : public ::testing::Test {
   std::thread load_;
 };
 
-TEST_F(ClusterPageTest, ShowsEveryHolderAndFreeIdsPerRegion) {
+TEST_P(ClusterPageTest, ShowsEveryHolderAndFreeIdsPerRegion) {
+  const bool etcd = GetParam() == CoordinatorKind::kEtcd;
   const int port = ports_[0];
   // The first read of the coordinator, and the history, start with their
   // first reader: let both run before the page is opened.
@@ -547,12 +547,9 @@ TEST_F(ClusterPageTest, ShowsEveryHolderAndFreeIdsPerRegion) {
   ASSERT_THAT(dom, HasSubstr("<html")) << run.log;
 
   // What the coordinator holds at that moment, and what each node says.
-  std::unique_ptr<etcd::EtcdClient> client = ConnectEtcd(*etcd_);
-  ASSERT_NE(client, nullptr);
-  auto claims = client->GetPrefix(
-      cluster_schema::WorkersPrefix(cluster_schema::kDefaultPrefix, "paged"));
+  absl::StatusOr<size_t> claims = backend_->ClaimCount("paged");
   ASSERT_TRUE(claims.ok()) << claims.status();
-  ASSERT_EQ(claims->size(), 3u);
+  ASSERT_EQ(*claims, 3u);
   std::map<std::string, int64_t> held_per_region;
   std::vector<int64_t> ids;
   for (size_t i = 0; i < nodes_.size(); ++i) {
@@ -567,14 +564,10 @@ TEST_F(ClusterPageTest, ShowsEveryHolderAndFreeIdsPerRegion) {
     ++held_per_region[region];
 
     // The coordinator's claim of that ID is this node's.
-    auto claim = client->Get(
-        cluster_schema::WorkerKey(cluster_schema::kDefaultPrefix, "paged", id));
-    ASSERT_TRUE(claim.ok() && claim->has_value());
-    auto holder = cluster_schema::DecodeHolder((*claim)->value);
-    ASSERT_TRUE(holder.ok()) << holder.status();
-    EXPECT_EQ(holder->node, node);
-    EXPECT_EQ(holder->region, region);
-    EXPECT_EQ(holder->addresses, std::vector<std::string>{address});
+    auto claim = backend_->ReadClaim("paged", id);
+    ASSERT_TRUE(claim.ok()) << claim.status();
+    ASSERT_TRUE(claim->has_value());
+    EXPECT_EQ((*claim)->node, node);
 
     // Its row on page-a's page.
     const std::string row_id = "holder-" + std::to_string(id);
@@ -585,7 +578,12 @@ TEST_F(ClusterPageTest, ShowsEveryHolderAndFreeIdsPerRegion) {
     std::string link = "<a href=\"http://";
     link.append(address).append("/status\">").append(address).append("</a>");
     EXPECT_EQ(CellText(*row, "h-address"), link);
-    EXPECT_THAT(CellText(*row, "h-lease"), ::testing::EndsWith(" s"));
+    // A ZooKeeper session's time left is not visible to other clients.
+    if (etcd) {
+      EXPECT_THAT(CellText(*row, "h-lease"), ::testing::EndsWith(" s"));
+    } else {
+      EXPECT_EQ(CellText(*row, "h-lease"), "not visible (ZooKeeper session)");
+    }
     EXPECT_THAT(CellText(*row, "h-hwm"), HasSubstr("ahead"));
     const bool self = i == 0;
     EXPECT_EQ(
@@ -610,7 +608,8 @@ TEST_F(ClusterPageTest, ShowsEveryHolderAndFreeIdsPerRegion) {
   EXPECT_THAT(ElementTag(dom, "cluster-view"), Not(HasSubstr("hidden")));
   EXPECT_THAT(ElementTag(dom, "cluster-error"), HasSubstr("hidden"));
   EXPECT_EQ(ElementText(dom, "cluster-name"), "paged");
-  EXPECT_EQ(ElementText(dom, "cluster-coordinator"), "etcd");
+  EXPECT_EQ(ElementText(dom, "cluster-coordinator"),
+            etcd ? "etcd" : "ZooKeeper");
   EXPECT_THAT(ElementText(dom, "cluster-state").value_or(""),
               HasSubstr("3 worker ID(s) held"));
   // The rest of the page lives too: it polled, and charts the load.
@@ -630,7 +629,9 @@ TEST_F(ClusterPageTest, ShowsEveryHolderAndFreeIdsPerRegion) {
   EXPECT_THAT(ElementTag(other.dom, "holder-" + std::to_string(ids[0])),
               Not(HasSubstr("class=\"self\"")));
 
-  const std::string shot = screenshots_ + "/status-page-cluster.png";
+  const std::string shot =
+      screenshots_ + (etcd ? "/status-page-cluster.png"
+                           : "/status-page-cluster-zookeeper.png");
   std::filesystem::remove(shot);
   BrowserRun screenshot =
       RunChromium(chromium_, scenario_->dir() + "/profile",
@@ -643,6 +644,13 @@ TEST_F(ClusterPageTest, ShowsEveryHolderAndFreeIdsPerRegion) {
   EXPECT_GT(std::filesystem::file_size(shot), 10'000u);
   std::printf("cluster view screenshot: %s\n", shot.c_str());
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Coordinators, ClusterPageTest,
+    ::testing::Values(CoordinatorKind::kEtcd, CoordinatorKind::kZooKeeper),
+    [](const ::testing::TestParamInfo<CoordinatorKind>& info) {
+      return KindName(info.param);
+    });
 
 }  // namespace
 }  // namespace snowflake::testing
