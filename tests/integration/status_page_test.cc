@@ -177,6 +177,25 @@ std::vector<std::string> ConsoleLines(const std::string& log) {
   return lines;
 }
 
+// The load a page is read under: IDs taken in a loop from `port` until
+// `stop`, steady enough to leave the machine's cores to the browser; each
+// failed request counts in `errors` and opens a new connection.
+std::thread StartLoad(int port, const std::atomic<bool>& stop,
+                      std::atomic<int>& errors) {
+  return std::thread([port, &stop, &errors] {
+    auto c = std::make_unique<RawHttpConnection>(port);
+    while (!stop.load()) {
+      auto r = c->Get("/v1/ids?count=20");
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      if (!r || r->status != 200) {
+        errors.fetch_add(1);
+        std::this_thread::sleep_for(milliseconds(50));
+        c = std::make_unique<RawHttpConnection>(port);
+      }
+    }
+  });
+}
+
 class StatusPageTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -193,19 +212,7 @@ class StatusPageTest : public ::testing::Test {
     screenshots_ = std::string(SCREENSHOT_DIR);
     std::filesystem::create_directories(screenshots_);
     // The load: IDs taken in a loop for the whole test.
-    load_ = std::thread([this] {
-      auto c = std::make_unique<RawHttpConnection>(node_->port());
-      while (!stop_.load()) {
-        auto r = c->Get("/v1/ids?count=20");
-        // Steady load, leaving the machine's cores to the browser.
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
-        if (!r || r->status != 200) {
-          load_errors_.fetch_add(1);
-          std::this_thread::sleep_for(milliseconds(50));
-          c = std::make_unique<RawHttpConnection>(node_->port());
-        }
-      }
-    });
+    load_ = StartLoad(node_->port(), stop_, load_errors_);
   }
 
   void TearDown() override {
@@ -472,18 +479,7 @@ class ClusterPageTest : public ::testing::TestWithParam<CoordinatorKind> {
     for (const auto& node : nodes_) ASSERT_TRUE(node->ready()) << node->Log();
     screenshots_ = std::string(SCREENSHOT_DIR);
     std::filesystem::create_directories(screenshots_);
-    load_ = std::thread([this] {
-      auto c = std::make_unique<RawHttpConnection>(ports_[0]);
-      while (!stop_.load()) {
-        auto r = c->Get("/v1/ids?count=20");
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
-        if (!r || r->status != 200) {
-          load_errors_.fetch_add(1);
-          std::this_thread::sleep_for(milliseconds(50));
-          c = std::make_unique<RawHttpConnection>(ports_[0]);
-        }
-      }
-    });
+    load_ = StartLoad(ports_[0], stop_, load_errors_);
   }
 
   void TearDown() override {
