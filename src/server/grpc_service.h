@@ -34,6 +34,11 @@ struct GrpcServerOptions {
 
 // Thread safety: port() and Shutdown may be called from any thread. The
 // node and metrics must outlive the server. Not copyable.
+//
+// The destructor, port() and Shutdown are virtual, though nothing derives
+// from the class, so that snowflaked calls them through the object: it
+// loads this code as a module only when it serves gRPC
+// (src/daemon/grpc_module.h) and links none of it.
 class GrpcServer {
  public:
   // Binds and starts serving on threads of gRPC's (at most
@@ -41,19 +46,19 @@ class GrpcServer {
   // address when it cannot be bound (in use, no permission, no such host).
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
       const GrpcServerOptions& options, const Node& node, Metrics& metrics);
-  ~GrpcServer();  // Shutdown(0) if not done yet.
+  virtual ~GrpcServer();  // Shutdown(0) if not done yet.
   GrpcServer(const GrpcServer&) = delete;
   GrpcServer& operator=(const GrpcServer&) = delete;
 
   // The bound port (useful when started with port 0).
-  int port() const;
+  virtual int port() const;
 
   // Health turns NOT_SERVING for good and open health watches end; open
   // StreamIds end (UNAVAILABLE, retryable) after the batch they are
   // sending; the port stops taking calls; calls in flight get up to
   // `drain` to finish, then are cancelled. Blocks until every call has
   // returned. Idempotent.
-  void Shutdown(std::chrono::milliseconds drain);
+  virtual void Shutdown(std::chrono::milliseconds drain);
 
   class Impl;
 
