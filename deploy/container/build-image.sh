@@ -16,7 +16,10 @@
 #                                 by the image's user
 #
 # SNOWFLAKED_BIN and SNOWFLAKE_CLI_BIN name the binaries (default: the
-# release build, build/release/src/{daemon/snowflaked,cli/snowflake}).
+# release build, build/release/src/{daemon/snowflaked,cli/snowflake}); the
+# gRPC module snowflaked loads when it serves gRPC or uses a coordinator,
+# snowflaked-grpc.so, is taken from beside snowflaked and goes to
+# /usr/lib/snowflake/, where snowflaked looks for it.
 # Keep the settings below in step with the Dockerfile:
 # tests/deploy/container_test.sh compares them.
 set -euo pipefail
@@ -48,9 +51,11 @@ done
 
 daemon=${SNOWFLAKED_BIN:-$repo/build/release/src/daemon/snowflaked}
 cli=${SNOWFLAKE_CLI_BIN:-$repo/build/release/src/cli/snowflake}
+module=$(dirname "$daemon")/snowflaked-grpc.so
 for bin in "$daemon" "$cli"; do
   [[ -x "$bin" ]] || { echo "build-image: $bin is not an executable (build it first: cmake --build --preset release)" >&2; exit 1; }
 done
+[[ -f "$module" ]] || { echo "build-image: no $module beside snowflaked (build it first: cmake --build --preset release)" >&2; exit 1; }
 [[ "$(uname -m)" == x86_64 || "$(uname -m)" == aarch64 ]] \
   || echo "build-image: note: untested architecture $(uname -m)" >&2
 
@@ -84,10 +89,12 @@ assemble() {
 
   install -m 0755 "$daemon" "$root/usr/bin/snowflaked"
   install -m 0755 "$cli" "$root/usr/bin/snowflake"
+  install -D -m 0644 "$module" "$root/usr/lib/snowflake/snowflaked-grpc.so"
 
   # The file each path names, under that path (cp -L: the library, not its
   # symlink); the rootfs' own /lib symlinks place it under /usr.
-  { shared_objects "$daemon"; shared_objects "$cli"; } | sort -u | while read -r so; do
+  { shared_objects "$daemon"; shared_objects "$cli"; shared_objects "$module"; } |
+    sort -u | while read -r so; do
     mkdir -p "$(dirname "$root$so")"
     cp -L "$so" "$root$so"
   done

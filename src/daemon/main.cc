@@ -27,6 +27,7 @@
 #include "spdlog/spdlog.h"
 #include "src/base/cpus.h"
 #include "src/client/coordinator_store.h"
+#include "src/daemon/grpc_module.h"
 #include "src/daemon/systemd_notify.h"
 #include "src/lease/cluster_view.h"
 #include "src/lease/etcd/etcd_lease.h"
@@ -112,8 +113,10 @@ void FillClusterOptions(const Config& config, int slot,
   options.slot = slot;
 }
 
-// The lease of the configured worker mode for worker `slot`.
+// The lease of the configured worker mode for worker `slot`. `grpc`: the
+// loaded gRPC module in etcd mode.
 absl::StatusOr<std::unique_ptr<WorkerLease>> MakeLease(const Config& config,
+                                                       const GrpcModule* grpc,
                                                        int slot) {
   if (config.worker_mode == "static") {
     return std::make_unique<StaticLease>(
@@ -143,19 +146,17 @@ absl::StatusOr<std::unique_ptr<WorkerLease>> MakeLease(const Config& config,
   options.client.username = config.etcd_username;
   options.client.password = config.etcd_password;
   options.prefix = config.etcd_prefix;
-  auto lease = EtcdLease::Create(std::move(options));
-  if (!lease.ok()) return lease.status();
-  return std::unique_ptr<WorkerLease>(*std::move(lease));
+  return grpc->create_etcd_lease(std::move(options));
 }
 
 // One lease per worker the node holds (--workers), each leased and fenced
 // on its own.
 absl::StatusOr<std::vector<std::unique_ptr<WorkerLease>>> MakeLeases(
-    const Config& config) {
+    const Config& config, const GrpcModule* grpc) {
   std::vector<std::unique_ptr<WorkerLease>> leases;
   const int workers = EffectiveWorkers(config);
   for (int slot = 0; slot < workers; ++slot) {
-    auto lease = MakeLease(config, slot);
+    auto lease = MakeLease(config, grpc, slot);
     if (!lease.ok()) return lease.status();
     leases.push_back(*std::move(lease));
   }
@@ -165,7 +166,8 @@ absl::StatusOr<std::vector<std::unique_ptr<WorkerLease>>> MakeLeases(
 // With a coordinator, the status page's cluster view: the cluster as the
 // coordinator holds it, read on a connection of its own (docs/operations.md,
 // "The status page"). Null in static mode.
-std::unique_ptr<ClusterStatus> MakeClusterStatus(const Config& config) {
+std::unique_ptr<ClusterStatus> MakeClusterStatus(const Config& config,
+                                                 const GrpcModule* grpc) {
   if (config.worker_mode == "static") return nullptr;
   const bool zookeeper = config.worker_mode == "zookeeper";
   client::CoordinatorOptions coordinator;
@@ -188,11 +190,12 @@ std::unique_ptr<ClusterStatus> MakeClusterStatus(const Config& config) {
   options.node = PublishedNodeName(config);
   options.regions = config.regions;
   options.workers = WorkerRange{0, config.layout.max_worker()};
-  auto reader = std::make_shared<client::ClusterReader>(
-      std::move(coordinator),
-      zookeeper ? config.zookeeper_root : config.etcd_prefix, config.cluster);
   return std::make_unique<ClusterStatus>(
-      std::move(options), [reader] { return reader->Read(); },
+      std::move(options),
+      grpc->make_cluster_reader(
+          std::move(coordinator),
+          zookeeper ? config.zookeeper_root : config.etcd_prefix,
+          config.cluster),
       [] { return SystemClock().NowMicros() / 1000; });
 }
 
@@ -318,7 +321,19 @@ int Run(const Config& config) {
     return 1;
   }
   WarnAboutSetup(config, **state_dir);
-  auto leases = MakeLeases(config);
+  // gRPC and the coordinators' clients are loaded only when used
+  // (src/daemon/grpc_module.h).
+  const GrpcModule* grpc = nullptr;
+  if (config.worker_mode != "static" || !config.grpc_listen.empty()) {
+    auto loaded = LoadGrpcModule();
+    if (!loaded.ok()) {
+      spdlog::critical("event=start_failed error=\"{}\"",
+                       loaded.status().ToString());
+      return 1;
+    }
+    grpc = *loaded;
+  }
+  auto leases = MakeLeases(config, grpc);
   if (!leases.ok()) {
     spdlog::critical("event=start_failed error=\"{}\"",
                      leases.status().ToString());
@@ -357,7 +372,7 @@ int Run(const Config& config) {
                             config.worker_mode});
   const bool admin_port = !config.admin_listen.empty();
   const std::unique_ptr<ClusterStatus> cluster_status =
-      MakeClusterStatus(config);
+      MakeClusterStatus(config, grpc);
   HandlerOptions handler_options{config.max_batch, SNOWFLAKE_VERSION};
   handler_options.cluster = cluster_status.get();
   handler_options.surface = admin_port ? Surface::kApi : Surface::kAll;
@@ -442,7 +457,7 @@ int Run(const Config& config) {
     grpc_options.max_waiting_ids = handler.MaxWaitingIds();
     grpc_options.version = SNOWFLAKE_VERSION;
     grpc_options.regions = config.regions;
-    auto started = GrpcServer::Start(grpc_options, node, metrics);
+    auto started = grpc->start_grpc_server(grpc_options, node, metrics);
     if (!started.ok()) {
       spdlog::critical("event=start_failed error=\"{}\"",
                        started.status().ToString());

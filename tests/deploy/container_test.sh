@@ -2,8 +2,9 @@
 # deploy/container: the Dockerfile checked statically (hadolint is not
 # packaged: a few checks that matter), then the image that
 # deploy/container/build-image.sh assembles run for real with podman:
-# /readyz 200, /v1/id, the process not root, the root file system read-only
-# with no capabilities, and `podman stop` (SIGTERM) a graceful exit 0 that
+# /readyz 200, /v1/id, gRPC listening (the image holds the module gRPC is
+# loaded from), the process not root, the root file system read-only with
+# no capabilities, and `podman stop` (SIGTERM) a graceful exit 0 that
 # stored the high-water mark in the volume. The image's configuration must
 # equal the Dockerfile's.
 #
@@ -161,6 +162,8 @@ check_serving() {
 }
 
 check_stop_log() {
+  # gRPC on (SNOWFLAKE_GRPC_LISTEN): the image holds the module it loads.
+  grep -q 'event=grpc_listening' <<<"$1" || fail "no event=grpc_listening in the log: the gRPC module did not load"
   grep -q 'event=shutdown_begin signal=15' <<<"$1" || fail "no event=shutdown_begin signal=15 in the log"
   grep -q 'event=stopped' <<<"$1" || fail "no event=stopped in the log"
   ok "the log shows the drain: shutdown_begin signal=15, stopped"
@@ -174,6 +177,7 @@ run_podman() {
   podman "${podman_global[@]}" run -d --name "$CONTAINER" --network host \
     --read-only --cap-drop ALL --security-opt no-new-privileges \
     "${run_opts[@]}" -e "SNOWFLAKE_LISTEN=127.0.0.1:$port" -e SNOWFLAKE_THREADS=1 \
+    -e "SNOWFLAKE_GRPC_LISTEN=127.0.0.1:$(free_port)" \
     "$IMAGE" >/dev/null
   running() { [[ "$(podman "${podman_global[@]}" inspect -f '{{.State.Running}}' "$CONTAINER")" == true ]]; }
   if ! wait_ready "$port" running; then
@@ -206,6 +210,7 @@ run_chroot() {
   step "chroot as $user (port $port)"
   env -i "PATH=/usr/bin" "SNOWFLAKE_LISTEN=127.0.0.1:$port" \
     "SNOWFLAKE_STATE_DIR=$state_dir" SNOWFLAKE_THREADS=1 \
+    "SNOWFLAKE_GRPC_LISTEN=127.0.0.1:$(free_port)" \
     "$chroot_bin" --userspec="$user" "$root" /usr/bin/snowflaked >"$log" 2>&1 &
   chroot_pid=$!
   alive() { kill -0 "$chroot_pid" 2>/dev/null; }

@@ -3,8 +3,10 @@
 // service, reflection, and a graceful stop with a stream open.
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +29,7 @@ using ::grpc::health::v1::Health;
 using ::grpc::health::v1::HealthCheckRequest;
 using ::grpc::health::v1::HealthCheckResponse;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr int kMaxBatch = 50'000;
 constexpr auto kConnectTimeout = std::chrono::seconds(20);
@@ -505,6 +508,110 @@ TEST(GrpcShutdownTest, SigtermWithAStreamOpenEndsCleanly) {
   EXPECT_LT(std::chrono::steady_clock::now() - signalled, kDrain)
       << node->Log();
   EXPECT_THAT(node->Log(), HasSubstr("event=stopped"));
+}
+
+// The names of the files a process has mapped (/proc/PID/maps), one a
+// line, each once.
+std::string MappedFiles(pid_t pid) {
+  std::istringstream maps(ReadFile("/proc/" + std::to_string(pid) + "/maps"));
+  std::set<std::string> names;
+  std::string line;
+  while (std::getline(maps, line)) {
+    const size_t slash = line.rfind('/');
+    if (slash != std::string::npos) names.insert(line.substr(slash + 1));
+  }
+  std::string out;
+  for (const std::string& name : names) out += name + "\n";
+  return out;
+}
+
+// gRPC is loaded only when used (src/daemon/grpc_module.h): this suite's
+// node, with --grpc-listen, maps the module and libgrpc; a node in static
+// mode that serves HTTP alone maps neither, nor protobuf or OpenSSL.
+TEST_F(GrpcTest, OnlyANodeThatServesGrpcLoadsIt) {
+  const std::string grpc_files = MappedFiles(node_->pid());
+  EXPECT_THAT(grpc_files, HasSubstr("snowflaked-grpc.so\n"));
+  EXPECT_THAT(grpc_files, HasSubstr("libgrpc.so"));
+
+  TempDir dir;
+  std::unique_ptr<DaemonProcess> http_only = StartNode(dir.path());
+  ASSERT_TRUE(http_only->ready()) << http_only->Log();
+  const std::string files = MappedFiles(http_only->pid());
+  EXPECT_THAT(files, HasSubstr("libstdc++"));  // The maps were read.
+  for (const char* library :
+       {"snowflaked-grpc.so", "libgrpc", "libprotobuf", "libssl"}) {
+    EXPECT_THAT(files, Not(HasSubstr(library))) << library;
+  }
+  http_only->Signal(SIGTERM);
+  EXPECT_EQ(http_only->Wait(std::chrono::seconds(10)), 0) << http_only->Log();
+}
+
+// A copy of snowflaked in `dir`/bin and, with `module`, the gRPC module in
+// `dir`/lib/snowflake, as `cmake --install` lays them out. Returns the
+// copy's path; fails the test if a file cannot be copied.
+std::string InstallNode(const std::string& dir, bool module) {
+  namespace fs = std::filesystem;
+  const fs::path built = SnowflakedBinary();
+  const fs::path binary = fs::path(dir) / "bin" / "snowflaked";
+  std::error_code error;
+  fs::create_directories(binary.parent_path(), error);
+  fs::copy_file(built, binary, error);
+  EXPECT_FALSE(error) << built << ": " << error.message();
+  if (module) {
+    const fs::path installed =
+        fs::path(dir) / "lib" / "snowflake" / "snowflaked-grpc.so";
+    fs::create_directories(installed.parent_path(), error);
+    fs::copy_file(built.parent_path() / "snowflaked-grpc.so", installed, error);
+    EXPECT_FALSE(error) << built.parent_path()
+                        << "/snowflaked-grpc.so: " << error.message();
+  }
+  return binary;
+}
+
+// Installed, snowflaked finds its module in ../lib/snowflake and serves
+// gRPC; without it, a node that needs gRPC refuses to start and says which
+// file is missing and where it looked, and one in static mode without
+// --grpc-listen runs.
+TEST(GrpcModuleTest, InstalledNodeFindsTheModuleOrSaysItIsMissing) {
+  TempDir dir;
+  for (const bool module : {false, true}) {
+    SCOPED_TRACE(module ? "installed with the module" : "without the module");
+    const std::string prefix =
+        dir.path() + (module ? "/with-module" : "/without-module");
+    const std::string binary = InstallNode(prefix, module);
+    const int grpc_port = FreePort();
+    DaemonOptions options;
+    options.binary = binary;
+    options.args = {"--state-dir",   prefix + "/state",
+                    "--worker-id",   "3",
+                    "--grpc-listen", "127.0.0.1:" + std::to_string(grpc_port)};
+    options.log_path = prefix + "/node.log";
+    std::unique_ptr<DaemonProcess> node = DaemonProcess::Start(options);
+    if (module) {
+      ASSERT_TRUE(node->ready()) << node->Log();
+      EXPECT_THAT(
+          node->Log(),
+          HasSubstr(prefix + "/bin/../lib/snowflake/snowflaked-grpc.so"));
+      grpc::Status status;
+      EXPECT_EQ(CheckHealth(Connect(grpc_port), "", &status),
+                HealthCheckResponse::SERVING);
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      node->Signal(SIGTERM);
+      EXPECT_EQ(node->Wait(std::chrono::seconds(10)), 0) << node->Log();
+      continue;
+    }
+    EXPECT_FALSE(node->ready());
+    EXPECT_EQ(node->Wait(std::chrono::seconds(10)), 1) << node->Log();
+    EXPECT_THAT(node->Log(), HasSubstr("cannot find snowflaked-grpc.so"));
+    EXPECT_THAT(node->Log(),
+                HasSubstr(prefix + "/bin/../lib/snowflake/snowflaked-grpc.so"));
+
+    options.args.resize(4);  // Static mode, HTTP alone.
+    node = DaemonProcess::Start(options);
+    ASSERT_TRUE(node->ready()) << node->Log();
+    node->Signal(SIGTERM);
+    EXPECT_EQ(node->Wait(std::chrono::seconds(10)), 0) << node->Log();
+  }
 }
 
 }  // namespace
