@@ -17,6 +17,7 @@ GOALS=(
   "batch >= 0.95 gx profile"
   "latency < 1000 gus profile"
   "memory < 16384 gmib profile"
+  "start < 50 gms -"
   "audit_memory < 1048576 ggib -"
   "client_cap >= 0.95 gx -"
   "client_next < 50 gns -"
@@ -71,6 +72,7 @@ goal_figure() {
   batch) ratio "$(calc_ids batch.binary)" "$CAP_IDS_PER_SECOND" ;;
   latency) med "rate$LATENCY_GOAL_LEVEL.node.p99" ;;
   memory) med rss.node.kb ;;
+  start) med start.node_first.ms ;;
   audit_memory) audit_peak_rss ;;
   client_cap) med client.next.cap_ratio ;;
   client_next) med client.next.buffer_ns ;;
@@ -141,6 +143,7 @@ goal_label() {
   batch) echo "binary batches: ratio to the cap" ;;
   latency) echo "p99 latency at $(fmt pct "$LATENCY_GOAL_LEVEL") of the node's peak" ;;
   memory) echo "peak resident memory" ;;
+  start) echo "start to ready, static mode, first start" ;;
   audit_memory) echo "\`snowflake audit\` of $(fmt int "$AUDIT_IDS") IDs, peak resident memory" ;;
   client_cap) echo "client \`Next()\`, one thread, one node: ratio to the cap" ;;
   client_next) echo "client \`Next()\` served from the buffer, per call" ;;

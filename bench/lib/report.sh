@@ -19,7 +19,7 @@ record() { printf '%s\n' "$@" >>"$WORK/report.values"; }
 
 # fmt KIND VALUE: int (thousands separators), ids (M above a million), us
 # (µs or ms), ms, s, mib (from kB), kib (from bytes), ns, x (ratio), pct,
-# raw; gx, gns, gus, gpct, gmib, ggib (from kB): a goal's limit, as short as it can be written.
+# raw; gx, gns, gus, gms, gpct, gmib, ggib (from kB): a goal's limit, as short as it can be written.
 # Records what it prints.
 fmt() {
   awk -v kind="$1" -v v="$2" -v values="$WORK/report.values" '
@@ -44,6 +44,7 @@ fmt() {
       else if (kind == "gx") out = sprintf("%g", v)
       else if (kind == "gpct") out = sprintf("%g %%", v)
       else if (kind == "gns") out = sprintf("%g ns", v)
+      else if (kind == "gms") out = sprintf("%g ms", v)
       else if (kind == "gus") out = (v >= 1000 ? sprintf("%g ms", v / 1000) : sprintf("%g µs", v))
       else if (kind == "gmib") out = sprintf("%g MiB", v / 1024)
       else if (kind == "ggib") out = sprintf("%g GiB", v / 1048576)
@@ -269,7 +270,7 @@ are linked under [Past investigations](#past-investigations).
 | 4 | node, 1 ID per request vs PostgreSQL nextval | $(fmt ids "$(med single.node.rps)") IDs/s | $(cell ids pg.nextval.rps) nextval/s | $(fmt x "$(ratio "$(med single.node.rps)" "$(med pg.nextval.rps)")") | |
 | 5 | p99 latency at $(fmt pct "$LATENCY_GOAL_LEVEL") of the node's peak | $(cell us "rate$LATENCY_GOAL_LEVEL.node.p99") | nginx at the same rate $(cell us "rate$LATENCY_GOAL_LEVEL.nginx.p99") | $(fmt x "$(ratio "$p99_goal" "$(med "rate$LATENCY_GOAL_LEVEL.nginx.p99")")") | $(goal_cell latency) |
 | 6 | peak resident memory (VmHWM) | $(cell mib rss.node.kb) | nginx (master + worker) $(cell mib rss.nginx.kb) | $(fmt x "$(ratio "$rss" "$(med rss.nginx.kb)")") | $(goal_cell memory) |
-| 6 | start to \`/readyz\` 200, static mode, first start | $(cell ms start.node_first.ms) | nginx start to first 200 $(cell ms start.nginx.ms) | $(fmt x "$(ratio "$(med start.node_first.ms)" "$(med start.nginx.ms)")") | |
+| 6 | start to \`/readyz\` 200, static mode, first start | $(cell ms start.node_first.ms) | nginx start to first 200 $(cell ms start.nginx.ms) | $(fmt x "$(ratio "$(med start.node_first.ms)" "$(med start.nginx.ms)")") | $(goal_cell start) |
 | 6 | the same, restart after a graceful stop | $(cell ms start.node_restart.ms) | nginx $(cell ms start.nginx.ms) | $(fmt x "$(ratio "$(med start.node_restart.ms)" "$(med start.nginx.ms)")") | |
 $(audit_headline_rows)
 $(client_headline_rows)
@@ -459,6 +460,7 @@ VmHWM is the peak over the life of the pinned node, which served
 sections 2, 3 and 5; its largest answers were the JSON batches ($(cell kib size.batch_json.bytes) each, on
 $CONNECTIONS connections). $(goal_sentence memory "$(fmt mib "$rss")")
 $(start_method)
+$(goal_sentence start "$(fmt ms "$(med start.node_first.ms)")")
 
 ## 7. Throughput and latency against offered load
 

@@ -91,6 +91,7 @@ first 200, as the baseline.
 | the same, restart after a graceful stop (HWM file present) | $(cell ms start.node_restart.ms) | | $(fmt x "$(ratio "$(med start.node_restart.ms)" "$(med start.nginx.ms)")") |
 
 $(start_method)
+$(goal_sentence start "$(fmt ms "$(med start.node_first.ms)")")
 
 EOF
 }
