@@ -5,9 +5,11 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
-#include <mutex>
+#include <filesystem>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -19,15 +21,15 @@ namespace {
 
 // The directory snowflaked runs from ("" if /proc/self/exe cannot be read).
 std::string ExecutableDir() {
-  std::vector<char> path(4096);
-  const ssize_t n = readlink("/proc/self/exe", path.data(), path.size() - 1);
-  if (n <= 0) return "";
-  std::string exe(path.data(), static_cast<size_t>(n));
-  const size_t slash = exe.rfind('/');
-  return slash == std::string::npos ? "" : exe.substr(0, slash);
+  std::error_code error;
+  const std::filesystem::path exe =
+      std::filesystem::read_symlink("/proc/self/exe", error);
+  return error ? "" : exe.parent_path().string();
 }
 
-absl::StatusOr<const GrpcModule*> Load() {
+}  // namespace
+
+absl::StatusOr<const GrpcModule*> LoadGrpcModule() {
   const std::string dir = ExecutableDir();
   if (dir.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -76,15 +78,6 @@ absl::StatusOr<const GrpcModule*> Load() {
       absl::StrJoin(tried, ", "),
       ": install it with snowflaked (cmake --install puts it in "
       "lib/snowflake/), or run in static mode without --grpc-listen"));
-}
-
-}  // namespace
-
-absl::StatusOr<const GrpcModule*> LoadGrpcModule() {
-  static std::once_flag once;
-  static absl::StatusOr<const GrpcModule*> loaded;
-  std::call_once(once, [] { loaded = Load(); });
-  return loaded;
 }
 
 }  // namespace snowflake

@@ -51,7 +51,7 @@ inline constexpr char kGrpcModuleEntry[] = "snowflake_grpc_module";
 // from its bin/).
 inline constexpr char kGrpcModuleFile[] = "snowflaked-grpc.so";
 
-// Loads the module once (later calls return the same). Errors
+// Loads the module (snowflaked calls this once, at start). Errors
 // (kFailedPrecondition): where it was looked for and why it failed (not
 // found, a missing library, another version), and what to do.
 absl::StatusOr<const GrpcModule*> LoadGrpcModule();
