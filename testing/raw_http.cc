@@ -17,9 +17,14 @@ std::string HttpReply::Header(const std::string& name) const {
   return it == headers.end() ? "" : it->second;
 }
 
-RawHttpConnection::RawHttpConnection(int port) {
+RawHttpConnection::RawHttpConnection(int port, int receive_buffer_bytes) {
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return;
+  // Before connect: the window offered to the peer follows from it.
+  if (receive_buffer_bytes > 0) {
+    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer_bytes,
+               sizeof(receive_buffer_bytes));
+  }
   sockaddr_in addr = {};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));

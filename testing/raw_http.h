@@ -21,7 +21,9 @@ struct HttpReply {
 // One TCP connection to 127.0.0.1:port. Not thread-safe.
 class RawHttpConnection {
  public:
-  explicit RawHttpConnection(int port);
+  // A `receive_buffer_bytes` above 0 sets SO_RCVBUF, so that a peer's
+  // large answer does not fit at once.
+  explicit RawHttpConnection(int port, int receive_buffer_bytes = 0);
   ~RawHttpConnection();
   RawHttpConnection(const RawHttpConnection&) = delete;
   RawHttpConnection& operator=(const RawHttpConnection&) = delete;

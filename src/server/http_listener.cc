@@ -34,6 +34,13 @@ namespace {
 
 class Session;
 
+// What one read asks of the socket; a head longer than that takes several
+// reads, up to max_header_bytes.
+constexpr size_t kReadBytes = 4096;
+// How many pipelined requests of one connection are answered in a row
+// before the other connections of its I/O thread get their turn.
+constexpr int kRequestsPerTurn = 16;
+
 // State shared by the acceptor and all sessions.
 struct Shared {
   ListenerOptions options;
@@ -68,6 +75,13 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(tcp::socket&& socket, Shared& shared)
       : stream_(std::move(socket)), shared_(shared) {
     beast::error_code ec;
+    // Send writes without waiting and queues only what the socket refuses.
+    stream_.non_blocking(true, ec);
+    if (ec) {
+      spdlog::warn("event=connection_refused error=\"{}\"", ec.message());
+      stream_.close(ec);  // Its first read fails: the session ends.
+      return;
+    }
     auto endpoint = stream_.remote_endpoint(ec);
     if (!ec) {
       remote_ = Cat(endpoint.address().to_string(), ":", endpoint.port());
@@ -89,7 +103,7 @@ class Session : public std::enable_shared_from_this<Session> {
       shared_.sessions.emplace(this, weak_from_this());
     }
     net::dispatch(stream_.get_executor(),
-                  [self = shared_from_this()] { self->WaitForRequest(); });
+                  [self = shared_from_this()] { self->Serve(); });
   }
 
   // From Shutdown: closes the connection unless a request is being
@@ -129,41 +143,57 @@ class Session : public std::enable_shared_from_this<Session> {
                           std::memory_order_relaxed);
   }
 
-  // Waits for the first byte of the next request under the idle timeout;
-  // from then on the request must arrive within the header timeout.
-  void WaitForRequest() {
-    if (shared_.stopping.load()) return Close();
-    if (buffer_.size() > 0) return ReadRequest();  // Pipelined.
-    SetDeadline(shared_.options.idle_timeout_millis);
+  // Answers the whole requests in buffer_, one after another, then reads
+  // for more. A response the socket takes at once costs no handler of its
+  // own: the loop goes on to the next request (pipelined ones included) and
+  // ends waiting for a read, for the rest of a write, or for the wait pool,
+  // whose completions call Serve again. A request's head must arrive within
+  // the header timeout from its first byte; between requests the idle
+  // timeout holds.
+  void Serve() {
+    for (int answered = 0; !closed_;) {
+      if (!parser_) {
+        if (shared_.stopping.load()) return Close();
+        if (buffer_.size() == 0) {
+          SetDeadline(shared_.options.idle_timeout_millis);
+          return ReadMore();
+        }
+        if (answered == kRequestsPerTurn) {
+          // Pipelined requests wait behind the other connections' turns.
+          return net::post(stream_.get_executor(),
+                           [self = shared_from_this()] { self->Serve(); });
+        }
+        parser_.emplace();
+        internal::ConfigureRequestParser(*parser_,
+                                         shared_.options.max_header_bytes);
+        SetDeadline(shared_.options.header_timeout_millis);
+      }
+      const beast::error_code ec = internal::ParseHead(*parser_, buffer_);
+      if (ec == http::error::need_more) return ReadMore();
+      bool next = false;
+      // The barrier of one request: whatever throws, the node stays up.
+      try {
+        next = ec ? RejectMalformed(ec) : Answer();
+      } catch (const std::exception& e) {
+        spdlog::error("event=request_failed remote={} error=\"{}\"", remote_,
+                      e.what());
+        Close();
+      }
+      parser_.reset();
+      if (!next) return;
+      ++answered;
+    }
+  }
+
+  // Reads what the socket has into buffer_; the peer leaving, before or in
+  // a request, or a read cut by Close, ends the connection unanswered.
+  void ReadMore() {
     stream_.async_read_some(
-        buffer_.prepare(4096),
+        buffer_.prepare(kReadBytes),
         [self = shared_from_this()](beast::error_code ec, size_t n) {
           if (ec) return self->Close();
           self->buffer_.commit(n);
-          self->ReadRequest();
-        });
-  }
-
-  // Reads the request line and headers only: no route takes a body, so a
-  // request that declares one is answered from its header and the
-  // connection closed, its body never read (an endless chunk extension or
-  // trailer cannot grow the buffer past max_header_bytes plus one read).
-  void ReadRequest() {
-    parser_.emplace();
-    internal::ConfigureRequestParser(*parser_,
-                                     shared_.options.max_header_bytes);
-    SetDeadline(shared_.options.header_timeout_millis);
-    http::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) {
-          // The barrier of one request: whatever throws, the node stays up.
-          try {
-            self->OnRead(ec);
-          } catch (const std::exception& e) {
-            spdlog::error("event=request_failed remote={} error=\"{}\"",
-                          self->remote_, e.what());
-            self->Close();
-          }
+          self->Serve();
         });
   }
 
@@ -184,16 +214,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  void OnRead(beast::error_code ec) {
-    if (ec) {
-      // Otherwise the peer left, was too slow, or we are closing: there is
-      // no one to answer.
-      if (internal::IsMalformedRequest(ec)) return RejectMalformed(ec);
-      if (ec == beast::error::timeout) {
-        spdlog::debug("event=request_timeout remote={}", remote_);
-      }
-      return Close();
-    }
+  // Answers the parsed head in parser_. True if the answer went out whole
+  // and the connection goes on to its next request.
+  bool Answer() {
     const auto start = std::chrono::steady_clock::now();
     const auto& request = parser_->get();
     HttpRequest req = internal::ToHttpRequest(*parser_);
@@ -219,14 +242,14 @@ class Session : public std::enable_shared_from_this<Session> {
                                 request.keep_alive(), head, start);
     }
     const bool keep_alive = request.keep_alive() && !shared_.stopping.load();
-    Send(std::move(response), request.version(), keep_alive, head, start,
-         req.method, req.target);
+    return Send(std::move(response), request.version(), keep_alive, head, start,
+                req.method, req.target);
   }
 
   // Hands a request that must wait for the clock to the wait pool, whose
   // thread posts the answer to this session's I/O thread; the connection
   // reads nothing more meanwhile. Past the pool's bound: 503 busy at once.
-  void WaitOffTheIoThread(const HttpRequest& req, const HttpResponse& deferred,
+  bool WaitOffTheIoThread(const HttpRequest& req, const HttpResponse& deferred,
                           unsigned version, bool keep_alive, bool head,
                           std::chrono::steady_clock::time_point start) {
     struct Owned {
@@ -245,16 +268,19 @@ class Session : public std::enable_shared_from_this<Session> {
         [self = shared_from_this(), owned, version, keep_alive, head, start] {
           HttpResponse response = self->HandleGuarded(
               {owned->method, owned->target, owned->accept}, Waiting::kAllowed);
-          net::post(self->stream_.get_executor(),
-                    [self, owned, response = std::move(response), version,
-                     keep_alive, head, start]() mutable {
-                      self->waiting_ = false;
-                      self->Send(std::move(response), version,
-                                 keep_alive && !self->shared_.stopping.load(),
-                                 head, start, owned->method, owned->target);
-                    });
+          net::post(
+              self->stream_.get_executor(),
+              [self, owned, response = std::move(response), version, keep_alive,
+               head, start]() mutable {
+                self->waiting_ = false;
+                if (self->Send(std::move(response), version,
+                               keep_alive && !self->shared_.stopping.load(),
+                               head, start, owned->method, owned->target)) {
+                  self->Serve();
+                }
+              });
         });
-    if (queued) return;
+    if (queued) return false;
     waiting_ = false;
     HttpResponse busy = ErrorResponse(
         HttpError::kBusy,
@@ -262,12 +288,13 @@ class Session : public std::enable_shared_from_this<Session> {
             " IDs or more waiting for the clock (its layout's rate for ",
             limits::kMaxWaitingMillis, " ms); retry, or ask another node"),
         deferred.route);
-    Send(std::move(busy), version, keep_alive && !shared_.stopping.load(), head,
-         start, owned->method, owned->target);
+    return Send(std::move(busy), version,
+                keep_alive && !shared_.stopping.load(), head, start,
+                owned->method, owned->target);
   }
 
-  // Parse errors: answer once, then close.
-  void RejectMalformed(beast::error_code ec) {
+  // Parse errors: answer once, then close (false: no next request).
+  bool RejectMalformed(beast::error_code ec) {
     const auto start = std::chrono::steady_clock::now();
     HttpResponse response;
     if (ec == http::error::header_limit) {
@@ -280,10 +307,13 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     spdlog::debug("event=malformed_request remote={} error=\"{}\"", remote_,
                   ec.message());
-    Send(std::move(response), 11, false, false, start, "-", "-");
+    return Send(std::move(response), 11, false, false, start, "-", "-");
   }
 
-  void Send(HttpResponse response, unsigned version, bool keep_alive, bool head,
+  // Writes a response. True if the socket took it whole and the connection
+  // goes on to its next request; otherwise the rest is written by a
+  // handler that goes on itself (Serve), or the connection is closed.
+  bool Send(HttpResponse response, unsigned version, bool keep_alive, bool head,
             std::chrono::steady_clock::time_point start,
             std::string_view method, std::string_view target) {
     // The head is written by hand: Beast's generic serializer cost about
@@ -327,17 +357,36 @@ class Session : public std::enable_shared_from_this<Session> {
           remote_, method, target.substr(0, 256), response.status, size,
           nanos / 1000);
     }
-    writing_ = true;
-    SetDeadline(shared_.options.header_timeout_millis);
+    // Most responses fit the socket's buffer: one non-blocking write, and
+    // no completion to queue. What it does not take is written by Asio.
     const std::array<net::const_buffer, 2> buffers = {net::buffer(head_out_),
                                                       net::buffer(body_out_)};
+    const size_t total = head_out_.size() + body_out_.size();
+    beast::error_code ec;
+    const size_t written = stream_.write_some(buffers, ec);
+    if (!ec && written == total) {
+      if (keep_alive) return true;
+      Close();
+      return false;
+    }
+    if (ec && ec != net::error::would_block) {
+      Close();
+      return false;
+    }
+    const size_t from_head = std::min(written, head_out_.size());
+    const std::array<net::const_buffer, 2> rest = {
+        net::buffer(head_out_) + from_head,
+        net::buffer(body_out_) + (written - from_head)};
+    writing_ = true;
+    SetDeadline(shared_.options.header_timeout_millis);
     net::async_write(
-        stream_, buffers,
+        stream_, rest,
         [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
           self->writing_ = false;
           if (ec || !keep_alive) return self->Close();
-          self->WaitForRequest();
+          self->Serve();
         });
+    return false;
   }
 
   void Close() {

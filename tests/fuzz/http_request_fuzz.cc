@@ -20,7 +20,7 @@
 #include "boost/asio/buffer.hpp"
 #include "boost/asio/error.hpp"
 #include "boost/beast/core/flat_buffer.hpp"
-#include "boost/beast/http/read.hpp"
+#include "boost/beast/http/error.hpp"
 #include "boost/beast/http/status.hpp"
 #include "nlohmann/json.hpp"
 #include "snowflake/clock.h"
@@ -43,8 +43,8 @@ namespace net = boost::asio;
 // reach the limits: 431 past 1 KiB of head, 413 past 1,000 IDs.
 constexpr int64_t kMaxHeaderBytes = 1024;
 constexpr int64_t kMaxBatch = 1000;
-// The listener's first read of a request, and a bound on pipelining.
-constexpr size_t kFirstReadBytes = 4096;
+// What one read of the listener asks for, and a bound on pipelining.
+constexpr size_t kReadBytes = 4096;
 constexpr int kMaxRequests = 64;
 // What each request is recorded as having taken (/metrics shows it).
 constexpr int64_t kRequestNanos = 1000;
@@ -80,14 +80,6 @@ class ByteStream {
     const size_t n = net::buffer_copy(
         buffers, net::buffer(rest_.data(), std::min(rest_.size(), read_size_)));
     rest_.remove_prefix(n);
-    return n;
-  }
-
-  template <typename MutableBufferSequence>
-  size_t read_some(const MutableBufferSequence& buffers) {
-    beast::error_code ec;
-    const size_t n = read_some(buffers, ec);
-    if (ec) throw beast::system_error(ec);
     return n;
   }
 
@@ -147,28 +139,28 @@ HttpResponse MalformedResponse(const beast::error_code& ec) {
 }
 
 // Answers the requests in `bytes` as one connection of the listener does
-// (WaitForRequest, ReadRequest, OnRead), until it would close.
+// (Serve, ReadMore, Answer), until it would close.
 void ServeConnection(std::string_view bytes, size_t read_size) {
   const HttpHandler& handler = *fixture->handler;
   ByteStream stream(bytes, read_size);
   beast::flat_buffer buffer;
   for (int i = 0; i < kMaxRequests; ++i) {
-    if (buffer.size() == 0) {
-      beast::error_code ec;
-      const size_t n = stream.read_some(buffer.prepare(kFirstReadBytes), ec);
-      if (ec) return;  // The peer left between requests.
-      buffer.commit(n);
-    }
     internal::RequestParser parser;
     internal::ConfigureRequestParser(parser, kMaxHeaderBytes);
-    beast::error_code ec;
-    http::read_header(stream, buffer, parser, ec);
+    beast::error_code ec = http::error::need_more;
+    if (buffer.size() > 0) ec = internal::ParseHead(parser, buffer);
+    while (ec == http::error::need_more) {
+      beast::error_code read_ec;
+      const size_t n = stream.read_some(buffer.prepare(kReadBytes), read_ec);
+      // The peer left, between requests or in one: no one to answer.
+      if (read_ec) return;
+      buffer.commit(n);
+      ec = internal::ParseHead(parser, buffer);
+    }
     if (ec) {
-      if (internal::IsMalformedRequest(ec)) {
-        const HttpResponse response = MalformedResponse(ec);
-        FUZZ_CHECK(response.status == 400 || response.status == 431);
-        CheckResponse(response);
-      }
+      const HttpResponse response = MalformedResponse(ec);
+      FUZZ_CHECK(response.status == 400 || response.status == 431);
+      CheckResponse(response);
       return;
     }
     const auto& request = parser.get();

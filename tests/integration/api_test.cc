@@ -7,10 +7,15 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
+#include <chrono>
 #include <cstring>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
+#include <system_error>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -104,6 +109,74 @@ TEST_F(ApiTest, BatchesInEveryFormat) {
   const Json parsed = Json::parse(encoded->body);
   for (const Json& id : parsed["ids"]) {
     EXPECT_TRUE(ParseId(id.get<std::string>(), Encoding::kCrockford32).ok());
+  }
+}
+
+// Answers the socket cannot take at once arrive whole and in order: the
+// node writes what the socket takes and queues the rest. Six answers of
+// about 1 MB each, pipelined to a client with a small receive window that
+// reads nothing for a while, overfill the node's send buffer (4 MB at most,
+// net.ipv4.tcp_wmem), so that some are cut, whatever the kernel's tuning.
+TEST_F(ApiTest, AnswersLargerThanTheSocketTakesArriveWhole) {
+  constexpr int kAnswers = 6;
+  constexpr size_t kIds = 50000;
+  RawHttpConnection c(port(), /*receive_buffer_bytes=*/4096);
+  std::string requests;
+  for (int i = 0; i < kAnswers; ++i) {
+    requests += "GET /v1/ids?count=" + std::to_string(kIds) +
+                "&format=text HTTP/1.1\r\nHost: x\r\n\r\n";
+  }
+  ASSERT_TRUE(c.Send(requests));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  uint64_t last = 0;
+  for (int answer = 0; answer < kAnswers; ++answer) {
+    auto r = c.Read();
+    ASSERT_TRUE(r) << "answer " << answer;
+    ASSERT_EQ(r->status, 200) << r->body.substr(0, 200);
+    std::istringstream lines(r->body);
+    std::string line;
+    size_t count = 0;
+    while (std::getline(lines, line)) {
+      uint64_t id = 0;
+      const char* end = line.data() + line.size();
+      const auto parsed = std::from_chars(line.data(), end, id);
+      ASSERT_TRUE(parsed.ec == std::errc() && parsed.ptr == end)
+          << "answer " << answer << ", line " << count << ": "
+          << line.substr(0, 40);
+      ASSERT_GT(id, last) << "answer " << answer << ", line " << count;
+      last = id;
+      ++count;
+    }
+    EXPECT_EQ(count, kIds) << "answer " << answer;
+  }
+  auto one = c.Get("/v1/id");
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->status, 200);
+}
+
+// More pipelined requests than one connection is answered in a row (the
+// rest wait their turn behind other connections) are all answered, in
+// order, and another connection is answered meanwhile.
+TEST_F(ApiTest, ManyPipelinedRequestsAreAnsweredInOrder) {
+  constexpr int kRequests = 100;
+  std::string requests;
+  for (int i = 0; i < kRequests; ++i) {
+    requests += "GET /v1/id?format=text HTTP/1.1\r\nHost: x\r\n\r\n";
+  }
+  RawHttpConnection pipelined(port());
+  RawHttpConnection other(port());
+  ASSERT_TRUE(pipelined.Send(requests));
+  auto health = other.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  uint64_t last = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    auto r = pipelined.Read();
+    ASSERT_TRUE(r) << "answer " << i;
+    ASSERT_EQ(r->status, 200) << r->body;
+    const uint64_t id = std::stoull(r->body);
+    ASSERT_GT(id, last) << "answer " << i;
+    last = id;
   }
 }
 

@@ -26,6 +26,13 @@ void ConfigureRequestParser(RequestParser& parser, int64_t max_header_bytes) {
   parser.body_limit(std::numeric_limits<uint64_t>::max());
 }
 
+boost::beast::error_code ParseHead(RequestParser& parser,
+                                   boost::beast::flat_buffer& buffer) {
+  boost::beast::error_code ec;
+  buffer.consume(parser.put(buffer.data(), ec));
+  return ec;
+}
+
 HttpRequest ToHttpRequest(const RequestParser& parser) {
   const auto& request = parser.get();
   HttpRequest req;
@@ -56,12 +63,6 @@ bool DeclaresBody(const RequestParser& parser) {
     }
   }
   return !parser.is_done();
-}
-
-bool IsMalformedRequest(const boost::beast::error_code& ec) {
-  return ec.category() ==
-             boost::beast::error_code(http::error::bad_method).category() &&
-         ec != http::error::end_of_stream && ec != http::error::partial_message;
 }
 
 }  // namespace snowflake::internal

@@ -1,13 +1,14 @@
 // Reading a request's head with Boost.Beast, in one place for the listener
-// and the HTTP fuzz test: the parser's limits, the HttpRequest the handler
-// sees, whether the request declares a body (never read), and which read
-// errors are the client's malformed request.
+// and the HTTP fuzz test: the parser's limits, parsing a head from the
+// connection's buffer, the HttpRequest the handler sees, and whether the
+// request declares a body (never read).
 #ifndef SNOWFLAKE_SRC_SERVER_INTERNAL_REQUEST_HEAD_H_
 #define SNOWFLAKE_SRC_SERVER_INTERNAL_REQUEST_HEAD_H_
 
 #include <cstdint>
 
 #include "boost/beast/core/error.hpp"
+#include "boost/beast/core/flat_buffer.hpp"
 #include "boost/beast/http/empty_body.hpp"
 #include "boost/beast/http/parser.hpp"
 #include "src/server/http_handler.h"
@@ -24,6 +25,15 @@ using RequestParser =
 // body gets its 405 rather than a 413 from the parser).
 void ConfigureRequestParser(RequestParser& parser, int64_t max_header_bytes);
 
+// Parses the head of the request at the front of `buffer` and consumes
+// it, leaving what follows (a body, never read, or pipelined requests).
+// Returns http::error::need_more while the head is incomplete (read more
+// into `buffer` and call again with the same parser), no error once the
+// head is whole, or another http::error: a malformed request, answered
+// with 400 (431 for http::error::header_limit) before the close.
+boost::beast::error_code ParseHead(RequestParser& parser,
+                                   boost::beast::flat_buffer& buffer);
+
 // The handler's view of a parsed head: method, target and Accept. The views
 // point into `parser`'s message, valid until the parser is reset or
 // destroyed.
@@ -34,12 +44,6 @@ HttpRequest ToHttpRequest(const RequestParser& parser);
 // or a Content-Length above limits::kMaxBodyBytes. Such a request is
 // answered from its head, and its connection closed.
 bool DeclaresBody(const RequestParser& parser);
-
-// True if `ec`, from reading a head, is a malformed request that gets an
-// answer (400, or 431 for http::error::header_limit) before the close;
-// false if the peer left, was too slow, or the read was cancelled: no one
-// to answer.
-bool IsMalformedRequest(const boost::beast::error_code& ec);
 
 }  // namespace snowflake::internal
 
