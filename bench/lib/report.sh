@@ -541,6 +541,13 @@ only_report() {
   } >"$out"
 }
 
+# has_missing_figure REPORT: true if REPORT shows "n/a" (a figure the run
+# did not produce) as a word of its own, not inside a path such as the work
+# folder's (mktemp's /tmp/snowflake-bench.XXXXXn/audit).
+has_missing_figure() {
+  grep -qw 'n/a' "$1" 2>/dev/null
+}
+
 # only_check_figures SECTION REPORT: every figure of the section is present
 # and numeric, and the report written.
 only_check_figures() {
@@ -549,7 +556,7 @@ only_check_figures() {
     [[ $(med "$k") =~ ^-?[0-9] ]] || missing+=("$k")
   done
   [[ -s $report ]] || missing+=("$report")
-  if grep -q 'n/a' "$report" 2>/dev/null; then missing+=("'n/a' in $report"); fi
+  if has_missing_figure "$report"; then missing+=("'n/a' in $report"); fi
   if ((${#missing[@]})); then
     log "figures missing: ${missing[*]}"
     return 1
@@ -606,7 +613,7 @@ check_figures() {
   for k in "$dir/bench-load.png" "$dir/bench-ids.png" "$report"; do
     [[ -s $k ]] || missing+=("$k")
   done
-  if grep -q 'n/a' "$report" 2>/dev/null; then missing+=("'n/a' in $report"); fi
+  if has_missing_figure "$report"; then missing+=("'n/a' in $report"); fi
   if ((${#missing[@]})); then
     log "figures missing: ${missing[*]}"
     return 1
