@@ -34,9 +34,6 @@ namespace {
 
 class Session;
 
-// What one read asks of the socket; a head longer than that takes several
-// reads, up to max_header_bytes.
-constexpr size_t kReadBytes = 4096;
 // How many pipelined requests of one connection are answered in a row
 // before the other connections of its I/O thread get their turn.
 constexpr int kRequestsPerTurn = 16;
@@ -186,10 +183,14 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // Reads what the socket has into buffer_; the peer leaving, before or in
-  // a request, or a read cut by Close, ends the connection unanswered.
+  // a request, or a read cut by Close, ends the connection unanswered. Only
+  // heads are read: a request that declares a body is answered from its
+  // head and the connection closed, its body never read, so an endless
+  // chunk extension or trailer cannot grow buffer_ past max_header_bytes
+  // plus one read.
   void ReadMore() {
     stream_.async_read_some(
-        buffer_.prepare(kReadBytes),
+        buffer_.prepare(internal::kHeadReadBytes),
         [self = shared_from_this()](beast::error_code ec, size_t n) {
           if (ec) return self->Close();
           self->buffer_.commit(n);

@@ -43,8 +43,7 @@ namespace net = boost::asio;
 // reach the limits: 431 past 1 KiB of head, 413 past 1,000 IDs.
 constexpr int64_t kMaxHeaderBytes = 1024;
 constexpr int64_t kMaxBatch = 1000;
-// What one read of the listener asks for, and a bound on pipelining.
-constexpr size_t kReadBytes = 4096;
+// A bound on pipelining.
 constexpr int kMaxRequests = 64;
 // What each request is recorded as having taken (/metrics shows it).
 constexpr int64_t kRequestNanos = 1000;
@@ -151,7 +150,8 @@ void ServeConnection(std::string_view bytes, size_t read_size) {
     if (buffer.size() > 0) ec = internal::ParseHead(parser, buffer);
     while (ec == http::error::need_more) {
       beast::error_code read_ec;
-      const size_t n = stream.read_some(buffer.prepare(kReadBytes), read_ec);
+      const size_t n =
+          stream.read_some(buffer.prepare(internal::kHeadReadBytes), read_ec);
       // The peer left, between requests or in one: no one to answer.
       if (read_ec) return;
       buffer.commit(n);

@@ -5,6 +5,7 @@
 #ifndef SNOWFLAKE_SRC_SERVER_INTERNAL_REQUEST_HEAD_H_
 #define SNOWFLAKE_SRC_SERVER_INTERNAL_REQUEST_HEAD_H_
 
+#include <cstddef>
 #include <cstdint>
 
 #include "boost/beast/core/error.hpp"
@@ -24,6 +25,10 @@ using RequestParser =
 // (the body is never read; DeclaresBody judges it, so that a POST with a
 // body gets its 405 rather than a 413 from the parser).
 void ConfigureRequestParser(RequestParser& parser, int64_t max_header_bytes);
+
+// What one read of a connection asks of the socket (the listener's, and
+// the HTTP fuzz target's); a head longer than that takes several reads.
+inline constexpr size_t kHeadReadBytes = 4096;
 
 // Parses the head of the request at the front of `buffer` and consumes
 // it, leaving what follows (a body, never read, or pipelined requests).
