@@ -27,6 +27,25 @@ std::string ToLower(std::string_view text) {
   return out;
 }
 
+bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
+  const auto lower = [](char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  };
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view TakePiece(std::string_view& rest, char sep) {
+  const size_t at = rest.find(sep);
+  const std::string_view piece = rest.substr(0, at);
+  rest =
+      at == std::string_view::npos ? std::string_view() : rest.substr(at + 1);
+  return piece;
+}
+
 std::vector<std::string_view> Split(std::string_view text, char sep) {
   std::vector<std::string_view> out;
   size_t start = 0;

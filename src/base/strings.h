@@ -76,8 +76,16 @@ std::string_view Trim(std::string_view text);
 // `text` with ASCII capitals made small.
 std::string ToLower(std::string_view text);
 
+// Whether `a` and `b` are equal but for the case of ASCII letters.
+bool EqualsIgnoringCase(std::string_view a, std::string_view b);
+
 // `text` split at every `sep`, keeping empty pieces ("a,,b" gives three).
 std::vector<std::string_view> Split(std::string_view text, char sep);
+
+// Split one piece at a time, with no allocation: the part of `rest` before
+// its first `sep` (all of `rest` if none), and `rest` becomes what follows
+// that `sep` (empty if none).
+std::string_view TakePiece(std::string_view& rest, char sep);
 
 // `items` with `sep` between them.
 std::string Join(std::initializer_list<std::string_view> items,

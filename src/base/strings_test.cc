@@ -50,9 +50,27 @@ TEST(StringsTest, SplitKeepsEmptyPieces) {
   EXPECT_EQ(Split("", ',').size(), 1u);
 }
 
+TEST(StringsTest, TakePieceWalksWhatSplitReturns) {
+  for (std::string_view text : {"a,,b", "a,", ",", "one", ""}) {
+    std::vector<std::string_view> pieces;
+    std::string_view rest = text;
+    do {
+      pieces.push_back(TakePiece(rest, ','));
+    } while (!rest.empty());
+    // Split keeps a trailing empty piece; a walk that stops at an empty
+    // rest does not see it.
+    std::vector<std::string_view> split = Split(text, ',');
+    if (text.ends_with(',')) split.pop_back();
+    EXPECT_EQ(pieces, split) << text;
+  }
+}
+
 TEST(StringsTest, JoinLowerAndOneLine) {
   EXPECT_EQ(Join({"a", "b", "c"}, ", "), "a, b, c");
   EXPECT_EQ(ToLower("Chunked-X"), "chunked-x");
+  EXPECT_TRUE(EqualsIgnoringCase("Application/JSON", "application/json"));
+  EXPECT_FALSE(EqualsIgnoringCase("application/jso", "application/json"));
+  EXPECT_FALSE(EqualsIgnoringCase("text/plaim", "text/plain"));
   EXPECT_EQ(OneLine("one\ntwo\r\nthree"), "one two  three");
 }
 

@@ -97,14 +97,16 @@ absl::StatusOr<Format> ChooseFormat(const RequestTarget& target,
     return absl::InvalidArgumentError(
         Cat("unknown format \"", *format, "\": use json, text or binary"));
   }
+  // Parsed on every request, so without allocating: no Accept (as from
+  // most API clients) costs nothing.
   Format best = Format::kJson;
   double best_q = -1;
-  for (std::string_view item : base::Split(accept, ',')) {
-    std::vector<std::string_view> parts = base::Split(item, ';');
-    const std::string type = base::ToLower(base::Trim(parts[0]));
+  for (std::string_view items = accept; !items.empty();) {
+    std::string_view params = base::TakePiece(items, ',');
+    const std::string_view type = base::Trim(base::TakePiece(params, ';'));
     double q = 1;
-    for (size_t i = 1; i < parts.size(); ++i) {
-      std::string_view param = base::Trim(parts[i]);
+    while (!params.empty()) {
+      std::string_view param = base::Trim(base::TakePiece(params, ';'));
       if (param.starts_with("q=")) {
         param.remove_prefix(2);
         auto [ptr, ec] =
@@ -112,13 +114,15 @@ absl::StatusOr<Format> ChooseFormat(const RequestTarget& target,
         if (ec != std::errc() || ptr != param.data() + param.size()) q = 0;
       }
     }
+    const auto is = [type](std::string_view name) {
+      return base::EqualsIgnoringCase(type, name);
+    };
     std::optional<Format> format;
-    if (type == "application/json" || type == "*/*" ||
-        type == "application/*") {
+    if (is("application/json") || is("*/*") || is("application/*")) {
       format = Format::kJson;
-    } else if (type == "text/plain" || type == "text/*") {
+    } else if (is("text/plain") || is("text/*")) {
       format = Format::kText;
-    } else if (type == "application/octet-stream") {
+    } else if (is("application/octet-stream")) {
       format = Format::kBinary;
     }
     if (format && q > 0 && q > best_q) {
@@ -166,7 +170,7 @@ void AppendBigEndian(std::string& out, uint64_t id) {
 
 HttpResponse Ok(std::string_view content_type, std::string body, Route route) {
   HttpResponse response;
-  response.content_type = std::string(content_type);
+  response.content_type = content_type;
   response.body = std::move(body);
   response.route = route;
   return response;
@@ -218,7 +222,7 @@ HttpResponse ErrorResponse(HttpError error, std::string_view message,
                            {"message", nlohmann::json(std::string(message))}}}};
   HttpResponse response;
   response.status = info.http_status;
-  response.content_type = std::string(kJson);
+  response.content_type = kJson;
   response.body = Dump(body);
   response.route = route;
   if (info.retryable) response.retry_after_seconds = info.retry_after_seconds;

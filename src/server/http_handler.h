@@ -27,7 +27,10 @@ struct HttpRequest {
 
 struct HttpResponse {
   int status = 200;
-  std::string content_type;
+  // One of the handler's constants (a literal's static storage): a
+  // std::string would allocate on every answer ("application/json" is
+  // longer than its inline buffer).
+  std::string_view content_type;
   std::string body;   // Also filled for HEAD; the listener drops it.
   std::string allow;  // For 405: "GET" or "GET, HEAD".
   int64_t retry_after_seconds = 0;  // > 0: send Retry-After.

@@ -96,7 +96,8 @@ TEST_F(HttpHandlerTest, IdAsJsonStringDecodesToThisWorker) {
 TEST_F(HttpHandlerTest, IdAsTextByAcceptOrFormat) {
   Start();
   for (auto r : {Get("/v1/id", "text/plain"), Get("/v1/id?format=text"),
-                 Get("/v1/id", "application/json;q=0.5, text/plain")}) {
+                 Get("/v1/id", "application/json;q=0.5, text/plain"),
+                 Get("/v1/id", "Text/Plain; charset=utf-8")}) {
     ASSERT_EQ(r.status, 200);
     EXPECT_EQ(r.content_type, "text/plain; charset=utf-8");
     ASSERT_FALSE(r.body.empty());
@@ -108,6 +109,10 @@ TEST_F(HttpHandlerTest, IdAsTextByAcceptOrFormat) {
   EXPECT_EQ(Get("/v1/id", "text/plain;q=0.1, application/json").content_type,
             "application/json");
   EXPECT_EQ(Get("/v1/id", "image/png").content_type, "application/json");
+  EXPECT_EQ(Get("/v1/id", "text/plain;q=0").content_type, "application/json");
+  EXPECT_EQ(Get("/v1/id", "text/plain;q=x, application/octet-stream;q=0.2")
+                .content_type,
+            "application/octet-stream");
 }
 
 TEST_F(HttpHandlerTest, IdWithEncodings) {
