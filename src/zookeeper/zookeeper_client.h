@@ -100,6 +100,11 @@ struct WatchEvent {
     // The session expired (or its auth failed) before the node changed: the
     // watch is gone and will not fire. Read the node with a new session.
     kSessionLost,
+    // The connection dropped. Not a firing: the watch stays armed and fires
+    // later, once the session is back or lost, but until then a change goes
+    // unseen, and if the session was ended on the server the news waits for
+    // a reconnection that may take seconds. Reported at every drop.
+    kDisconnected,
   };
   Type type = Type::kCreated;
   // The watched path, relative to the chroot.
@@ -208,10 +213,11 @@ class ZooKeeperClient {
   absl::StatusOr<MultiResult> Multi(const std::vector<Op>& ops);
 
   // Sets a ONE-SHOT watch on `path` and returns its stat at that moment
-  // (nullopt if absent). `on_event` runs at most once, on the C client's
+  // (nullopt if absent). `on_event` fires at most once, on the C client's
   // completion thread (possibly before Watch returns): when the node is
   // created, deleted or its data set (kCreated / kDeleted / kDataChanged),
-  // or with kSessionLost if the session ends first. It does not re-arm: to
+  // or with kSessionLost if the session ends first. Before that it may run
+  // with kDisconnected at each connection loss. It does not re-arm: to
   // go on watching, call Watch again and compare the stat it returns, as
   // changes between the firing and the new watch are not reported. The
   // watch survives connection loss within the session (the C client

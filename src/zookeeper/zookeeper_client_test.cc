@@ -569,6 +569,11 @@ TEST_F(ZooKeeperEnsembleTest, SessionSurvivesTheLossOfOneMember) {
   ASSERT_NE(client, nullptr);
   ASSERT_TRUE(client->Create("/survivor", "", CreateMode::kEphemeral).ok());
   const int64_t session_id = client->session_id();
+  WatchLog watch;
+  absl::StatusOr<std::optional<NodeStat>> watched =
+      client->Watch("/survivor", watch.Callback());
+  ASSERT_TRUE(watched.ok()) << watched.status();
+  ASSERT_TRUE(watched->has_value());
   int victim = -1;
   for (int i = 0; i < zk_->size(); ++i) {
     if (zk_->ClientAddress(i) == client->connected_server()) victim = i;
@@ -589,6 +594,13 @@ TEST_F(ZooKeeperEnsembleTest, SessionSurvivesTheLossOfOneMember) {
   EXPECT_EQ((*node)->ephemeral_owner, session_id);
   EXPECT_THAT(session.events(),
               ::testing::Not(::testing::Contains(SessionState::kExpired)));
+  // The watch was told of the drop, and is still armed.
+  ASSERT_GE(watch.events().size(), 1u);
+  EXPECT_EQ(watch.events()[0].type, WatchEvent::Type::kDisconnected);
+  const size_t drops = watch.events().size();
+  ASSERT_TRUE(client->Delete("/survivor", kAnyVersion).ok());
+  ASSERT_TRUE(watch.WaitForMoreThan(drops, milliseconds(3000)));
+  EXPECT_EQ(watch.events().back().type, WatchEvent::Type::kDeleted);
 
   ASSERT_OK(zk_->Restart(victim));
 }

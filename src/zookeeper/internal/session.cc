@@ -200,8 +200,14 @@ void Session::OnWatch(zhandle_t* /*zh*/, int type, int state,
   // event does not, so after kSessionLost the state stays until ~Session.
   bool forget = true;
   if (type == ZOO_SESSION_EVENT) {
+    if (state == ZOO_CONNECTING_STATE) {
+      // Connection lost: the watch lives on, but its news may be late.
+      event.type = WatchEvent::Type::kDisconnected;
+      if (watch->on_event) watch->on_event(event);
+      return;
+    }
     if (state != ZOO_EXPIRED_SESSION_STATE && state != ZOO_AUTH_FAILED_STATE) {
-      return;  // connection lost or back: the watch lives on
+      return;  // connection back: the watch lives on
     }
     event.type = WatchEvent::Type::kSessionLost;
     forget = false;
