@@ -237,6 +237,24 @@ void FakeCoordinator::DeleteClaim(int64_t worker_id) {
   }
 }
 
+void FakeCoordinator::DeleteClaimUnseen(int64_t worker_id) {
+  MutexLock lock(&mu_);
+  RemoveClaim(worker_id, "deleted");
+}
+
+void FakeCoordinator::ReportMissed(int64_t worker_id) {
+  std::vector<std::function<void(const lp::ClaimEvent&)>> notify;
+  {
+    MutexLock lock(&mu_);
+    for (const auto& [id, watch] : watches_) {
+      if (watch.worker_id == worker_id) notify.push_back(watch.on_event);
+    }
+  }
+  for (const auto& f : notify) {
+    f(lp::ClaimEvent{lp::ClaimEvent::Type::kMissed, "fake stream dropped"});
+  }
+}
+
 void FakeCoordinator::PutMark(int64_t worker_id, int64_t unix_millis) {
   MutexLock lock(&mu_);
   marks_[worker_id] = {unix_millis, ++version_};

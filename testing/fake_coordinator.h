@@ -60,6 +60,10 @@ class FakeCoordinator final : public lease_protocol::Coordinator {
   void ExpireSession(int64_t session);
   // Deletes a claim as an admin would; its watches fire.
   void DeleteClaim(int64_t worker_id);
+  // Deletes a claim while its watches' streams are down: they miss it.
+  void DeleteClaimUnseen(int64_t worker_id);
+  // The claim's watches report missed events, as after a dropped stream.
+  void ReportMissed(int64_t worker_id);
   // Sets a mark as another writer would (fence-restore).
   void PutMark(int64_t worker_id, int64_t unix_millis);
   void SetHistoryWentBack(std::string reason);

@@ -276,9 +276,14 @@ void CoordinatedLease::OnClaimEvent(const ClaimEvent& event) {
     case ClaimEvent::Type::kLost:
       MarkLost(event.reason);
       break;
-    case ClaimEvent::Type::kMissed:
-      recheck_.store(true);  // Events were missed: read the claim again.
+    case ClaimEvent::Type::kMissed: {
+      // Events were missed: read the claim again, now rather than at the
+      // next poll.
+      recheck_.store(true);
+      MutexLock lock(&mu_);
+      wake_.SignalAll();
       break;
+    }
     case ClaimEvent::Type::kBroken:
       break;  // Unreachable is not lost; the watch resumes by itself.
   }
@@ -325,7 +330,9 @@ void CoordinatedLease::KeepAlive(int64_t session, int64_t ttl_millis) {
     }
     if (history.suspect || recheck_.exchange(false)) {
       VerifyClaim(session);
-      continue;
+      if (lost_.load()) return;
+      // A read that failed is tried again at the next poll; keep-alives go
+      // on meanwhile (their failures are what says the coordinator is down).
     }
     const int64_t now = clock_.NowMicros();
     if (now < next_renew) continue;

@@ -208,6 +208,44 @@ TEST_F(CoordinatedLeaseTest, ExpiredSessionIsLost) {
   EXPECT_EQ(coordinator_.Holder(2), 0);
 }
 
+// A watch whose stream dropped may have missed the claim's deletion: the
+// claim is read at once, not at the next poll (the fake clock stands still).
+TEST_F(CoordinatedLeaseTest, MissedEventsReadTheClaimAtOnce) {
+  auto lease = Make("a", 2, 2);
+  ASSERT_TRUE(lease->Acquire().ok());
+  ASSERT_TRUE(clock_.AwaitWaiters(1));
+  coordinator_.DeleteClaimUnseen(2);
+  ASSERT_TRUE(clock_.AwaitWaiters(1));
+  EXPECT_FALSE(lease->Lost());  // Nothing said so yet.
+  coordinator_.ReportMissed(2);
+  EXPECT_TRUE(Eventually([&] { return lease->Lost(); }))
+      << "the claim was not read again";
+  EXPECT_THAT(lease->Info().lost_reason, HasSubstr("fake claim gone"));
+}
+
+// A claim that cannot be read (coordinator cut off) is read again at every
+// poll, and keep-alives go on meanwhile: their failures are what tells
+// the operator the coordinator is down.
+TEST_F(CoordinatedLeaseTest, KeepAlivesGoOnWhileAClaimCannotBeRead) {
+  auto lease = Make("a", 2, 2);
+  ASSERT_TRUE(lease->Acquire().ok());
+  ASSERT_TRUE(clock_.AwaitWaiters(1));
+  coordinator_.SetReachable(false);
+  coordinator_.ReportMissed(2);
+  ASSERT_TRUE(clock_.AwaitWaiters(1));
+  EXPECT_EQ(lease->Info().renew_failures, 0u);
+  clock_.AdvanceMillis(KeepAlivePeriodMillis(kTtlSeconds * 1000));
+  ASSERT_TRUE(clock_.AwaitWaiters(1));
+  EXPECT_GE(lease->Info().renew_failures, 1u);
+  EXPECT_FALSE(lease->Info().coordinator_up);
+  EXPECT_FALSE(lease->Lost());  // Unreachable is not lost.
+  coordinator_.SetReachable(true);
+  clock_.AdvanceMillis(200);
+  ASSERT_TRUE(clock_.AwaitWaiters(1));
+  EXPECT_TRUE(lease->Info().coordinator_up);
+  EXPECT_FALSE(lease->Lost());
+}
+
 TEST_F(CoordinatedLeaseTest, TakingOverAnIdWithHistoryWaitsThenItsOwnDoesNot) {
   coordinator_.PutMark(5, 1000);  // Long past, but history.
   auto lease = Make("a", 5, 5);
