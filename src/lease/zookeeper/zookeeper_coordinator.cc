@@ -84,6 +84,8 @@ class ZooKeeperClaimWatch final : public lp::ClaimWatch {
     bool stop ABSL_GUARDED_BY(mu) = false;
     bool fired ABSL_GUARDED_BY(mu) = false;
     bool session_lost ABSL_GUARDED_BY(mu) = false;
+    // The connection dropped since last looked at (the watch stays armed).
+    bool dropped ABSL_GUARDED_BY(mu) = false;
   };
 
   void Run() {
@@ -92,13 +94,17 @@ class ZooKeeperClaimWatch final : public lp::ClaimWatch {
         MutexLock lock(&state_->mu);
         if (state_->stop) return;
         state_->fired = false;
+        state_->dropped = false;
       }
       std::shared_ptr<State> state = state_;
       auto stat = client_->Watch(path_, [state](const zk::WatchEvent& event) {
         MutexLock lock(&state->mu);
-        state->fired = true;
-        if (event.type == zk::WatchEvent::Type::kSessionLost) {
-          state->session_lost = true;
+        if (event.type == zk::WatchEvent::Type::kDisconnected) {
+          state->dropped = true;
+        } else {
+          state->fired = true;
+          state->session_lost =
+              event.type == zk::WatchEvent::Type::kSessionLost;
         }
         state->cv.SignalAll();
       });
@@ -124,18 +130,42 @@ class ZooKeeperClaimWatch final : public lp::ClaimWatch {
         on_event_(lp::ClaimEvent{lp::ClaimEvent::Type::kLost, why});
         return;
       }
-      MutexLock lock(&state_->mu);
-      while (!state_->stop && !state_->fired) {
-        state_->cv.WaitFor(&state_->mu, std::chrono::seconds(1));
+      if (!WaitForFiring()) return;
+      bool session_lost = false;
+      {
+        MutexLock lock(&state_->mu);
+        session_lost = state_->session_lost;
       }
-      if (state_->stop) return;
-      if (state_->session_lost) {
+      if (session_lost) {
         on_event_(lp::ClaimEvent{
             lp::ClaimEvent::Type::kLost,
             absl::StrCat("ZooKeeper ended session ", Hex(session_), ": ",
                          described_, " is gone")});
         return;
       }
+    }
+  }
+
+  // Until the watch fires (true) or the watch is stopped (false). Each
+  // dropped connection on the way is reported as missed events: the
+  // firing may come seconds late, or (when the session was ended on the
+  // server and its reconnection is not answered) not before the session
+  // timeout, so the protocol reads the claim by other means at once.
+  bool WaitForFiring() {
+    for (;;) {
+      {
+        MutexLock lock(&state_->mu);
+        while (!state_->stop && !state_->fired && !state_->dropped) {
+          state_->cv.WaitFor(&state_->mu, std::chrono::seconds(1));
+        }
+        if (state_->stop) return false;
+        if (state_->fired) return true;
+        state_->dropped = false;
+      }
+      on_event_(lp::ClaimEvent{
+          lp::ClaimEvent::Type::kMissed,
+          absl::StrCat("the connection of ZooKeeper session ", Hex(session_),
+                       " dropped: ", described_, " is read again")});
     }
   }
 
@@ -158,9 +188,11 @@ ZooKeeperCoordinator::ZooKeeperCoordinator(ZooKeeperCoordinatorOptions options,
 
 ZooKeeperCoordinator::~ZooKeeperCoordinator() {
   std::shared_ptr<Client> client;
+  std::shared_ptr<Client> probe;
   {
     MutexLock lock(&mu_);
     client = std::move(client_);
+    probe = std::move(probe_);
   }
 }
 
@@ -332,6 +364,7 @@ absl::StatusOr<lp::Session> ZooKeeperCoordinator::OpenSession(
     claim_version_ = 0;
   }
   stale.reset();
+  ReleaseProbe();
   auto client = Current();
   if (!client.ok()) return client.status();
   MutexLock lock(&mu_);
@@ -347,26 +380,57 @@ absl::StatusOr<lp::Session> ZooKeeperCoordinator::OpenSession(
 }
 
 std::string ZooKeeperCoordinator::Probe(int64_t worker_id, int64_t session) {
+  std::shared_ptr<Client> probe;
   {
     MutexLock lock(&mu_);
-    const int64_t now = clock_.NowMicros();
-    const int64_t spacing = options_.call_timeout.count() * 1000;
-    if (last_probe_micros_ != 0 && now - last_probe_micros_ < spacing) {
-      return "";
+    probe = probe_;
+    if (probe == nullptr) {
+      // Sessions are made at most once per call timeout: an unreachable
+      // ensemble is not asked for one at every poll.
+      const int64_t now = clock_.NowMicros();
+      const int64_t spacing = options_.call_timeout.count() * 1000;
+      if (last_probe_micros_ != 0 && now - last_probe_micros_ < spacing) {
+        return "";
+      }
+      last_probe_micros_ = now;
     }
-    last_probe_micros_ = now;
   }
-  auto probe = Connect(options_.call_timeout, options_.call_timeout);
-  if (!probe.ok()) return "";  // Nobody answers: an outage, not a loss.
+  if (probe == nullptr) {
+    auto made = Connect(options_.call_timeout, options_.call_timeout);
+    if (!made.ok()) return "";  // Nobody answers: an outage, not a loss.
+    probe = *std::move(made);
+    std::shared_ptr<Client> spare;  // Destroyed outside the lock.
+    MutexLock lock(&mu_);
+    if (probe_ == nullptr) {
+      probe_ = probe;
+    } else {
+      spare = std::move(probe);
+      probe = probe_;
+    }
+  }
+  const zk::SessionState state = probe->state();
+  if (state == zk::SessionState::kExpired ||
+      state == zk::SessionState::kAuthFailed) {
+    ReleaseProbe();  // Not answered for a while: the next probe makes one.
+    return "";
+  }
+  // A probe session cut off too waits for its own reconnection.
+  if (state != zk::SessionState::kConnected) return "";
   const std::string path =
       worker_id >= 0 ? WorkerPath(worker_id) : ClusterPath();
-  auto stat = (*probe)->Exists(path);
+  auto stat = probe->Exists(path);
   if (!stat.ok() || worker_id < 0) return "";
   std::string why = ClaimNotHeld(DescribeClaim(worker_id), *stat, session);
   if (why.empty()) return "";
   return absl::StrCat(
-      "ZooKeeper answers a new session, but this node's session ", Hex(session),
-      " cannot reconnect and ", why);
+      "ZooKeeper answers a new session while this node's session ",
+      Hex(session), " is cut off, and ", why);
+}
+
+void ZooKeeperCoordinator::ReleaseProbe() {
+  std::shared_ptr<Client> probe;  // Closed outside the lock.
+  MutexLock lock(&mu_);
+  probe = std::move(probe_);
 }
 
 absl::StatusOr<lp::SessionEvidence> ZooKeeperCoordinator::KeepAlive(
@@ -413,6 +477,7 @@ absl::StatusOr<lp::SessionEvidence> ZooKeeperCoordinator::KeepAlive(
       return evidence;
     }
   }
+  ReleaseProbe();  // Answered: this session sees for itself again.
   evidence.alive = true;
   evidence.confirmed_micros = sent;
   evidence.ttl_millis = (*client)->negotiated_session_timeout().count();
@@ -431,6 +496,7 @@ absl::Status ZooKeeperCoordinator::CloseSession(int64_t session) {
     opened_ = 0;
     claimed_worker_ = -1;
   }
+  ReleaseProbe();
   const bool expired = closing->state() == zk::SessionState::kExpired;
   closing.reset();  // Closes the session: its ephemeral claim goes at once.
   if (expired) {
@@ -525,6 +591,17 @@ absl::StatusOr<lp::ClaimCheck> ZooKeeperCoordinator::VerifyClaim(
   if (!client.ok()) {
     return lp::ClaimCheck{false, std::string(client.status().message())};
   }
+  if ((*client)->state() == zk::SessionState::kConnecting) {
+    // A read on this session would wait for its reconnection, and a
+    // session ended on the server may not be told so before its timeout:
+    // ask another session (the protocol asks again at its next poll).
+    if (std::string why = Probe(worker_id, session); !why.empty()) {
+      return lp::ClaimCheck{false, std::move(why)};
+    }
+    return absl::UnavailableError(absl::StrCat(
+        "ZooKeeper session ", Hex(session), " at ", options_.hosts,
+        " is reconnecting; ", DescribeClaim(worker_id), " cannot be read"));
+  }
   auto stat = (*client)->Exists(WorkerPath(worker_id));
   if (!stat.ok()) {
     if (zk::IsSessionExpired(stat.status())) {
@@ -533,6 +610,7 @@ absl::StatusOr<lp::ClaimCheck> ZooKeeperCoordinator::VerifyClaim(
     }
     return stat.status();
   }
+  ReleaseProbe();
   std::string why = ClaimNotHeld(DescribeClaim(worker_id), *stat, session);
   return lp::ClaimCheck{why.empty(), why};
 }

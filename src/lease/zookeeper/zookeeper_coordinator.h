@@ -5,12 +5,14 @@
 // - Session: the client's ZooKeeper session; its TTL is the negotiated
 //   session timeout. A keep-alive reads the claim (exists): the send time of
 //   an answered read is the evidence, and the claim's ephemeral owner must
-//   still be this session. When the client cannot reach any server, a
-//   probe with a fresh session (at most once per call timeout) tells an
-//   outage (no answer) from a session the ensemble no longer knows (the
-//   claim gone or re-bound: expired, deleted, or an ensemble restored from
-//   an older snapshot, whose servers refuse a client that saw newer
-//   transactions). Either way an unreachable ensemble is not a loss.
+//   still be this session. While the client is not connected, a probe
+//   session (made at most once per call timeout, kept until the client is
+//   answered again) reads the claim instead: it tells an outage (no
+//   answer) from a session the ensemble no longer knows (the claim gone or
+//   re-bound: expired, closed, deleted, or an ensemble restored from an
+//   older snapshot, whose servers refuse a client that saw newer
+//   transactions), which the client itself may not be told before the
+//   session timeout. Either way an unreachable ensemble is not a loss.
 // - Claim: an EPHEMERAL znode workers/<id> holding the holder's JSON.
 // - Mark: a PERSISTENT znode hwm/<id>; its version is the znode's data
 //   version. CompareAndSetMark is one multi: check the claim's version, and
@@ -22,6 +24,9 @@
 //   takeover wait covers the write that went in (docs/operations.md).
 // - Loss: an exists watch on the claim, armed again after each firing by a
 //   thread of the watch's own (the C client's callbacks must not call it).
+//   A dropped connection is reported as missed events (kMissed): the
+//   protocol then reads the claim at once (VerifyClaim, through the probe
+//   session while the client reconnects) and at every poll until it can.
 // - History: no definite evidence from answers (the C client does not show
 //   the zxid of replies); a restore is found by the claim, as above.
 // - nodes/<name> is not written: an ephemeral znode cannot be overwritten
@@ -120,6 +125,8 @@ class ZooKeeperCoordinator final : public lease_protocol::Coordinator {
   // Asks a fresh session whether `session` still holds its claim on
   // `worker_id`: a loss reason if not, "" if it does or nobody answers.
   std::string Probe(int64_t worker_id, int64_t session);
+  // Closes the probe session, if any: the client is answered again.
+  void ReleaseProbe();
   lease_protocol::StoredMark DecodeMark(int64_t worker_id,
                                         const zookeeper::Node& node) const;
   // Adds the client's error context: what to fix for a missing chroot or
@@ -145,7 +152,9 @@ class ZooKeeperCoordinator final : public lease_protocol::Coordinator {
   // The claim the current session made, read back by keep-alives.
   int64_t claimed_worker_ ABSL_GUARDED_BY(mu_) = -1;
   int32_t claim_version_ ABSL_GUARDED_BY(mu_) = 0;
-  // When the last probe ran (clock_), so that probes are spaced.
+  // The probe session while the client is cut off (null otherwise), and
+  // when the last one was made (clock_), so that they are spaced.
+  std::shared_ptr<Client> probe_ ABSL_GUARDED_BY(mu_);
   int64_t last_probe_micros_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
