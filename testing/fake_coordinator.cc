@@ -188,9 +188,14 @@ void FakeCoordinator::ResetHistory() {
 
 std::vector<std::function<void(const lp::ClaimEvent&)>>
 FakeCoordinator::RemoveClaim(int64_t worker_id, const std::string& /*why*/) {
-  std::vector<std::function<void(const lp::ClaimEvent&)>> notify;
-  if (claims_.erase(worker_id) == 0) return notify;
+  if (claims_.erase(worker_id) == 0) return {};
   ++version_;
+  return WatchersOf(worker_id);
+}
+
+std::vector<std::function<void(const lp::ClaimEvent&)>>
+FakeCoordinator::WatchersOf(int64_t worker_id) const {
+  std::vector<std::function<void(const lp::ClaimEvent&)>> notify;
   for (const auto& [id, watch] : watches_) {
     if (watch.worker_id == worker_id) notify.push_back(watch.on_event);
   }
@@ -246,9 +251,7 @@ void FakeCoordinator::ReportMissed(int64_t worker_id) {
   std::vector<std::function<void(const lp::ClaimEvent&)>> notify;
   {
     MutexLock lock(&mu_);
-    for (const auto& [id, watch] : watches_) {
-      if (watch.worker_id == worker_id) notify.push_back(watch.on_event);
-    }
+    notify = WatchersOf(worker_id);
   }
   for (const auto& f : notify) {
     f(lp::ClaimEvent{lp::ClaimEvent::Type::kMissed, "fake stream dropped"});

@@ -86,6 +86,9 @@ class FakeCoordinator final : public lease_protocol::Coordinator {
   std::vector<std::function<void(const lease_protocol::ClaimEvent&)>>
   RemoveClaim(int64_t worker_id, const std::string& reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The callbacks of the claim's watches (to call outside mu_).
+  std::vector<std::function<void(const lease_protocol::ClaimEvent&)>>
+  WatchersOf(int64_t worker_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Unwatch(int64_t handle);
 
   LeaseClock& clock_;

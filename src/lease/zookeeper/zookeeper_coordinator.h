@@ -122,8 +122,9 @@ class ZooKeeperCoordinator final : public lease_protocol::Coordinator {
       std::chrono::milliseconds connect_timeout) const;
   // Creates the cluster's persistent znodes where absent.
   absl::Status EnsureTree(Client& client);
-  // Asks a fresh session whether `session` still holds its claim on
-  // `worker_id`: a loss reason if not, "" if it does or nobody answers.
+  // Asks the probe session (made if there is none and the spacing allows)
+  // whether `session` still holds its claim on `worker_id`: a loss reason
+  // if not, "" if it does or nobody answers.
   std::string Probe(int64_t worker_id, int64_t session);
   // Closes the probe session, if any: the client is answered again.
   void ReleaseProbe();
