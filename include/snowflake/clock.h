@@ -22,9 +22,10 @@ class Clock {
   virtual int64_t NowMicros() = 0;
 
   // Blocks the calling thread for about `micros` (<= 0: returns at once).
-  // Real clocks sleep, then spin for the last 100 us (the usual wake-up
-  // delay under a hypervisor), so a generator waiting for the next tick
-  // neither burns a core nor oversleeps the tick.
+  // Real clocks sleep, then spin for the last few dozen microseconds (the
+  // wake-up delay each thread has seen, 100 us before it has slept), so a
+  // generator waiting for the next tick neither burns a core nor oversleeps
+  // the tick.
   virtual void SleepForMicros(int64_t micros) = 0;
 
   // Microseconds this source is ahead of the system wall clock (0 for the

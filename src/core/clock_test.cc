@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "gtest/gtest.h"
+#include "src/core/wake_delay.h"
 
 namespace snowflake {
 namespace {
@@ -48,6 +49,32 @@ TEST(ClockTest, NonPositiveWaitsReturnAtOnce) {
   clock.SleepForMicros(0);
   clock.SleepForMicros(-5'000'000);
   EXPECT_LT(Micros(CLOCK_MONOTONIC) - start, 1'000'000);
+}
+
+// The delay a sleeper learns settles where a quarter of wakes are later,
+// from either side, and stays within its bounds.
+TEST(WakeDelayTest, SettlesAtTheSeventyFifthPercentile) {
+  WakeDelay delay(100, 200);
+  // Wakes 0..99 us late, evenly: the 75th percentile is 75.
+  for (int i = 0; i < 4000; ++i) delay.Observe((i * 37) % 100);
+  EXPECT_NEAR(delay.micros(), 75, 6);
+
+  WakeDelay from_below(0, 200);
+  for (int i = 0; i < 4000; ++i) from_below.Observe(30 + (i * 37) % 100);
+  EXPECT_NEAR(from_below.micros(), 105, 6);
+
+  WakeDelay steady(100, 200);
+  for (int i = 0; i < 200; ++i) steady.Observe(31);
+  EXPECT_NEAR(steady.micros(), 31, 3);
+}
+
+TEST(WakeDelayTest, StaysWithinItsBounds) {
+  WakeDelay delay(500, 200);
+  EXPECT_EQ(delay.micros(), 200);
+  for (int i = 0; i < 100; ++i) delay.Observe(100000);
+  EXPECT_EQ(delay.micros(), 200);
+  for (int i = 0; i < 400; ++i) delay.Observe(0);
+  EXPECT_EQ(delay.micros(), 0);
 }
 
 }  // namespace
