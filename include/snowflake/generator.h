@@ -82,7 +82,11 @@ class Generator {
   // (the tick's sequence used up, or the clock behind within tolerance) it
   // fails with kUnavailable/kWouldWait, nothing issued, carrying the wait
   // as its retry delay. For callers that must not block (I/O threads).
-  absl::StatusOr<IdRun> TryNextRun(uint32_t max_count);
+  // `min_count` (clamped to 1..max_count): fewer than that left in the
+  // current tick is a wait too, and nothing is taken, so that a caller that
+  // needs them all does not take a part only to drop it (more than a tick
+  // holds always waits).
+  absl::StatusOr<IdRun> TryNextRun(uint32_t max_count, uint32_t min_count = 1);
 
   // Fills `out` with new IDs, strictly increasing, one CAS per tick used.
   // On error, the IDs already written are abandoned (never issued again).
@@ -118,7 +122,8 @@ class Generator {
   Generator(const GeneratorOptions& options, Clock& clock);
 
   // Reserves [state, state + count) for up to `max_count`; see generator.cc.
-  absl::StatusOr<IdRun> Reserve(uint32_t max_count, bool may_wait);
+  absl::StatusOr<IdRun> Reserve(uint32_t max_count, uint32_t min_count,
+                                bool may_wait);
   void NoteDrift(int64_t drift_micros, bool refused);
   uint32_t StartSequence();
 

@@ -40,6 +40,16 @@ uint64_t NextRandom() {
   return x * 0x2545F4914F6CDD1DULL;
 }
 
+// TryNextRun's answer where NextRun would wait `wait_micros`.
+absl::Status WouldWait(int64_t wait_micros) {
+  return MakeError(
+      absl::StatusCode::kUnavailable, ErrorKind::kWouldWait,
+      absl::StrCat("the next ID needs the clock to advance ", wait_micros,
+                   " us (this tick's sequence is used up "
+                   "or the clock is slightly behind); retry"),
+      std::nullopt, /*retry_delay_ms=*/(wait_micros + 999) / 1000);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Generator>> Generator::Create(
@@ -88,17 +98,20 @@ Generator::Generator(const GeneratorOptions& options, Clock& clock)
       high_water_mark_(options.high_water_mark) {}
 
 absl::StatusOr<uint64_t> Generator::Next() {
-  absl::StatusOr<IdRun> run = Reserve(1, /*may_wait=*/true);
+  absl::StatusOr<IdRun> run = Reserve(1, 1, /*may_wait=*/true);
   if (!run.ok()) return run.status();
   return run->first;
 }
 
 absl::StatusOr<IdRun> Generator::NextRun(uint32_t max_count) {
-  return Reserve(std::max<uint32_t>(max_count, 1), /*may_wait=*/true);
+  return Reserve(std::max<uint32_t>(max_count, 1), 1, /*may_wait=*/true);
 }
 
-absl::StatusOr<IdRun> Generator::TryNextRun(uint32_t max_count) {
-  return Reserve(std::max<uint32_t>(max_count, 1), /*may_wait=*/false);
+absl::StatusOr<IdRun> Generator::TryNextRun(uint32_t max_count,
+                                            uint32_t min_count) {
+  max_count = std::max<uint32_t>(max_count, 1);
+  return Reserve(max_count, std::clamp<uint32_t>(min_count, 1, max_count),
+                 /*may_wait=*/false);
 }
 
 absl::Status Generator::NextBatch(std::span<uint64_t> out) {
@@ -108,7 +121,7 @@ absl::Status Generator::NextBatch(std::span<uint64_t> out) {
     absl::StatusOr<IdRun> run =
         Reserve(static_cast<uint32_t>(std::min<size_t>(
                     left, std::numeric_limits<uint32_t>::max())),
-                /*may_wait=*/true);
+                1, /*may_wait=*/true);
     if (!run.ok()) return run.status();
     for (uint32_t i = 0; i < run->count; ++i) out[filled + i] = run->first + i;
     filled += run->count;
@@ -128,7 +141,8 @@ void Generator::NoteDrift(int64_t drift_micros, bool refused) {
   AtomicMax(max_drift_millis_, (drift_micros + 999) / 1000);
 }
 
-absl::StatusOr<IdRun> Generator::Reserve(uint32_t max_count, bool may_wait) {
+absl::StatusOr<IdRun> Generator::Reserve(uint32_t max_count, uint32_t min_count,
+                                         bool may_wait) {
   bool noted_backwards = false;
   bool noted_exhausted = false;
   const uint64_t sequence_mask = (uint64_t{1} << sequence_bits_) - 1;
@@ -202,14 +216,7 @@ absl::StatusOr<IdRun> Generator::Reserve(uint32_t max_count, bool may_wait) {
       }
       const int64_t wait_micros =
           layout_.MillisOfTick(tick - max_borrow_ticks_) * 1000 - now_micros;
-      if (!may_wait) {
-        return MakeError(
-            absl::StatusCode::kUnavailable, ErrorKind::kWouldWait,
-            absl::StrCat("the next ID needs the clock to advance ", wait_micros,
-                         " us (this tick's sequence is used up "
-                         "or the clock is slightly behind); retry"),
-            std::nullopt, /*retry_delay_ms=*/(wait_micros + 999) / 1000);
-      }
+      if (!may_wait) return WouldWait(wait_micros);
       clock_.SleepForMicros(wait_micros);
       clock_wait_micros_.fetch_add(
           static_cast<uint64_t>(std::max<int64_t>(wait_micros, 0)),
@@ -226,6 +233,16 @@ absl::StatusOr<IdRun> Generator::Reserve(uint32_t max_count, bool may_wait) {
                        "store slow or failing?); retry shortly"));
     }
     const uint64_t room = sequence_mask + 1 - (start & sequence_mask);
+    if (room < min_count) {
+      // Fewer left in this tick than the caller takes: the rest is the next
+      // tick's, so this is a wait for it, and nothing is taken.
+      if (!noted_exhausted) {
+        exhausted_waits_.fetch_add(1, std::memory_order_relaxed);
+      }
+      return WouldWait(std::max<int64_t>(
+          0, layout_.MillisOfTick(tick + 1 - max_borrow_ticks_) * 1000 -
+                 now_micros));
+    }
     const uint32_t count =
         static_cast<uint32_t>(std::min<uint64_t>(room, max_count));
     uint64_t expected = cur;

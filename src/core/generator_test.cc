@@ -115,6 +115,32 @@ TEST(GeneratorTest, TryNextRunNeverWaitsAndSaysHowLong) {
   EXPECT_TRUE(gen->NextRun(1).ok()) << "NextRun waits instead";
 }
 
+// TryNextRun(max, min): fewer than min left in the tick is a wait, and
+// nothing is taken; the rest of the tick stays for the next caller.
+TEST(GeneratorTest, TryNextRunWithAMinimumTakesAllOrNothing) {
+  SimulatedClock clock(At(100, 250));
+  auto gen = MakeGenerator(clock, Options(MakeLayout(41, 10, 3)));
+  absl::StatusOr<IdRun> run = gen->TryNextRun(5, 5);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->count, 5u);
+  absl::StatusOr<IdRun> next = gen->TryNextRun(4, 4);
+  ASSERT_FALSE(next.ok());
+  EXPECT_EQ(GetErrorKind(next.status()), ErrorKind::kWouldWait);
+  EXPECT_EQ(GetRetryDelayMillis(next.status()), 1);  // 750 us, rounded up.
+  EXPECT_EQ(gen->stats().exhausted_waits, 1u);
+  // A minimum above the maximum is the maximum.
+  next = gen->TryNextRun(3, 9);
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->count, 3u);
+  EXPECT_EQ(Parts(*gen, next->first), (IdParts{100, 5, 5}));
+  EXPECT_EQ(clock.total_slept_micros(), 0) << "it must not sleep";
+  // Next tick: the whole of it fits.
+  clock.SetMicros(At(101));
+  run = gen->TryNextRun(8, 8);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(Parts(*gen, run->first), (IdParts{101, 5, 0}));
+}
+
 TEST(GeneratorTest, BackwardsWithinToleranceWaitsThenContinues) {
   SimulatedClock clock(At(100));
   auto gen = MakeGenerator(clock, Options(MakeLayout(41, 10, 12)));

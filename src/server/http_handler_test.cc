@@ -336,6 +336,28 @@ TEST_F(HttpHandlerTest, RequestsThatMustWaitAreHandedBackNotSlept) {
   EXPECT_GE(r.retry_after_seconds, 1);
 }
 
+// A batch the rest of the tick cannot hold is handed over before any ID is
+// taken: the I/O thread used to take the rest and drop it, which wasted the
+// tick's last IDs and made the next request wait too (docs/benchmarks.md,
+// CPU per ID).
+TEST_F(HttpHandlerTest, ABatchThatMustWaitTakesNothingFromTheTick) {
+  Start();
+  HttpHandler big(HandlerOptions{100'000, "1.2.3"}, *node_, *metrics_);
+  HttpResponse r = big.Handle({"GET", "/v1/ids?count=4000&format=binary", ""},
+                              Waiting::kNever);
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.body.size(), 4000u * 8);
+  r = big.Handle({"GET", "/v1/ids?count=100", ""}, Waiting::kNever);
+  EXPECT_EQ(r.must_wait_ids, 100) << "96 left in the tick: " << r.body;
+  // The 96 are still there, right after the 4,000th.
+  r = big.Handle({"GET", "/v1/ids?count=96&format=text", ""}, Waiting::kNever);
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(std::count(r.body.begin(), r.body.end(), '\n'), 96);
+  EXPECT_EQ(node_->layout().Decompose(std::stoull(r.body))->sequence, 4000);
+  EXPECT_EQ(metrics_->ids_issued(), 4096u);
+  EXPECT_EQ(clock_->total_slept_micros(), 0);
+}
+
 // The bound on IDs waiting: one second of the layout's full rate, and
 // never below one largest batch.
 TEST_F(HttpHandlerTest, MaxWaitingIdsIsASecondAtFullRate) {
