@@ -235,10 +235,9 @@ absl::StatusOr<IdRun> Generator::Reserve(uint32_t max_count, uint32_t min_count,
     const uint64_t room = sequence_mask + 1 - (start & sequence_mask);
     if (room < min_count) {
       // Fewer left in this tick than the caller takes: the rest is the next
-      // tick's, so this is a wait for it, and nothing is taken.
-      if (!noted_exhausted) {
-        exhausted_waits_.fetch_add(1, std::memory_order_relaxed);
-      }
+      // tick's, so this is a wait for it, and nothing is taken. (Only
+      // TryNextRun asks a minimum, and it never loops back here.)
+      exhausted_waits_.fetch_add(1, std::memory_order_relaxed);
       return WouldWait(std::max<int64_t>(
           0, layout_.MillisOfTick(tick + 1 - max_borrow_ticks_) * 1000 -
                  now_micros));

@@ -154,6 +154,10 @@ absl::Status CheckParams(const RequestTarget& target,
   return absl::OkStatus();
 }
 
+// The most one decimal ID takes in a body: ,"<20 digits>" in JSON,
+// <20 digits>\n in text.
+constexpr size_t kMostDecimalChars = 23;
+
 // Appends the IDs of `run` to `body` as `format` asks; `first`: they are
 // the body's first IDs (no comma before them in JSON). Binary and decimal
 // IDs are written in place into room made once per run: one append per ID
@@ -175,9 +179,7 @@ void AppendRun(std::string& body, const IdRun& run, Format format,
   }
   const bool json = format == Format::kJson;
   if (encoding == Encoding::kDecimal) {
-    // The most one ID takes: ,"<20 digits>" in JSON, <20 digits>\n in text.
-    constexpr size_t kMostChars = 23;
-    body.resize(at + size_t{run.count} * kMostChars);
+    body.resize(at + size_t{run.count} * kMostDecimalChars);
     char* out = body.data() + at;
     char* const end = body.data() + body.size();
     for (uint32_t i = 0; i < run.count; ++i) {
@@ -464,11 +466,11 @@ HttpResponse HttpHandler::IssueIds(const RequestTarget& target,
       body.reserve(count * 8);
       break;
     case Format::kJson:
-      body.reserve(count * 23 + 16);
+      body.reserve(count * kMostDecimalChars + 16);
       body += single ? "{\"id\":" : "{\"ids\":[";
       break;
     case Format::kText:
-      body.reserve(count * 23);
+      body.reserve(count * kMostDecimalChars);
       break;
   }
   int64_t issued = 0;
